@@ -1,0 +1,49 @@
+// Entry point: validate config, resolve the database, listen, shut down with
+// grace. Everything else lives in app.ts.
+import closeWithGrace from 'close-with-grace'
+import Fastify from 'fastify'
+import { pino } from 'pino'
+import app, { serverOptions } from './app.ts'
+import { ConfigError, loadConfig } from './config.ts'
+import { startEmbeddedDatabase, type EmbeddedDatabase } from './db/embedded.ts'
+import { loggerOptions, scrubUrls } from './logging.ts'
+
+let config
+try {
+  config = loadConfig(process.env)
+} catch (err) {
+  if (!(err instanceof ConfigError)) throw err
+  process.stderr.write(`toygres: ${err.message}\n`)
+  process.exit(78) // EX_CONFIG
+}
+
+const logger = pino(loggerOptions(config.logLevel, process.stdout.isTTY))
+let embedded: EmbeddedDatabase | undefined
+
+async function main (cfg: typeof config): Promise<void> {
+  if (!cfg.databaseUrl) {
+    embedded = await startEmbeddedDatabase({ dataDir: cfg.dataDir, port: cfg.embeddedDbPort, binDir: cfg.pgBinDir, logger })
+  }
+  const databaseUrl = cfg.databaseUrl ?? embedded!.url
+  const fastify = Fastify({ ...serverOptions, loggerInstance: logger, forceCloseConnections: 'idle' })
+  await fastify.register(app, { config: cfg, databaseUrl })
+
+  closeWithGrace({ delay: cfg.shutdownGraceMs, logger }, async ({ signal, err }) => {
+    if (err) logger.error({ err }, 'shutting down after an error')
+    else logger.info({ signal }, 'shutting down')
+    await fastify.close()
+    await embedded?.stop()
+  })
+
+  await fastify.listen({ port: cfg.port, host: cfg.host })
+}
+
+main(config).catch(async (err: Error) => {
+  // One clear line, not a stack trace loop: the usual causes are a wrong
+  // DATABASE_URL or a port in use.
+  const cause = err.cause instanceof Error ? `: ${err.cause.message}` : ''
+  logger.fatal({ err }, 'failed to start')
+  process.stderr.write(`toygres: failed to start: ${scrubUrls(err.message)}${scrubUrls(cause)}\n`)
+  await embedded?.stop().catch(() => {})
+  process.exit(1)
+})

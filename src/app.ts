@@ -11,8 +11,11 @@ import health from './http/routes/health.ts'
 
 export interface AppOptions {
   readonly config: Config
-  /** Resolved by the caller: DATABASE_URL or the embedded database. */
-  readonly databaseUrl: string
+  /**
+   * Resolved by the caller: DATABASE_URL or the embedded database. null builds
+   * the routes without touching any database, to generate the OpenAPI document.
+   */
+  readonly databaseUrl: string | null
 }
 
 declare module 'fastify' {
@@ -23,8 +26,12 @@ declare module 'fastify' {
 
 const app: FastifyPluginAsync<AppOptions> = async (fastify, opts) => {
   fastify.decorate('config', opts.config)
+  // Echo the request id so a client can quote it when reporting a problem.
+  fastify.addHook('onRequest', async (request, reply) => { reply.header('x-request-id', request.id) })
   await fastify.register(errors)
-  await fastify.register(db, { databaseUrl: opts.databaseUrl })
+  if (opts.databaseUrl !== null) {
+    await fastify.register(db, { databaseUrl: opts.databaseUrl })
+  }
   await fastify.register(swagger)
   await fastify.register(health)
 }

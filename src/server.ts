@@ -4,11 +4,11 @@ import closeWithGrace from 'close-with-grace'
 import Fastify from 'fastify'
 import { pino } from 'pino'
 import app, { serverOptions } from './app.ts'
-import { ConfigError, loadConfig } from './config.ts'
+import { ConfigError, loadConfig, type Config } from './config.ts'
 import { startEmbeddedDatabase, type EmbeddedDatabase } from './db/embedded.ts'
 import { loggerOptions, scrubUrls } from './logging.ts'
 
-let config
+let config: Config
 try {
   config = loadConfig(process.env)
 } catch (err) {
@@ -20,7 +20,7 @@ try {
 const logger = pino(loggerOptions(config.logLevel, process.stdout.isTTY))
 let embedded: EmbeddedDatabase | undefined
 
-async function main (cfg: typeof config): Promise<void> {
+async function main (cfg: Config): Promise<void> {
   if (!cfg.databaseUrl) {
     embedded = await startEmbeddedDatabase({ dataDir: cfg.dataDir, port: cfg.embeddedDbPort, binDir: cfg.pgBinDir, logger })
   }

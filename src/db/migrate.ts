@@ -4,7 +4,9 @@
 import { readdirSync } from 'node:fs'
 import { fileURLToPath } from 'node:url'
 import { runner } from 'node-pg-migrate'
-import type { Logger } from 'pino'
+import type { FastifyBaseLogger } from 'fastify'
+
+type Logger = Pick<FastifyBaseLogger, 'info' | 'warn' | 'error'>
 
 export const MIGRATIONS_DIR = fileURLToPath(new URL('../../migrations', import.meta.url))
 export const SCHEMA = 'toygres'

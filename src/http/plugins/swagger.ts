@@ -21,7 +21,8 @@ export default fp(async app => {
         { name: 'operations', description: 'Durable create/delete runs and their steps' },
         { name: 'health', description: 'Liveness, readiness and metrics' }
       ],
-      components: { securitySchemes: { bearerAuth: { type: 'http', scheme: 'bearer' } } }
+      components: { securitySchemes: { bearerAuth: { type: 'http', scheme: 'bearer', description: 'TOYGRES_API_TOKEN, when the server has one' } } },
+      security: [{ bearerAuth: [] }]
     },
     refResolver: { buildLocalReference: (json, _base, _fragment, i) => String(json.$id ?? `def-${i}`) }
   })

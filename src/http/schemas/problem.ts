@@ -1,4 +1,4 @@
-import { Type } from 'typebox'
+import { Type, type Static } from 'typebox'
 
 export const Problem = Type.Object({
   type: Type.String({ format: 'uri', examples: ['https://toygres.dev/problems/not-found'] }),
@@ -17,4 +17,4 @@ export function problems (...statuses: number[]): Record<number, typeof ProblemR
   return Object.fromEntries(statuses.map(s => [s, ProblemRef]))
 }
 
-export const ProblemRef = Type.Unsafe<typeof Problem.static>({ $ref: 'Problem#' })
+export const ProblemRef = Type.Unsafe<Static<typeof Problem>>({ $ref: 'Problem#' })

@@ -1,0 +1,25 @@
+// A SCRAM-SHA-256 verifier computed here, so the server is only ever told
+// the verifier (`ALTER ROLE ... PASSWORD 'SCRAM-SHA-256$...'`) and never the
+// password: nothing in its logs, its statement history or on disk can reveal it.
+import { createHash, createHmac, pbkdf2Sync, randomBytes } from 'node:crypto'
+
+const ITERATIONS = 4096 // PostgreSQL's default scram_iterations
+
+/**
+ * SASLprep (RFC 4013) as node-postgres and libpq apply it client-side: the
+ * mapping steps and NFKC. Must match what clients do, or they cannot log in.
+ */
+export function saslprep (password: string): string {
+  const nonAsciiSpace = /[\u00A0\u1680\u2000-\u200B\u202F\u205F\u3000]/g
+  // eslint-disable-next-line no-misleading-character-class
+  const mappedToNothing = /[\u00AD\u034F\u1806\u180B\u180C\u180D\u200C\u200D\u2060\uFE00-\uFE0F\uFEFF]/g
+  return password.replace(nonAsciiSpace, ' ').replace(mappedToNothing, '').normalize('NFKC')
+}
+
+export function scramVerifier (password: string, salt: Buffer = randomBytes(16)): string {
+  const salted = pbkdf2Sync(saslprep(password), salt, ITERATIONS, 32, 'sha256')
+  const clientKey = createHmac('sha256', salted).update('Client Key').digest()
+  const storedKey = createHash('sha256').update(clientKey).digest()
+  const serverKey = createHmac('sha256', salted).update('Server Key').digest()
+  return `SCRAM-SHA-256$${ITERATIONS}:${salt.toString('base64')}$${storedKey.toString('base64')}:${serverKey.toString('base64')}`
+}

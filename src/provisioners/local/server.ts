@@ -1,0 +1,104 @@
+// Process control for one instance's server, on top of src/postgres/cluster.ts.
+import { spawn } from 'node:child_process'
+import { readFile } from 'node:fs/promises'
+import { join } from 'node:path'
+import { setTimeout as sleep } from 'node:timers/promises'
+import { runBinary, type PostgresBinaries } from '../../postgres/binaries.ts'
+import { isClusterRunning, postmasterPid, startCluster, type ClusterOptions } from '../../postgres/cluster.ts'
+
+/** "18.4" from `postgres --version`. */
+export async function serverVersion (binaries: PostgresBinaries): Promise<string> {
+  const out = await runBinary(binaries.postgres, ['--version'], undefined)
+  const match = /\(PostgreSQL\) (\d+(?:\.\d+)?)/.exec(out)
+  if (!match?.[1]) throw new Error(`unexpected output from postgres --version: ${out.trim()}`)
+  return match[1]
+}
+
+export function isAlive (pid: number): boolean {
+  try {
+    process.kill(pid, 0)
+    return true
+  } catch (err) {
+    return (err as NodeJS.ErrnoException).code === 'EPERM'
+  }
+}
+
+/** The postmaster's pid when one is alive for `dataDir`. */
+export async function livePid (dataDir: string): Promise<number | undefined> {
+  const pid = await postmasterPid(dataDir)
+  return pid !== undefined && isAlive(pid) ? pid : undefined
+}
+
+/**
+ * Runs one SQL statement in single-user mode (no server, no network), e.g. to
+ * set the password on a stopped copy before it ever listens.
+ * The statement is echoed on failure, so it must not hold a secret.
+ */
+export function runSingleUser (c: ClusterOptions, sql: string): Promise<void> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(c.binaries.postgres, ['--single', '-D', c.dataDir, '-c', 'log_min_messages=error', 'postgres'], {
+      ...(c.runAs ?? {}),
+      env: { LC_ALL: 'C.UTF-8' },
+      stdio: ['pipe', 'ignore', 'pipe']
+    })
+    let stderr = ''
+    child.stderr.setEncoding('utf8').on('data', (chunk: string) => { stderr += chunk })
+    child.on('error', reject)
+    child.on('close', code => {
+      // Single-user mode exits 0 even when the statement failed: read stderr.
+      if (code === 0 && !/\b(ERROR|FATAL|PANIC):/.test(stderr)) resolve()
+      else reject(new Error(`postgres --single failed (exit ${code}): ${stderr.trim().split('\n').slice(0, 3).join(' ')}`))
+    })
+    child.stdin.end(`${sql}\n`)
+  })
+}
+
+async function logTail (dataDir: string, lines = 5): Promise<string> {
+  const text = await readFile(join(dataDir, 'server.log'), 'utf8').catch(() => '')
+  return text.trim().split('\n').slice(-lines).join(' | ')
+}
+
+// Left behind for a moment by a killed postmaster's children; they exit on their own.
+const TRANSIENT_START_FAILURE = /pre-existing shared memory block|lock file .* already exists/
+
+/** `pg_ctl start --wait`, retried while a killed predecessor's children die out. */
+export async function startServer (c: ClusterOptions, timeoutMs = 30_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs
+  for (let delay = 50; ; delay = Math.min(delay * 2, 1000)) {
+    try {
+      await startCluster(c)
+      return
+    } catch (cause) {
+      if (await isClusterRunning(c)) return // a concurrent start won
+      const tail = await logTail(c.dataDir)
+      if (!TRANSIENT_START_FAILURE.test(tail) || Date.now() + delay > deadline) {
+        throw new Error(`could not start the server in ${c.dataDir}: ${tail || (cause as Error).message}`, { cause })
+      }
+      await sleep(delay) // backoff between attempts, bounded by the deadline
+    }
+  }
+}
+
+async function pgCtlStop (c: ClusterOptions, mode: 'fast' | 'immediate', timeoutSeconds: number): Promise<boolean> {
+  try {
+    await runBinary(c.binaries.pgCtl, ['stop', '--wait', '--timeout', String(timeoutSeconds), '--mode', mode, '--pgdata', c.dataDir], c.runAs)
+    return true
+  } catch {
+    return false
+  }
+}
+
+/** Stops the server: fast shutdown, then immediate, then SIGKILL; waits until the postmaster is gone. */
+export async function stopServer (c: ClusterOptions): Promise<boolean> {
+  const pid = await livePid(c.dataDir)
+  if (pid === undefined) return false
+  if (!(await pgCtlStop(c, 'fast', 15)) && !(await pgCtlStop(c, 'immediate', 10))) {
+    try { process.kill(pid, 'SIGKILL') } catch {}
+  }
+  const deadline = Date.now() + 10_000
+  for (let delay = 10; isAlive(pid); delay = Math.min(delay * 2, 200)) {
+    if (Date.now() > deadline) throw new Error(`postmaster ${pid} of ${c.dataDir} did not exit`)
+    await sleep(delay)
+  }
+  return true
+}

@@ -1,0 +1,27 @@
+// Waits until an instance accepts connections: probes with backoff (10 ms
+// doubling to 250 ms) until the deadline, and stops at once on abort.
+import { setTimeout as sleep } from 'node:timers/promises'
+import { probe } from './probe.ts'
+import { livePid } from './server.ts'
+
+export class NotReadyError extends Error {
+  override name = 'NotReadyError'
+  readonly retryable = true
+}
+
+/** Resolves with the milliseconds it took; rejects on timeout or abort. */
+export async function waitUntilReady (port: number, pgdata: string, timeoutMs: number, signal: AbortSignal): Promise<number> {
+  const started = performance.now()
+  const deadline = started + timeoutMs
+  for (let delay = 10; ; delay = Math.min(delay * 2, 250)) {
+    signal.throwIfAborted()
+    const result = await probe(port, '127.0.0.1', Math.max(100, Math.min(2000, deadline - performance.now())))
+    if (result.ready) return performance.now() - started
+    if (performance.now() + delay > deadline) {
+      const pid = await livePid(pgdata)
+      const process = pid === undefined ? 'no server process is running' : `server process ${pid} is running`
+      throw new NotReadyError(`not accepting connections on 127.0.0.1:${port} after ${Math.round(timeoutMs / 1000)} s (${result.reason}; ${process})`)
+    }
+    await sleep(delay, undefined, { signal })
+  }
+}

@@ -1,0 +1,202 @@
+// The Context an orchestration runs with, for one run (one claimed lease).
+// Positions count ctx calls in order; history maps them to checkpoints, so a
+// replay returns stored results and only new positions execute.
+import type { Logger } from 'pino'
+import { runAttempt, delay } from './attempt.ts'
+import {
+  CancelledError, NonDeterminismError, StepFailedError, fromStoredError, isRetryable, toStoredError, type StoredError
+} from './errors.ts'
+import { never, type Halt } from './halt.ts'
+import { IN_PROCESS_BACKOFF_MAX_MS, backoffMs, resolvePolicy } from './policy.ts'
+import { fromJsonb } from './sql/json.ts'
+import { writeCheckpoint, type CheckpointRow } from './sql/steps.ts'
+import type { Context, ContinueAsNew, Operation, Queryable, StepPolicy, StepRecord } from './types.ts'
+
+export class ContinueAsNewRequest<I> implements ContinueAsNew<I> {
+  readonly continueAsNew = true as const
+  readonly input: I
+  constructor (input: I) { this.input = input }
+}
+
+export interface RunOptions {
+  db: Queryable
+  operation: Operation
+  lease: string
+  history: StepRecord[]
+  policy: Partial<StepPolicy>
+  log: Logger
+  onStepFinished: (step: string, status: 'succeeded' | 'failed', durationMs: number) => void
+}
+
+const CANCELLED: StoredError = { message: 'operation cancelled', code: 'cancelled' }
+
+export class RunContext implements Context {
+  readonly operationId: string
+  readonly name: string
+  readonly key: string
+  readonly log: Logger
+  readonly halted: Promise<Halt>
+  #opts: RunOptions
+  #history: Map<number, StepRecord>
+  #position = 0
+  #cancel = new AbortController()
+  #cancelRequested: boolean
+  #cancelDelivered: boolean
+  #release = false
+  #halt: Halt | null = null
+  #resolveHalt!: (h: Halt) => void
+
+  constructor (opts: RunOptions) {
+    this.#opts = opts
+    this.operationId = opts.operation.id
+    this.name = opts.operation.name
+    this.key = opts.operation.key
+    this.log = opts.log
+    this.#history = new Map(opts.history.map(s => [s.position, s]))
+    this.#cancelDelivered = opts.history.some(s => s.status === 'cancelled')
+    this.#cancelRequested = opts.operation.cancel_requested_at !== null
+    if (this.#cancelRequested) this.#cancel.abort(new CancelledError())
+    this.halted = new Promise(resolve => { this.#resolveHalt = resolve })
+  }
+
+  get signal (): AbortSignal { return this.#cancel.signal }
+  get haltReason (): Halt | null { return this.#halt }
+  /** True once a CancelledError was thrown into the orchestration (now or in an earlier run). */
+  get cancelDelivered (): boolean { return this.#cancelDelivered }
+
+  requestCancel (): void {
+    this.#cancelRequested = true
+    if (!this.#cancel.signal.aborted) this.#cancel.abort(new CancelledError())
+  }
+
+  /** Graceful stop: halt at the next step boundary. */
+  requestRelease (): void { this.#release = true }
+
+  async step<T> (name: string, fn: (signal: AbortSignal) => Promise<T>, policy?: Partial<StepPolicy>): Promise<T> {
+    if (this.#halt) return never()
+    const position = this.#position++
+    const resolved = resolvePolicy(this.#opts.policy, policy)
+    const rec = this.#history.get(position)
+    let first = 1
+    let startedAt = new Date()
+    if (rec) {
+      if (rec.name !== name || rec.status === 'sleeping') return this.#nonDeterministic(position, rec.name, name)
+      if (rec.status === 'succeeded') return fromJsonb(rec.output) as T
+      if (rec.status === 'failed') throw new StepFailedError(name, rec.attempts, fromStoredError(rec.error ?? { message: 'failed' }))
+      if (rec.status === 'cancelled') { this.#cancelDelivered = true; throw new CancelledError() }
+      // retrying: a durable back-off between attempts
+      first = rec.attempts + 1
+      startedAt = rec.started_at
+    }
+    if (this.#release) return this.#stop({ kind: 'release' })
+    if (this.#cancelPending()) return this.#deliverCancel(position, name, first - 1, startedAt)
+    const retryAt = (rec?.output as { retryAt?: number } | undefined)?.retryAt
+    if (rec && retryAt !== undefined && Date.now() < retryAt) {
+      return this.#stop({ kind: 'timer', wakeAt: retryAt, row: { ...rowOf(rec), position } })
+    }
+    return this.#execute(position, name, fn, resolved, first, startedAt)
+  }
+
+  async #execute<T> (position: number, name: string, fn: (signal: AbortSignal) => Promise<T>, policy: StepPolicy, first: number, startedAt: Date): Promise<T> {
+    for (let attempt = first; ; attempt++) {
+      const t0 = performance.now()
+      let value: T
+      try {
+        value = await runAttempt(name, fn, this.#cancelDelivered ? null : this.#cancel.signal, policy.timeoutMs)
+      } catch (err) {
+        if (this.#cancelPending()) return this.#deliverCancel(position, name, attempt, startedAt)
+        if (!isRetryable(err) || attempt >= policy.maxAttempts) {
+          await this.#checkpoint({ position, name, status: 'failed', attempts: attempt, startedAt, finishedAt: new Date(), output: undefined, error: toStoredError(err) })
+          this.#opts.onStepFinished(name, 'failed', performance.now() - t0)
+          throw new StepFailedError(name, attempt, err)
+        }
+        const wait = backoffMs(policy, attempt + 1)
+        this.log.warn({ step: name, attempt, retryInMs: wait, err }, 'step attempt failed, will retry')
+        if (wait > IN_PROCESS_BACKOFF_MAX_MS) {
+          const wakeAt = Date.now() + wait
+          return this.#stop({ kind: 'timer', wakeAt, row: { position, name, status: 'retrying', attempts: attempt, startedAt, finishedAt: null, output: { retryAt: wakeAt }, error: toStoredError(err) } })
+        }
+        try {
+          await delay(wait, this.#cancelDelivered ? null : this.#cancel.signal)
+        } catch {
+          return this.#deliverCancel(position, name, attempt, startedAt)
+        }
+        continue
+      }
+      // What a replay returns is the JSON round trip, so the first run gets the same.
+      const stored = (value === undefined ? undefined : JSON.parse(JSON.stringify(value))) as T
+      await this.#checkpoint({ position, name, status: 'succeeded', attempts: attempt, startedAt, finishedAt: new Date(), output: stored, error: null })
+      this.#opts.onStepFinished(name, 'succeeded', performance.now() - t0)
+      return stored
+    }
+  }
+
+  async sleep (ms: number): Promise<void> {
+    if (this.#halt) return never()
+    const position = this.#position++
+    const name = '$sleep'
+    const rec = this.#history.get(position)
+    let wakeAt = Date.now() + ms
+    let startedAt = new Date()
+    if (rec) {
+      if (rec.name !== name) return this.#nonDeterministic(position, rec.name, name)
+      if (rec.status === 'succeeded') return
+      if (rec.status === 'cancelled') { this.#cancelDelivered = true; throw new CancelledError() }
+      wakeAt = (rec.output as { wakeAt: number }).wakeAt
+      startedAt = rec.started_at
+    }
+    if (this.#cancelPending()) return this.#deliverCancel(position, name, 1, startedAt)
+    const row: CheckpointRow = { position, name, status: 'sleeping', attempts: 1, startedAt, finishedAt: null, output: { wakeAt }, error: null }
+    if (Date.now() < wakeAt) return this.#stop({ kind: 'timer', wakeAt, row })
+    await this.#checkpoint({ ...row, status: 'succeeded', finishedAt: new Date() })
+  }
+
+  now (): Promise<number> {
+    return this.step('$now', async () => Date.now(), { maxAttempts: 1, timeoutMs: 0 })
+  }
+
+  uuid (): Promise<string> {
+    return this.step('$uuid', async () => crypto.randomUUID(), { maxAttempts: 1, timeoutMs: 0 })
+  }
+
+  continueAsNew<I> (input: I): ContinueAsNew<I> {
+    return new ContinueAsNewRequest(input)
+  }
+
+  #cancelPending (): boolean { return this.#cancelRequested && !this.#cancelDelivered }
+
+  async #deliverCancel (position: number, name: string, attempts: number, startedAt: Date): Promise<never> {
+    // Checkpointed, so a replay throws at the same position and compensation
+    // steps after it keep their positions.
+    await this.#checkpoint({ position, name, status: 'cancelled', attempts, startedAt, finishedAt: new Date(), output: undefined, error: CANCELLED })
+    this.#cancelDelivered = true
+    throw new CancelledError()
+  }
+
+  #nonDeterministic (position: number, recorded: string, requested: string): Promise<never> {
+    return this.#stop({ kind: 'fail', error: new NonDeterminismError(position, recorded, requested) })
+  }
+
+  async #checkpoint (row: CheckpointRow): Promise<void> {
+    let res
+    try {
+      res = await writeCheckpoint(this.#opts.db, this.operationId, this.#opts.lease, row)
+    } catch (error) {
+      return this.#stop({ kind: 'crash', error })
+    }
+    if (!res.held) return this.#stop({ kind: 'lease-lost' })
+    if (res.cancelRequested) this.requestCancel()
+  }
+
+  #stop (halt: Halt): Promise<never> {
+    if (!this.#halt) {
+      this.#halt = halt
+      this.#resolveHalt(halt)
+    }
+    return never()
+  }
+}
+
+function rowOf (rec: StepRecord): CheckpointRow {
+  return { position: rec.position, name: rec.name, status: rec.status, attempts: rec.attempts, startedAt: rec.started_at, finishedAt: rec.finished_at, output: rec.output, error: rec.error }
+}

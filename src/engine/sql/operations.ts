@@ -1,0 +1,130 @@
+// SQL for toygres.operations, one small function per statement.
+import type { StoredError } from '../errors.ts'
+import type { Operation, Queryable } from '../types.ts'
+import { toJsonb } from './json.ts'
+
+const COLUMNS = `id, name, key, status, input, output, error, idempotency_key, attempts, generation,
+  created_at, started_at, finished_at, cancel_requested_at, cancel_reason`
+
+/** The LISTEN/NOTIFY channel: payload `c:<id>` on cancel, `f:<id>` on finish. */
+export const CHANNEL = 'toygres_engine'
+
+/** Returns null when the idempotency key already exists. */
+export async function insertOperation (db: Queryable, op: { id: string, name: string, key: string, input: unknown, idempotencyKey: string | undefined }): Promise<Operation | null> {
+  const { rows } = await db.query<Operation>(
+    `INSERT INTO toygres.operations (id, name, key, input, idempotency_key)
+     VALUES ($1, $2, $3, $4, $5)
+     ON CONFLICT (idempotency_key) DO NOTHING
+     RETURNING ${COLUMNS}`,
+    [op.id, op.name, op.key, toJsonb(op.input), op.idempotencyKey ?? null])
+  return rows[0] ?? null
+}
+
+export async function selectOperation (db: Queryable, id: string): Promise<Operation | null> {
+  const { rows } = await db.query<Operation>(`SELECT ${COLUMNS} FROM toygres.operations WHERE id = $1`, [id])
+  return rows[0] ?? null
+}
+
+export async function selectByIdempotencyKey (db: Queryable, key: string): Promise<Operation | null> {
+  const { rows } = await db.query<Operation>(`SELECT ${COLUMNS} FROM toygres.operations WHERE idempotency_key = $1`, [key])
+  return rows[0] ?? null
+}
+
+/**
+ * Serialises claims on one key inside the claim transaction: the UPDATE that
+ * follows then sees every claim committed before it (READ COMMITTED takes a
+ * fresh snapshot per statement), so two operations on a key can never both
+ * pass the "nobody else is running" test.
+ */
+export async function lockKeyOf (db: Queryable, id: string): Promise<void> {
+  await db.query(
+    `SELECT pg_advisory_xact_lock(hashtextextended('toygres.engine.key:' || key, 0))
+     FROM toygres.operations WHERE id = $1`, [id])
+}
+
+/**
+ * Takes the lease for a run. Refused when the operation is finished, when
+ * another job's run holds it (a retry of the same pg-boss job may take over:
+ * pg-boss only retries a job whose heartbeat stopped), or when an operation on
+ * the same key is running or was started earlier and is still pending.
+ */
+export async function claimOperation (db: Queryable, id: string, lease: string, jobId: string): Promise<Operation | null> {
+  const { rows } = await db.query<Operation>(
+    `UPDATE toygres.operations o
+     SET status = 'running', lease = $2, lease_job = $3, attempts = o.attempts + 1,
+         started_at = coalesce(o.started_at, now())
+     WHERE o.id = $1 AND o.status IN ('pending', 'running')
+       AND (o.lease IS NULL OR o.lease_job = $3)
+       AND NOT EXISTS (
+         SELECT 1 FROM toygres.operations b
+         WHERE b.key = o.key AND b.id <> o.id
+           AND (b.status = 'running' OR (b.status = 'pending' AND (b.created_at, b.id) < (o.created_at, o.id))))
+     RETURNING ${COLUMNS}`,
+    [id, lease, jobId])
+  return rows[0] ?? null
+}
+
+export interface Finished { key: string, next_id: string | null, next_name: string | null }
+
+/**
+ * Ends a run's operation if it still holds the lease, and names the oldest
+ * pending operation on the same key so the caller can wake it in the same
+ * transaction.
+ */
+export async function finishOperation (db: Queryable, id: string, lease: string, status: string, output: unknown, error: StoredError | null): Promise<Finished | null> {
+  const { rows } = await db.query<Finished>(
+    `WITH done AS (
+       UPDATE toygres.operations
+       SET status = $3, output = $4, error = $5, finished_at = now(), lease = NULL, lease_job = NULL
+       WHERE id = $1 AND lease = $2
+       RETURNING id, key)
+     SELECT done.key, n.id AS next_id, n.name AS next_name, pg_notify('${CHANNEL}', 'f:' || done.id::text)
+     FROM done LEFT JOIN LATERAL (
+       SELECT p.id, p.name FROM toygres.operations p
+       WHERE p.key = done.key AND p.status = 'pending' ORDER BY p.created_at, p.id LIMIT 1) n ON true`,
+    [id, lease, status, toJsonb(output), toJsonb(error)])
+  return rows[0] ?? null
+}
+
+/** Gives up the lease without finishing (durable timer, graceful stop). */
+export async function releaseLease (db: Queryable, id: string, lease: string): Promise<boolean> {
+  const { rowCount } = await db.query(
+    'UPDATE toygres.operations SET lease = NULL, lease_job = NULL WHERE id = $1 AND lease = $2', [id, lease])
+  return rowCount === 1
+}
+
+/** continueAsNew: fresh input, next generation; the caller deletes the steps. */
+export async function renewOperation (db: Queryable, id: string, lease: string, input: unknown): Promise<boolean> {
+  const { rowCount } = await db.query(
+    `UPDATE toygres.operations SET input = $3, generation = generation + 1, lease = NULL, lease_job = NULL
+     WHERE id = $1 AND lease = $2`, [id, lease, toJsonb(input)])
+  return rowCount === 1
+}
+
+export interface CancelMark { name: string, status: string, attempts: number, idle: boolean }
+
+/** Marks the request and tells running workers at once (NOTIFY is sent on commit). */
+export async function markCancelRequested (db: Queryable, id: string, reason: string | null): Promise<CancelMark | null> {
+  const { rows } = await db.query<CancelMark>(
+    `UPDATE toygres.operations
+     SET cancel_requested_at = coalesce(cancel_requested_at, now()), cancel_reason = coalesce(cancel_reason, $2)
+     WHERE id = $1 AND status IN ('pending', 'running')
+     RETURNING name, status, attempts, lease IS NULL AS idle, pg_notify('${CHANNEL}', 'c:' || id::text)`,
+    [id, reason])
+  return rows[0] ?? null
+}
+
+/** An operation that never ran ends at once; returns the next pending one on its key. */
+export async function cancelUnstarted (db: Queryable, id: string, error: StoredError): Promise<Finished | null> {
+  const { rows } = await db.query<Finished>(
+    `WITH done AS (
+       UPDATE toygres.operations SET status = 'cancelled', error = $2, finished_at = now()
+       WHERE id = $1 AND status = 'pending' AND attempts = 0
+       RETURNING id, key)
+     SELECT done.key, n.id AS next_id, n.name AS next_name, pg_notify('${CHANNEL}', 'f:' || done.id::text)
+     FROM done LEFT JOIN LATERAL (
+       SELECT p.id, p.name FROM toygres.operations p
+       WHERE p.key = done.key AND p.status = 'pending' AND p.id <> done.id ORDER BY p.created_at, p.id LIMIT 1) n ON true`,
+    [id, toJsonb(error)])
+  return rows[0] ?? null
+}

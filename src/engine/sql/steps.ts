@@ -1,0 +1,55 @@
+// SQL for toygres.operation_steps: the checkpoints of each operation.
+import type { StoredError } from '../errors.ts'
+import type { Queryable, StepRecord, StepStatus } from '../types.ts'
+import { toJsonb } from './json.ts'
+
+/** The whole history of an operation, in one query, when a run begins. */
+export async function selectSteps (db: Queryable, operationId: string): Promise<StepRecord[]> {
+  const { rows } = await db.query<StepRecord>(
+    `SELECT position, name, status, attempts, started_at, finished_at, output, error
+     FROM toygres.operation_steps WHERE operation_id = $1 ORDER BY position`, [operationId])
+  return rows
+}
+
+export interface CheckpointRow {
+  position: number
+  name: string
+  status: StepStatus
+  attempts: number
+  startedAt: Date
+  finishedAt: Date | null
+  output: unknown
+  error: StoredError | null
+}
+
+export interface CheckpointResult { held: boolean, cancelRequested: boolean }
+
+/**
+ * Writes one checkpoint, in one statement (one commit in autocommit), only if
+ * `lease` still holds the operation. FOR SHARE makes a concurrent claim wait
+ * for this write, or makes this write see the claim and insert nothing: a
+ * zombie can never write over the new owner's history. The same round trip
+ * reports whether cancel() was requested, so a missed NOTIFY costs nothing.
+ */
+export async function writeCheckpoint (db: Queryable, operationId: string, lease: string, row: CheckpointRow): Promise<CheckpointResult> {
+  const { rows } = await db.query<CheckpointResult>(
+    `WITH op AS (
+       SELECT id, cancel_requested_at FROM toygres.operations WHERE id = $1 AND lease = $2 FOR SHARE),
+     ins AS (
+       INSERT INTO toygres.operation_steps (operation_id, position, name, status, attempts, started_at, finished_at, output, error)
+       SELECT id, $3, $4, $5, $6, $7, $8, $9, $10 FROM op
+       ON CONFLICT (operation_id, position) DO UPDATE
+       SET status = EXCLUDED.status, attempts = EXCLUDED.attempts, finished_at = EXCLUDED.finished_at,
+           output = EXCLUDED.output, error = EXCLUDED.error
+       WHERE operation_steps.name = EXCLUDED.name
+       RETURNING 1)
+     SELECT EXISTS (SELECT 1 FROM op) AS held,
+            coalesce((SELECT cancel_requested_at IS NOT NULL FROM op), false) AS "cancelRequested"`,
+    [operationId, lease, row.position, row.name, row.status, row.attempts, row.startedAt, row.finishedAt,
+      toJsonb(row.output), toJsonb(row.error)])
+  return rows[0] ?? { held: false, cancelRequested: false }
+}
+
+export async function deleteSteps (db: Queryable, operationId: string): Promise<void> {
+  await db.query('DELETE FROM toygres.operation_steps WHERE operation_id = $1', [operationId])
+}

@@ -17,12 +17,12 @@ import type {
   GetConnectionStringsOutput, InstanceRef, WaitForReadyInput, WaitForReadyOutput
 } from '../../activities/types.ts'
 import { assertReachable, findBinaries, postgresRunAs } from '../../postgres/binaries.ts'
-import { configureCluster, isClusterRunning, isInitialised, type ClusterOptions } from '../../postgres/cluster.ts'
+import { configureCluster, isInitialised, type ClusterOptions } from '../../postgres/cluster.ts'
 import { PermanentProvisionerError, type Provisioner } from '../provisioner.ts'
 import { claimMeta, instancePaths, readMeta, type InstanceMeta, type InstancePaths } from './layout.ts'
 import { releasePort, releasePortsOf, reservePort } from './ports.ts'
 import { scramVerifier } from './scram.ts'
-import { runSingleUser, serverVersion, startServer, stopServer } from './server.ts'
+import { livePid, runSingleUser, serverVersion, startServer, stopServer } from './server.ts'
 import { copyDataDir, doneStaging, ensureTemplate, stagingPath, sweep } from './template.ts'
 import { waitUntilReady } from './wait.ts'
 
@@ -121,7 +121,7 @@ export function createLocalProvisioner (opts: LocalProvisionerOptions): Provisio
       const copied = await ensureDataDir(paths, meta, input.password)
       ;(copied ? created : existing).push(`DataDirectory/${input.instance_name}`)
       signal.throwIfAborted()
-      if (await isClusterRunning(cluster(paths.pgdata))) {
+      if (await livePid(paths.pgdata) !== undefined) {
         existing.push(`Process/${input.instance_name}`)
       } else {
         await startServer(cluster(paths.pgdata))
@@ -175,7 +175,7 @@ export function createLocalProvisioner (opts: LocalProvisionerOptions): Provisio
     const paths = instancePaths(opts.dataDir, ref)
     return serial(paths.key, async () => {
       signal.throwIfAborted()
-      if (!(await isInitialised(paths.pgdata)) || await isClusterRunning(cluster(paths.pgdata))) return false
+      if (!(await isInitialised(paths.pgdata)) || await livePid(paths.pgdata) !== undefined) return false
       await startServer(cluster(paths.pgdata))
       log.info({ instance: paths.key }, 'restarted local instance')
       return true

@@ -1,10 +1,11 @@
 // Process control for one instance's server, on top of src/postgres/cluster.ts.
 import { spawn } from 'node:child_process'
-import { readFile } from 'node:fs/promises'
+import { readFileSync } from 'node:fs'
+import { readFile, rm } from 'node:fs/promises'
 import { join } from 'node:path'
 import { setTimeout as sleep } from 'node:timers/promises'
 import { runBinary, type PostgresBinaries } from '../../postgres/binaries.ts'
-import { isClusterRunning, postmasterPid, startCluster, type ClusterOptions } from '../../postgres/cluster.ts'
+import { postmasterPid, startCluster, type ClusterOptions } from '../../postgres/cluster.ts'
 
 /** "18.4" from `postgres --version`. */
 export async function serverVersion (binaries: PostgresBinaries): Promise<string> {
@@ -14,12 +15,19 @@ export async function serverVersion (binaries: PostgresBinaries): Promise<string
   return match[1]
 }
 
+/** True while `pid` runs. A zombie (killed, not yet reaped by init) counts as gone. */
 export function isAlive (pid: number): boolean {
   try {
     process.kill(pid, 0)
-    return true
   } catch (err) {
     return (err as NodeJS.ErrnoException).code === 'EPERM'
+  }
+  try {
+    // "<pid> (<comm>) <state> ...": comm may hold spaces and parentheses.
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8')
+    return stat.slice(stat.lastIndexOf(')') + 2, stat.lastIndexOf(')') + 3) !== 'Z'
+  } catch {
+    return true // no procfs: kill(0) is all we can know
   }
 }
 
@@ -64,12 +72,17 @@ const TRANSIENT_START_FAILURE = /pre-existing shared memory block|lock file .* a
 /** `pg_ctl start --wait`, retried while a killed predecessor's children die out. */
 export async function startServer (c: ClusterOptions, timeoutMs = 30_000): Promise<void> {
   const deadline = Date.now() + timeoutMs
+  // A killed postmaster's lock file: PostgreSQL would judge it by kill(pid, 0),
+  // which a zombie passes. Shared memory still in use is checked separately.
+  if (await postmasterPid(c.dataDir) !== undefined && await livePid(c.dataDir) === undefined) {
+    await rm(join(c.dataDir, 'postmaster.pid'), { force: true })
+  }
   for (let delay = 50; ; delay = Math.min(delay * 2, 1000)) {
     try {
       await startCluster(c)
       return
     } catch (cause) {
-      if (await isClusterRunning(c)) return // a concurrent start won
+      if (await livePid(c.dataDir) !== undefined) return // a concurrent start won
       const tail = await logTail(c.dataDir)
       if (!TRANSIENT_START_FAILURE.test(tail) || Date.now() + delay > deadline) {
         throw new Error(`could not start the server in ${c.dataDir}: ${tail || (cause as Error).message}`, { cause })

@@ -66,8 +66,11 @@ async function logTail (dataDir: string, lines = 5): Promise<string> {
   return text.trim().split('\n').slice(-lines).join(' | ')
 }
 
-// Left behind for a moment by a killed postmaster's children; they exit on their own.
-const TRANSIENT_START_FAILURE = /pre-existing shared memory block|lock file .* already exists/
+// Left behind for a moment by a killed postmaster's children, which exit on
+// their own; or our port briefly taken as the local end of someone's outgoing
+// connection (ranges inside the kernel's ephemeral range, 32768-60999 on
+// Linux, invite that). A real squatter makes the start fail at the deadline.
+const TRANSIENT_START_FAILURE = /pre-existing shared memory block|lock file .* already exists|Address already in use/
 
 /** `pg_ctl start --wait`, retried while a killed predecessor's children die out. */
 export async function startServer (c: ClusterOptions, timeoutMs = 30_000): Promise<void> {

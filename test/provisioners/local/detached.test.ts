@@ -12,7 +12,7 @@ import { harness, never, secretPassword } from './fixtures/helpers.ts'
 const script = join(import.meta.dirname, 'fixtures', 'create-instances.ts')
 
 t.test('a server started by a control plane that is then killed keeps running', async t => {
-  const h = await harness(t, 56200)
+  const h = await harness(t, 27200)
   const password = secretPassword()
   const child = spawn(process.execPath, [script, h.dataDir, String(h.ports.portMin), String(h.ports.portMax), 'linger', 'orphan'], {
     detached: true, // its own process group, so the test can kill the group
@@ -44,7 +44,7 @@ t.test('a server started by a control plane that is then killed keeps running', 
 })
 
 t.test('concurrent creates in several processes get distinct ports and one template', async t => {
-  const h = await harness(t, 56250, 56299)
+  const h = await harness(t, 27250, 27299)
   const password = secretPassword()
   const run = (names: string[]): Promise<Array<{ name: string, connection_string: string }>> => {
     const child = spawn(process.execPath, [script, h.dataDir, String(h.ports.portMin), String(h.ports.portMax), 'exit', ...names], {

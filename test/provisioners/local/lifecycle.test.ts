@@ -21,7 +21,7 @@ async function selectOne (connectionString: string, password: string): Promise<n
 const exists = (path: string): Promise<boolean> => access(path).then(() => true, () => false)
 
 t.test('create, connect, survive a control-plane restart, delete', async t => {
-  const h = await harness(t, 56100)
+  const h = await harness(t, 27100)
   const password = secretPassword()
   const input = deployInput('life', password)
   const ref = { namespace: input.namespace, instance_name: input.instance_name }
@@ -74,7 +74,7 @@ t.test('create, connect, survive a control-plane restart, delete', async t => {
 })
 
 t.test('a requested version other than the local one is accepted, recorded and logged', async t => {
-  const h = await harness(t, 56150)
+  const h = await harness(t, 27150)
   await h.provisioner.deployPostgres({ ...deployInput('ver', secretPassword()), postgres_version: '15' }, never)
   const { readFile } = await import('node:fs/promises')
   const meta = JSON.parse(await readFile(join(h.dataDir, 'instances', 'toygres', 'ver', 'instance.json'), 'utf8'))
@@ -83,14 +83,14 @@ t.test('a requested version other than the local one is accepted, recorded and l
 })
 
 t.test('names that are not valid instance names are refused before touching the disk', async t => {
-  const h = await harness(t, 56160, 56161)
+  const h = await harness(t, 27160, 27161)
   await t.rejects(h.provisioner.deployPostgres(deployInput('../escape', 'x'), never), { name: 'PermanentProvisionerError' })
   await t.rejects(h.provisioner.deployPostgres(deployInput('ok', 'x', '../ns'), never), { name: 'PermanentProvisionerError' })
   t.notOk(await exists(join(h.dataDir, 'instances')))
 })
 
 t.test('waitForReady times out with the reason, and stops at once when aborted', async t => {
-  const h = await harness(t, 56170, 56179)
+  const h = await harness(t, 27170, 27179)
   const input = deployInput('slow', secretPassword())
   const ref = { namespace: input.namespace, instance_name: input.instance_name }
   await h.provisioner.deployPostgres(input, never)

@@ -1,13 +1,23 @@
 // The whole control plane as one Fastify plugin. server.ts only listens;
 // tests register this same plugin and use inject() or listen on port 0.
+// Plugins load in tiers: infrastructure (db, boss, engine, provisioner),
+// then the app's own (health monitor, orchestrations, metrics), then routes.
 import { randomUUID } from 'node:crypto'
 import type { FastifyPluginAsync } from 'fastify'
 import fp from 'fastify-plugin'
 import type { Config } from './config.ts'
 import db from './db/plugin.ts'
+import auth from './http/plugins/auth.ts'
 import errors from './http/plugins/errors.ts'
 import swagger from './http/plugins/swagger.ts'
 import health from './http/routes/health.ts'
+import instances from './http/routes/instances.ts'
+import operations from './http/routes/operations.ts'
+import boss from './plugins/boss.ts'
+import engine from './plugins/engine.ts'
+import orchestrationsPlugin from './plugins/orchestrations.ts'
+import provisioner from './plugins/provisioner.ts'
+import secrets from './plugins/secrets.ts'
 
 export interface AppOptions {
   readonly config: Config
@@ -28,12 +38,26 @@ const app: FastifyPluginAsync<AppOptions> = async (fastify, opts) => {
   fastify.decorate('config', opts.config)
   // Echo the request id so a client can quote it when reporting a problem.
   fastify.addHook('onRequest', async (request, reply) => { reply.header('x-request-id', request.id) })
+  // The API speaks JSON only: anything else is a 415, not a string to validate.
+  fastify.removeContentTypeParser('text/plain')
   await fastify.register(errors)
+  await fastify.register(auth, { token: opts.config.auth.token, metricsPublic: opts.config.metricsPublic })
+  await fastify.register(swagger)
+
   if (opts.databaseUrl !== null) {
     await fastify.register(db, { databaseUrl: opts.databaseUrl })
+    await fastify.register(secrets)
+    await fastify.register(boss, { databaseUrl: opts.databaseUrl })
+    await fastify.register(engine)
+    await fastify.register(provisioner)
+    // INTERIM until the health plugin lands
+    fastify.decorate('healthMonitor', { start: async () => null, stop: async () => {} })
+    await fastify.register(orchestrationsPlugin)
   }
-  await fastify.register(swagger)
+
   await fastify.register(health)
+  await fastify.register(instances)
+  await fastify.register(operations)
 }
 
 export default fp(app, { name: 'toygres' })

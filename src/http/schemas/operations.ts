@@ -1,0 +1,31 @@
+import { Type, type Static } from 'typebox'
+
+const Time = Type.String({ format: 'date-time' })
+const Nullable = <T extends Parameters<typeof Type.Union>[0][number]>(t: T) => Type.Union([t, Type.Null()])
+
+export const StepError = Type.Object({ message: Type.String(), code: Type.Optional(Type.String()) }, { additionalProperties: true })
+
+export const Step = Type.Object({
+  position: Type.Integer({ minimum: 0 }),
+  name: Type.String({ examples: ['toygres-activities::activity::deploy-postgres'] }),
+  status: Type.String({ examples: ['succeeded'], description: 'succeeded, failed, cancelled, sleeping or retrying' }),
+  attempts: Type.Integer({ minimum: 0 }),
+  started_at: Time,
+  finished_at: Nullable(Time),
+  error: Nullable(StepError)
+}, { $id: 'Step', title: 'Step' })
+
+export const Operation = Type.Object({
+  id: Type.String({ format: 'uuid' }),
+  name: Type.String({ examples: ['toygres-orchestrations::orchestration::create-instance'] }),
+  key: Type.String({ description: 'The target: operations on one key never run at the same time' }),
+  status: Type.Union([Type.Literal('pending'), Type.Literal('running'), Type.Literal('succeeded'), Type.Literal('failed'), Type.Literal('cancelled')]),
+  error: Nullable(Type.Object({ message: Type.String(), step: Type.Optional(Type.String()) }, { additionalProperties: true })),
+  output: Type.Optional(Type.Unknown()),
+  created_at: Time,
+  started_at: Nullable(Time),
+  finished_at: Nullable(Time),
+  cancel_requested_at: Nullable(Time),
+  steps: Type.Array(Type.Ref('Step'))
+}, { $id: 'Operation', title: 'Operation' })
+export type OperationDto = Static<typeof Operation>

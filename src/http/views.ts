@@ -1,0 +1,66 @@
+// Row → response mappings, in one place.
+import type { Engine, Operation, StepRecord } from '../engine/index.ts'
+import type { Queryable } from '../db/queryable.ts'
+import type { InstanceRow } from '../instances/store.ts'
+import type { InstanceDto } from './schemas/instances.ts'
+import type { OperationDto } from './schemas/operations.ts'
+
+// Recorded values (ctx.now(), ctx.uuid()) replay deterministically but are not steps a user ran.
+const HIDDEN_RECORDS = new Set(['$now', '$uuid'])
+
+const iso = (d: Date | null): string | null => d === null ? null : d.toISOString()
+
+export function operationView (op: Operation, steps: StepRecord[]): OperationDto {
+  return {
+    id: op.id,
+    name: op.name,
+    key: op.key,
+    status: op.status,
+    error: op.error as OperationDto['error'],
+    ...(op.status === 'succeeded' ? { output: op.output } : {}),
+    created_at: op.created_at.toISOString(),
+    started_at: iso(op.started_at),
+    finished_at: iso(op.finished_at),
+    cancel_requested_at: iso(op.cancel_requested_at),
+    steps: steps.filter(s => !HIDDEN_RECORDS.has(s.name)).map(s => ({
+      position: s.position,
+      name: s.name,
+      status: s.status,
+      attempts: s.attempts,
+      started_at: s.started_at.toISOString(),
+      finished_at: iso(s.finished_at),
+      error: s.error as { message: string } | null
+    }))
+  }
+}
+
+export async function loadOperationView (engine: Engine, db: Queryable, id: string | null): Promise<OperationDto | null> {
+  if (!id) return null
+  const [op, steps] = await Promise.all([engine.getOperation(id, db), engine.getSteps(id, db)])
+  return op ? operationView(op, steps) : null
+}
+
+export function instanceView (row: InstanceRow, operation: OperationDto | null): InstanceDto {
+  return {
+    name: row.name,
+    namespace: row.namespace,
+    state: row.state,
+    health: row.health,
+    postgres_version: row.postgres_version,
+    storage_size_gb: row.storage_size_gb,
+    use_load_balancer: row.use_load_balancer,
+    dns_label: row.dns_label,
+    ip_connection_string: row.ip_connection_string,
+    dns_connection_string: row.dns_connection_string,
+    external_ip: row.external_ip,
+    dns_name: row.dns_name,
+    server_version: row.server_version,
+    deployment_time_seconds: row.deployment_time_seconds,
+    error: row.error,
+    last_health_check_at: iso(row.last_health_check_at),
+    last_response_time_ms: row.last_response_time_ms,
+    operation,
+    created_at: row.created_at.toISOString(),
+    updated_at: row.updated_at.toISOString()
+  }
+}

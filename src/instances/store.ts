@@ -1,0 +1,141 @@
+// Instance metadata: small, plain, parameterised SQL, one function per use.
+// Transitions are guarded by a trigger (migrations/003_instances.sql).
+import type { Queryable } from '../db/queryable.ts'
+
+export type InstanceState = 'creating' | 'running' | 'failed' | 'deleting'
+export type InstanceHealth = 'unknown' | 'healthy' | 'unhealthy'
+
+export interface InstanceRow {
+  id: string
+  name: string
+  namespace: string
+  state: InstanceState
+  health: InstanceHealth
+  postgres_version: string
+  storage_size_gb: number
+  use_load_balancer: boolean
+  dns_label: string | null
+  ip_connection_string: string | null
+  dns_connection_string: string | null
+  external_ip: string | null
+  dns_name: string | null
+  server_version: string | null
+  deployment_time_seconds: number | null
+  error: { step: string | null, message: string } | null
+  operation_id: string | null
+  health_operation_id: string | null
+  last_health_check_at: Date | null
+  last_response_time_ms: number | null
+  consecutive_failures: number
+  created_at: Date
+  updated_at: Date
+}
+
+// Every column but the ciphertext: reads never carry the password, even encrypted.
+const COLUMNS = `id, name, namespace, state, health, postgres_version, storage_size_gb, use_load_balancer, dns_label,
+  ip_connection_string, dns_connection_string, external_ip, dns_name, server_version, deployment_time_seconds, error,
+  operation_id, health_operation_id, last_health_check_at, last_response_time_ms, consecutive_failures, created_at, updated_at`
+
+export interface NewInstance {
+  id: string
+  name: string
+  namespace: string
+  postgres_version: string
+  storage_size_gb: number
+  use_load_balancer: boolean
+  dns_label: string | null
+  password_ciphertext: string
+}
+
+export async function insertInstance (db: Queryable, i: NewInstance): Promise<InstanceRow> {
+  const { rows } = await db.query<InstanceRow>(
+    `INSERT INTO toygres.instances (id, name, namespace, postgres_version, storage_size_gb, use_load_balancer, dns_label, password_ciphertext)
+     VALUES ($1, $2, $3, $4, $5, $6, $7, $8) RETURNING ${COLUMNS}`,
+    [i.id, i.name, i.namespace, i.postgres_version, i.storage_size_gb, i.use_load_balancer, i.dns_label, i.password_ciphertext])
+  return rows[0]!
+}
+
+export async function findInstanceByName (db: Queryable, name: string, forUpdate = false): Promise<InstanceRow | null> {
+  const { rows } = await db.query<InstanceRow>(
+    `SELECT ${COLUMNS} FROM toygres.instances WHERE name = $1${forUpdate ? ' FOR UPDATE' : ''}`, [name])
+  return rows[0] ?? null
+}
+
+export async function findInstanceById (db: Queryable, id: string): Promise<InstanceRow | null> {
+  const { rows } = await db.query<InstanceRow>(`SELECT ${COLUMNS} FROM toygres.instances WHERE id = $1`, [id])
+  return rows[0] ?? null
+}
+
+/** Keyset pagination by name: stable and cheap however deep the page. */
+export async function listInstances (db: Queryable, opts: { limit: number, after?: string | undefined, state?: InstanceState | undefined }): Promise<InstanceRow[]> {
+  const { rows } = await db.query<InstanceRow>(
+    `SELECT ${COLUMNS} FROM toygres.instances
+     WHERE ($1::text IS NULL OR name > $1) AND ($2::text IS NULL OR state = $2)
+     ORDER BY name LIMIT $3`,
+    [opts.after ?? null, opts.state ?? null, opts.limit])
+  return rows
+}
+
+export async function readPasswordCiphertext (db: Queryable, id: string): Promise<string | null> {
+  const { rows } = await db.query<{ password_ciphertext: string }>(
+    'SELECT password_ciphertext FROM toygres.instances WHERE id = $1', [id])
+  return rows[0]?.password_ciphertext ?? null
+}
+
+export async function setInstanceOperation (db: Queryable, id: string, operationId: string): Promise<void> {
+  await db.query('UPDATE toygres.instances SET operation_id = $2 WHERE id = $1', [id, operationId])
+}
+
+export async function markDeleting (db: Queryable, id: string, operationId: string): Promise<void> {
+  await db.query("UPDATE toygres.instances SET state = 'deleting', operation_id = $2, health = 'unknown' WHERE id = $1", [id, operationId])
+}
+
+export interface RunningInfo {
+  ip_connection_string: string
+  dns_connection_string: string | null
+  external_ip: string | null
+  dns_name: string | null
+  server_version: string
+  deployment_time_seconds: number
+}
+
+/** creating → running. Returns false when the instance has moved on (deleted or deleting). */
+export async function markRunning (db: Queryable, id: string, info: RunningInfo): Promise<boolean> {
+  const { rowCount } = await db.query(
+    `UPDATE toygres.instances SET state = 'running', error = NULL, ip_connection_string = $2, dns_connection_string = $3,
+       external_ip = $4, dns_name = $5, server_version = $6, deployment_time_seconds = $7
+     WHERE id = $1 AND state = 'creating'`,
+    [id, info.ip_connection_string, info.dns_connection_string, info.external_ip, info.dns_name, info.server_version, info.deployment_time_seconds])
+  return rowCount === 1
+}
+
+/** creating → failed, keeping the failing step and a readable error. */
+export async function markFailed (db: Queryable, id: string, error: { step: string | null, message: string }): Promise<boolean> {
+  const { rowCount } = await db.query(
+    "UPDATE toygres.instances SET state = 'failed', error = $2 WHERE id = $1 AND state = 'creating'", [id, JSON.stringify(error)])
+  return rowCount === 1
+}
+
+export async function setHealthOperation (db: Queryable, id: string, operationId: string | null): Promise<void> {
+  await db.query('UPDATE toygres.instances SET health_operation_id = $2 WHERE id = $1', [id, operationId])
+}
+
+/** The end of a delete: the row and (by cascade) its history go; the name is free. */
+export async function removeInstance (db: Queryable, id: string): Promise<boolean> {
+  const { rowCount } = await db.query("DELETE FROM toygres.instances WHERE id = $1 AND state = 'deleting'", [id])
+  return rowCount === 1
+}
+
+export interface InstanceEvent { kind: 'state' | 'health', from_value: string | null, to_value: string, detail: unknown, at: Date }
+
+export async function listInstanceEvents (db: Queryable, id: string, limit = 100): Promise<InstanceEvent[]> {
+  const { rows } = await db.query<InstanceEvent>(
+    'SELECT kind, from_value, to_value, detail, at FROM toygres.instance_events WHERE instance_id = $1 ORDER BY id DESC LIMIT $2', [id, limit])
+  return rows
+}
+
+export async function countInstancesBy (db: Queryable): Promise<Array<{ state: InstanceState, health: InstanceHealth, count: number }>> {
+  const { rows } = await db.query<{ state: InstanceState, health: InstanceHealth, count: number }>(
+    'SELECT state, health, count(*)::int AS count FROM toygres.instances GROUP BY state, health')
+  return rows
+}

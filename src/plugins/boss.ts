@@ -1,0 +1,25 @@
+// The one pg-boss instance: error listener before start(), stop() on close.
+import fp from 'fastify-plugin'
+import { PgBoss } from 'pg-boss'
+
+declare module 'fastify' {
+  interface FastifyInstance {
+    boss: PgBoss
+  }
+}
+
+export default fp<{ databaseUrl: string }>(async (app, opts) => {
+  const boss = new PgBoss({
+    connectionString: opts.databaseUrl,
+    schema: 'pgboss',
+    application_name: 'toygres-boss',
+    // Workers wake on NOTIFY (a few ms) instead of waiting for the next poll.
+    useListenNotify: true
+  })
+  boss.on('error', err => app.log.error({ err }, 'pg-boss error'))
+  await boss.start()
+  app.decorate('boss', boss)
+  app.addHook('onClose', async () => {
+    await boss.stop({ graceful: true, timeout: app.config.shutdownGraceMs })
+  })
+}, { name: 'boss', dependencies: ['db'] })

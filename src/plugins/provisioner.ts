@@ -1,0 +1,31 @@
+// The `provisioner` decorator: local (the embedded default) or kubernetes.
+import fp from 'fastify-plugin'
+import type { Provisioner } from '../provisioners/provisioner.ts'
+
+declare module 'fastify' {
+  interface FastifyInstance {
+    provisioner: Provisioner
+  }
+}
+
+export default fp(async app => {
+  const { config } = app
+  let provisioner: Provisioner
+  if (config.provisioner === 'kubernetes') {
+    const { createKubernetesProvisioner } = await import('../provisioners/kubernetes/provisioner.ts')
+    provisioner = createKubernetesProvisioner({
+      kubeconfigPath: config.kubernetes.kubeconfig,
+      image: config.kubernetes.image,
+      storageClass: config.kubernetes.storageClass,
+      region: config.kubernetes.region,
+      logger: app.log as never
+    })
+  } else {
+    const { createLocalProvisioner } = await import('../provisioners/local/index.ts')
+    provisioner = createLocalProvisioner({
+      dataDir: config.dataDir, portMin: config.local.portMin, portMax: config.local.portMax, binDir: config.pgBinDir, logger: app.log as never
+    })
+  }
+  app.decorate('provisioner', provisioner)
+  app.addHook('onClose', async () => { await provisioner.close() })
+}, { name: 'provisioner' })

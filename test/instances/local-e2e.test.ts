@@ -1,0 +1,80 @@
+// The user's path, end to end through HTTP with the local provisioner:
+// create, poll to running, connect with the returned info, delete, poll to 404.
+import { existsSync } from 'node:fs'
+import { readdir, readFile } from 'node:fs/promises'
+import { join } from 'node:path'
+import pg from 'pg'
+import t from 'tap'
+import { activities } from '../../src/activities/names.ts'
+import { orchestrations, steps } from '../../src/orchestrations/names.ts'
+import { buildTestApp, localProvisionerEnv } from '../helpers/app.ts'
+import { pollUntil } from '../helpers/poll.ts'
+import { isAlive } from '../helpers/process.ts'
+
+
+t.test('create → running → connect → delete → gone', async t => {
+  const env = await localProvisionerEnv(t)
+  const app = await buildTestApp(t, { ...env, TOYGRES_WORKER_CONCURRENCY: '4' })
+
+  const created = await app.inject({ method: 'POST', url: '/instances', payload: { name: 'orders-db', use_load_balancer: false } })
+  t.equal(created.statusCode, 202, created.body)
+  t.equal(created.headers.location, '/instances/orders-db')
+  t.ok(created.headers['retry-after'])
+  const body = created.json()
+  t.match(body, { name: 'orders-db', state: 'creating', health: 'unknown', namespace: 'toygres', postgres_version: '18', storage_size_gb: 10 })
+  t.equal(body.operation.name, orchestrations.CREATE_INSTANCE)
+  t.type(body.password, 'string', 'a generated password is returned once')
+  const password: string = body.password
+
+  const running = await pollUntil(async () => (await app.inject('/instances/orders-db')).json(),
+    i => i.state === 'running' || i.state === 'failed', { what: 'running', timeoutMs: 90_000 })
+  t.equal(running.state, 'running', JSON.stringify(running.error))
+  t.notOk('password' in running, 'GET never shows the password')
+  t.match(running.ip_connection_string, /^postgresql:\/\/postgres@127\.0\.0\.1:\d+\/postgres$/)
+  t.match(running.server_version, /^PostgreSQL \d+/)
+  t.equal(running.operation.status, 'succeeded')
+  t.same(running.operation.steps.slice(0, 4).map((s: { name: string }) => s.name), [
+    activities.DEPLOY_POSTGRES, activities.WAIT_FOR_READY, activities.GET_CONNECTION_STRINGS, activities.TEST_CONNECTION
+  ])
+  t.ok(running.operation.steps.some((s: { name: string }) => s.name === steps.MARK_RUNNING))
+  for (const step of running.operation.steps) t.match(step, { status: 'succeeded', attempts: 1, started_at: String, finished_at: String })
+
+  // As a user would: the password goes into the URL, percent-encoded.
+  const url = new URL(running.ip_connection_string)
+  url.password = encodeURIComponent(password)
+  const client = new pg.Client({ connectionString: url.toString() })
+  await client.connect()
+  const { rows } = await client.query('SELECT current_user AS who, 40 + 2 AS answer')
+  await client.end()
+  t.same(rows[0], { who: 'postgres', answer: 42 })
+
+  const listed = (await app.inject('/instances?state=running')).json()
+  t.same(listed.items.map((i: { name: string }) => i.name), ['orders-db'])
+
+  const instanceDir = join(env.TOYGRES_DATA_DIR!, 'instances', 'toygres', 'orders-db')
+  const postmaster = Number((await readFile(join(instanceDir, 'pgdata', 'postmaster.pid'), 'utf8')).split('\n')[0])
+  t.ok(isAlive(postmaster), 'a real server process runs the instance')
+
+  const deleted = await app.inject({ method: 'DELETE', url: '/instances/orders-db' })
+  t.equal(deleted.statusCode, 202)
+  t.equal(deleted.json().state, 'deleting')
+  t.equal(deleted.json().operation.name, orchestrations.DELETE_INSTANCE)
+  const again = await app.inject({ method: 'DELETE', url: '/instances/orders-db' })
+  t.equal(again.statusCode, 202)
+  t.equal(again.json().operation.id, deleted.json().operation.id, 'repeating a delete returns the same operation')
+
+  await pollUntil(async () => (await app.inject('/instances/orders-db')).statusCode, s => s === 404, { what: '404', timeoutMs: 60_000 })
+  const op = (await app.inject(`/operations/${deleted.json().operation.id}`)).json()
+  t.match(op, { status: 'succeeded', output: { instance_name: 'orders-db', deleted: true } })
+  t.notOk(isAlive(postmaster), 'the server process is gone')
+  t.notOk(existsSync(instanceDir), 'its data is gone')
+
+  // The name is free again.
+  const reuse = await app.inject({ method: 'POST', url: '/instances', payload: { name: 'orders-db', password: 'another-strong-pw' } })
+  t.equal(reuse.statusCode, 202)
+  t.notOk('password' in reuse.json(), 'a password the user chose is not echoed')
+  await pollUntil(async () => (await app.inject('/instances/orders-db')).json().state, s => s !== 'creating', { timeoutMs: 90_000 })
+  await app.inject({ method: 'DELETE', url: '/instances/orders-db' })
+  await pollUntil(async () => (await app.inject('/instances/orders-db')).statusCode, s => s === 404, { timeoutMs: 60_000 })
+  t.same(await readdir(join(env.TOYGRES_DATA_DIR!, 'instances', 'toygres')).catch(() => []), [])
+})

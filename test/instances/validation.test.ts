@@ -1,0 +1,124 @@
+// Bad input gets a clear 4xx problem+json naming the field, and loses
+// nothing: no instance row and no operation is left behind.
+import t from 'tap'
+import { buildTestApp } from '../helpers/app.ts'
+
+t.test('every class of bad input is a 4xx that names the field', async t => {
+  const app = await buildTestApp(t)
+  const post = (payload: unknown, headers: Record<string, string> = {}) =>
+    app.inject({ method: 'POST', url: '/instances', payload: payload as string, headers })
+
+  const cases: Array<[string, unknown, number, string]> = [
+    ['missing name', {}, 400, 'body.name'],
+    ['name with upper case', { name: 'Orders' }, 400, 'body.name'],
+    ['name starting with a digit', { name: '1db' }, 400, 'body.name'],
+    ['name ending with a dash', { name: 'db-' }, 400, 'body.name'],
+    ['name too long for Kubernetes', { name: 'a'.repeat(41) }, 400, 'body.name'],
+    ['name with a dot', { name: 'a.b' }, 400, 'body.name'],
+    ['wrong type', { name: 'db', storage_size_gb: 'lots' }, 400, 'body.storage_size_gb'],
+    ['storage too small', { name: 'db', storage_size_gb: 0 }, 400, 'body.storage_size_gb'],
+    ['storage too big', { name: 'db', storage_size_gb: 100000 }, 400, 'body.storage_size_gb'],
+    ['unsupported version', { name: 'db', postgres_version: '9.6' }, 400, 'body.postgres_version'],
+    ['bad dns label', { name: 'db', dns_label: 'Not_A_Label' }, 400, 'body.dns_label'],
+    ['bad namespace', { name: 'db', namespace: 'kube system' }, 400, 'body.namespace'],
+    ['short password', { name: 'db', password: 'short' }, 400, 'body.password'],
+    ['password with a space', { name: 'db', password: 'has a space in it' }, 400, 'body.password'],
+    ['unknown field', { name: 'db', replicas: 3 }, 400, 'body.replicas'],
+    ['not an object', [1, 2], 400, 'body']
+  ]
+  for (const [label, payload, status, field] of cases) {
+    const res = await post(payload)
+    t.equal(res.statusCode, status, label)
+    t.match(res.headers['content-type'], 'application/problem+json', label)
+    const problem = res.json()
+    t.match(problem, { type: String, title: String, status, detail: String }, label)
+    t.ok(problem.errors?.some((e: { field: string }) => e.field === field), `${label}: names ${field} (${JSON.stringify(problem.errors)})`)
+  }
+
+  const malformed = await app.inject({ method: 'POST', url: '/instances', headers: { 'content-type': 'application/json' }, payload: '{"name": "db",' })
+  t.equal(malformed.statusCode, 400)
+  const tooBig = await post({ name: 'db', password: 'x'.repeat(100_000) })
+  t.equal(tooBig.statusCode, 413)
+  const wrongMedia = await app.inject({ method: 'POST', url: '/instances', headers: { 'content-type': 'text/plain' }, payload: 'name=db' })
+  t.equal(wrongMedia.statusCode, 415)
+  const badKey = await post({ name: 'db' }, { 'idempotency-key': 'k'.repeat(300) })
+  t.equal(badKey.statusCode, 400)
+  t.match(badKey.json().errors, [{ field: 'headers.idempotency-key' }])
+
+  t.equal((await app.inject('/instances/Bad_Name')).statusCode, 400)
+  t.equal((await app.inject('/instances/nobody')).statusCode, 404)
+  t.match((await app.inject('/instances/nobody')).json(), { status: 404, detail: /nobody/ })
+  t.equal((await app.inject({ method: 'DELETE', url: '/instances/nobody' })).statusCode, 404)
+  t.equal((await app.inject('/operations/not-a-uuid')).statusCode, 400)
+  t.equal((await app.inject('/operations/00000000-0000-4000-8000-000000000000')).statusCode, 404)
+  t.equal((await app.inject('/instances?limit=0')).statusCode, 400)
+  t.equal((await app.inject('/instances?state=sleeping')).statusCode, 400)
+  t.equal((await app.inject('/instances?cursor=garbage')).statusCode, 400)
+
+  const { rows: [counts] } = await app.db.query<{ instances: number, operations: number }>(
+    'SELECT (SELECT count(*)::int FROM toygres.instances) AS instances, (SELECT count(*)::int FROM toygres.operations) AS operations')
+  t.same(counts, { instances: 0, operations: 0 }, 'nothing half-made')
+})
+
+t.test('list pages through instances with an opaque cursor', async t => {
+  const app = await buildTestApp(t)
+  const names = ['alpha', 'bravo', 'charlie', 'delta', 'echo']
+  for (const name of names) t.equal((await app.inject({ method: 'POST', url: '/instances', payload: { name } })).statusCode, 202)
+  const seen: string[] = []
+  let cursor: string | null = null
+  do {
+    const res = await app.inject(`/instances?limit=2${cursor ? `&cursor=${cursor}` : ''}`)
+    t.equal(res.statusCode, 200)
+    const page = res.json() as { items: Array<{ name: string, state: string }>, next_cursor: string | null }
+    t.ok(page.items.length <= 2)
+    seen.push(...page.items.map(i => i.name))
+    cursor = page.next_cursor
+  } while (cursor)
+  t.same(seen, names)
+  t.same((await app.inject('/instances?state=running')).json().items, [])
+  t.equal((await app.inject('/instances?state=creating')).json().items.length, 5)
+})
+
+t.test('50 concurrent creates of one name: exactly one 202, the rest 409', async t => {
+  const app = await buildTestApp(t)
+  const results = await Promise.all(Array.from({ length: 50 }, () =>
+    app.inject({ method: 'POST', url: '/instances', payload: { name: 'contended' } })))
+  const codes = results.map(r => r.statusCode)
+  t.equal(codes.filter(c => c === 202).length, 1)
+  t.equal(codes.filter(c => c === 409).length, 49)
+  t.match(results.find(r => r.statusCode === 409)!.json(), { type: /conflict/, detail: /contended/ })
+  const { rows } = await app.db.query("SELECT count(*)::int AS n FROM toygres.operations WHERE key = 'contended'")
+  t.equal(rows[0].n, 1, 'one operation, not fifty')
+})
+
+t.test('Idempotency-Key: same body replays, a different body is 422', async t => {
+  const app = await buildTestApp(t)
+  const headers = { 'idempotency-key': 'req-7f3a' }
+  const first = await app.inject({ method: 'POST', url: '/instances', payload: { name: 'idem' }, headers })
+  t.equal(first.statusCode, 202)
+  const again = await Promise.all([1, 2, 3].map(() => app.inject({ method: 'POST', url: '/instances', payload: { name: 'idem' }, headers })))
+  for (const res of again) {
+    t.equal(res.statusCode, 202)
+    t.equal(res.json().operation.id, first.json().operation.id)
+    t.equal(res.json().password, first.json().password, 'a retry still learns the generated password')
+  }
+  const different = await app.inject({ method: 'POST', url: '/instances', payload: { name: 'idem', storage_size_gb: 20 }, headers })
+  t.equal(different.statusCode, 422)
+  t.match(different.json(), { type: /idempotency-key-reused/ })
+  const otherKey = await app.inject({ method: 'POST', url: '/instances', payload: { name: 'idem' }, headers: { 'idempotency-key': 'another' } })
+  t.equal(otherKey.statusCode, 409, 'a new key for a taken name is a conflict')
+})
+
+t.test('with TOYGRES_API_TOKEN every API route needs the bearer token', async t => {
+  const token = 'tok-0123456789abcdef0123'
+  const app = await buildTestApp(t, { TOYGRES_API_TOKEN: token })
+  for (const url of ['/healthz', '/readyz', '/docs/json']) t.equal((await app.inject(url)).statusCode, 200, `${url} stays open`)
+  const none = await app.inject('/instances')
+  t.equal(none.statusCode, 401)
+  t.match(none.headers['www-authenticate'], /Bearer/)
+  t.match(none.headers['content-type'], 'application/problem+json')
+  t.equal((await app.inject({ url: '/instances', headers: { authorization: 'Bearer wrong' } })).statusCode, 401)
+  t.equal((await app.inject({ url: '/instances', headers: { authorization: `Basic ${token}` } })).statusCode, 401)
+  t.equal((await app.inject({ url: '/instances', headers: { authorization: `Bearer ${token}` } })).statusCode, 200)
+  t.equal((await app.inject({ method: 'POST', url: '/instances', payload: { name: 'x' } })).statusCode, 401, 'rejected before validation or side effects')
+})

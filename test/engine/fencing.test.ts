@@ -1,0 +1,57 @@
+import t from 'tap'
+import { randomUUID } from 'node:crypto'
+import { engineDatabase } from './helpers.ts'
+import { until } from './fixtures/setup.ts'
+import { claimOperation, lockKeyOf } from '../../src/engine/sql/operations.ts'
+import { selectSteps, writeCheckpoint, type CheckpointRow } from '../../src/engine/sql/steps.ts'
+
+const row = (position: number, output: unknown): CheckpointRow => ({
+  position, name: `s${position}`, status: 'succeeded', attempts: 1, startedAt: new Date(), finishedAt: new Date(), output, error: null
+})
+
+t.test('a zombie that lost its lease cannot write checkpoints', async t => {
+  const db = await engineDatabase(t)
+  const { engine, pool } = await db.stack({ concurrency: 0 })
+  const { operation } = await engine.start('test::fenced', {}, { key: 'a' })
+  const claim = async (lease: string, job: string) => {
+    const client = await pool.connect()
+    try {
+      await client.query('BEGIN')
+      await lockKeyOf(client, operation.id)
+      const op = await claimOperation(client, operation.id, lease, job)
+      await client.query('COMMIT')
+      return op
+    } finally { client.release() }
+  }
+  const zombie = randomUUID()
+  const owner = randomUUID()
+  t.ok(await claim(zombie, 'job-1'), 'first run claims')
+  t.equal(await claim(randomUUID(), 'job-2'), null, 'another job cannot take a held lease')
+  t.match(await writeCheckpoint(pool, operation.id, zombie, row(0, 'zombie-0')), { held: true })
+  // pg-boss retried job-1 (its heartbeat stopped): the retry takes over.
+  t.ok(await claim(owner, 'job-1'), 'a retry of the same job takes over')
+  t.match(await writeCheckpoint(pool, operation.id, zombie, row(1, 'zombie-1')), { held: false }, 'zombie write refused')
+  t.match(await writeCheckpoint(pool, operation.id, owner, row(1, 'owner-1')), { held: true })
+  t.match(await writeCheckpoint(pool, operation.id, zombie, row(1, 'zombie-again')), { held: false })
+  t.same((await selectSteps(pool, operation.id)).map(s => s.output), ['zombie-0', 'owner-1'])
+})
+
+t.test('a checkpoint racing a claim either lands before it or not at all', async t => {
+  const db = await engineDatabase(t)
+  const { engine, pool } = await db.stack({ concurrency: 0 })
+  const { operation } = await engine.start('test::fenced', {}, { key: 'b' })
+  const old = randomUUID()
+  await pool.query('UPDATE toygres.operations SET status = $2, lease = $3, lease_job = $4 WHERE id = $1', [operation.id, 'running', old, 'job'])
+  // Hold the claim's row lock open, then let the zombie's write queue behind it.
+  const claimer = await pool.connect()
+  await claimer.query('BEGIN')
+  await claimer.query('UPDATE toygres.operations SET lease = $2 WHERE id = $1', [operation.id, randomUUID()])
+  const pending = writeCheckpoint(pool, operation.id, old, row(0, 'late'))
+  await until(async () => (await pool.query(
+    "SELECT count(*)::int AS n FROM pg_stat_activity WHERE wait_event_type = 'Lock' AND query LIKE '%FOR SHARE%'")).rows[0].n,
+  n => n === 1, 'the checkpoint waiting on the claim\'s lock')
+  await claimer.query('COMMIT')
+  claimer.release()
+  t.match(await pending, { held: false }, 're-checked against the committed claim')
+  t.same(await selectSteps(pool, operation.id), [])
+})

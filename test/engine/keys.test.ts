@@ -1,0 +1,46 @@
+import t from 'tap'
+import { engineDatabase } from './helpers.ts'
+
+t.test('operations on one key never run steps concurrently, and run in start order', async t => {
+  const db = await engineDatabase(t)
+  const a = await db.stack({ concurrency: 4 })
+  const b = await db.stack({ concurrency: 4 })
+  await a.pool.query(`CREATE TABLE spans (operation_id uuid, key text, step text,
+    started_at timestamptz, finished_at timestamptz)`)
+  for (const { engine, pool } of [a, b]) {
+    for (const name of ['test::create', 'test::delete']) {
+      engine.register(name, async ctx => {
+        for (const step of ['s1', 's2', 's3']) {
+          await ctx.step(step, async () => {
+            const started = new Date()
+            // Give a concurrent run every chance to overlap.
+            await pool.query('SELECT pg_sleep(0.01)')
+            await pool.query('INSERT INTO spans VALUES ($1, $2, $3, $4, clock_timestamp())', [ctx.operationId, ctx.key, step, started])
+          })
+        }
+      })
+    }
+    await engine.work()
+  }
+  const ids: string[] = []
+  const starts = []
+  for (let i = 0; i < 12; i++) {
+    const key = i % 2 === 0 ? 'alpha' : 'beta'
+    starts.push(a.engine.start(i % 3 === 0 ? 'test::delete' : 'test::create', { i }, { key }))
+  }
+  for (const s of await Promise.all(starts)) ids.push(s.operation.id)
+  for (const id of ids) t.equal((await a.engine.waitFor(id, { timeoutMs: 60_000 })).status, 'succeeded')
+  const { rows: overlaps } = await a.pool.query(`
+    SELECT x.operation_id AS a, y.operation_id AS b FROM
+      (SELECT operation_id, key, min(started_at) s, max(finished_at) f FROM spans GROUP BY 1, 2) x
+      JOIN (SELECT operation_id, key, min(started_at) s, max(finished_at) f FROM spans GROUP BY 1, 2) y
+      ON x.key = y.key AND x.operation_id < y.operation_id AND x.s < y.f AND y.s < x.f`)
+  t.same(overlaps, [], 'no two operations on a key overlap')
+  const { rows: order } = await a.pool.query(`
+    SELECT o.key, array_agg(o.id ORDER BY s.first) AS by_run, array_agg(o.id ORDER BY o.created_at, o.id) AS by_start
+    FROM toygres.operations o JOIN (SELECT operation_id, min(started_at) AS first FROM spans GROUP BY 1) s ON s.operation_id = o.id
+    GROUP BY o.key`)
+  for (const r of order) t.same(r.by_run, r.by_start, `key ${r.key} ran in start order`)
+  const { rows: [{ n }] } = await a.pool.query('SELECT count(*)::int AS n FROM spans')
+  t.equal(n, 36, 'every step ran once')
+})

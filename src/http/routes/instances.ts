@@ -7,6 +7,7 @@ import { requestCreate, requestDelete } from '../../instances/service.ts'
 import { findInstanceByName, listInstances } from '../../instances/store.ts'
 import { CreateInstanceBody, ListQuery, NameParams, type CreateInstanceBodyType } from '../schemas/instances.ts'
 import { problems } from '../schemas/problem.ts'
+import { createMicroCache } from '../micro-cache.ts'
 import { instanceView, loadOperationView } from '../views.ts'
 
 const IdempotencyHeaders = Type.Object({
@@ -26,8 +27,15 @@ const cursor = {
   }
 }
 
+// How stale a polled status may be when another process changed it.
+const STATUS_TTL_MS = 200
+
 const instances: FastifyPluginAsync = async app => {
   const deps = () => ({ pool: app.db, engine: app.engine, secrets: app.secrets })
+  const status = createMicroCache(STATUS_TTL_MS, async (name: string) => {
+    const row = await findInstanceByName(app.db, name)
+    return row ? instanceView(row, await loadOperationView(app.engine, app.db, row.operation_id)) : null
+  })
 
   app.post<{ Body: CreateInstanceBodyType, Headers: { 'idempotency-key'?: string } }>('/instances', {
     schema: {
@@ -50,6 +58,7 @@ const instances: FastifyPluginAsync = async app => {
       dns_label: b.dns_label ?? null,
       namespace: b.namespace ?? 'toygres'
     }, request.headers['idempotency-key'])
+    status.invalidate(result.instance.name)
     const operation = await loadOperationView(app.engine, app.db, result.instance.operation_id)
     reply.code(202).header('location', `/instances/${result.instance.name}`).header('retry-after', RETRY_AFTER_SECONDS)
     return { ...instanceView(result.instance, operation), ...(result.generatedPassword ? { password: result.generatedPassword } : {}) }
@@ -64,9 +73,9 @@ const instances: FastifyPluginAsync = async app => {
       response: { 200: Type.Ref('Instance'), ...problems(400, 401, 404) }
     }
   }, async request => {
-    const row = await findInstanceByName(app.db, request.params.name)
-    if (!row) throw new ToygresError('not-found', `no instance named "${request.params.name}"`)
-    return instanceView(row, await loadOperationView(app.engine, app.db, row.operation_id))
+    const view = await status.get(request.params.name)
+    if (!view) throw new ToygresError('not-found', `no instance named "${request.params.name}"`)
+    return view
   })
 
   app.get<{ Querystring: { limit?: number, cursor?: string, state?: 'creating' | 'running' | 'failed' | 'deleting' } }>('/instances', {
@@ -100,6 +109,7 @@ const instances: FastifyPluginAsync = async app => {
     }
   }, async (request, reply) => {
     const { instance } = await requestDelete(deps(), request.params.name)
+    status.invalidate(instance.name)
     reply.code(202).header('location', `/instances/${instance.name}`).header('retry-after', RETRY_AFTER_SECONDS)
     return instanceView(instance, await loadOperationView(app.engine, app.db, instance.operation_id))
   })

@@ -1,0 +1,29 @@
+// A micro-cache for the status endpoint that many clients poll: concurrent
+// requests for one key share one load, and its result serves for `ttlMs`
+// more. Writes made through this process invalidate at once; a change made
+// by another process shows within ttlMs, well inside a polling interval.
+export interface MicroCache<T> {
+  get (key: string): Promise<T>
+  invalidate (key: string): void
+}
+
+export function createMicroCache<T> (ttlMs: number, load: (key: string) => Promise<T>, maxEntries = 10_000): MicroCache<T> {
+  const entries = new Map<string, { value: Promise<T>, expires: number }>()
+  return {
+    get (key) {
+      const now = Date.now()
+      const hit = entries.get(key)
+      if (hit && hit.expires > now) return hit.value
+      if (entries.size >= maxEntries) entries.clear()
+      const value = load(key)
+      const entry = { value, expires: Number.POSITIVE_INFINITY }
+      entries.set(key, entry)
+      // The clock starts when the load ends; a failed load is not kept.
+      value.then(() => { entry.expires = Date.now() + ttlMs }, () => { if (entries.get(key) === entry) entries.delete(key) })
+      return value
+    },
+    invalidate (key) {
+      entries.delete(key)
+    }
+  }
+}

@@ -7,7 +7,7 @@ WORKDIR /app
 COPY package.json package-lock.json ./
 # Production dependencies only; the `node` devDependency (Node 24 for bare
 # machines) is not needed in an image that already is Node 24.
-RUN npm ci --omit=dev --ignore-scripts=false && npm cache clean --force
+RUN npm ci --omit=dev && npm cache clean --force
 
 FROM node:24-slim
 ENV NODE_ENV=production \

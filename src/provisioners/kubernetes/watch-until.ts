@@ -46,6 +46,7 @@ export async function watchUntil<T, R> (kc: KubeConfig, target: WatchTarget<T>, 
     if (outcome.kind === 'ended' && outcome.error) {
       // A watch that fails at once (no watch support, proxy trouble) must not spin: fall back to a 1 s poll.
       await sleep(Math.min(1000, Math.max(0, opts.deadline - Date.now())), undefined, { signal: opts.signal })
+        .catch(() => opts.signal.throwIfAborted())
     }
   }
 }
@@ -71,6 +72,8 @@ function watchOnce<T, R> (kc: KubeConfig, target: WatchTarget<T>, resourceVersio
     const onAbort = (): void => finish({ kind: 'stop' })
     // On the deadline the caller lists once more and then reports the timeout.
     const timer = setTimeout(() => finish({ kind: 'ended', last }), remaining)
+    // Aborted while we were listing: 'abort' will not fire again.
+    if (opts.signal.aborted) return finish({ kind: 'stop' })
     opts.signal.addEventListener('abort', onAbort, { once: true })
     const query = {
       fieldSelector: `metadata.name=${target.name}`,

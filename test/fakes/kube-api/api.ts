@@ -1,5 +1,6 @@
 // The HTTP face of the fake: REST paths to store operations, Status bodies on
 // error, and `?watch=true` as newline-delimited JSON events.
+import type { EventEmitter } from 'node:events'
 import type { IncomingMessage, ServerResponse } from 'node:http'
 import { matcher } from './selectors.ts'
 import { badRequest, notFound, StatusError, unauthorized } from './status.ts'
@@ -16,6 +17,8 @@ export interface ApiOptions {
   remove: (resource: string, namespace: string | undefined, name: string) => Promise<KubeObject>
   /** Open watch responses, so close() can end them. */
   watches: Set<ServerResponse>
+  /** Emits 'watch' (resource, namespace) once a watch is established, so tests can act at that moment. */
+  events: EventEmitter
 }
 
 interface Route { type: ResourceType, namespace: string | undefined, name: string | undefined }
@@ -73,6 +76,7 @@ export function createApiHandler (opts: ApiOptions): (req: IncomingMessage, res:
     const timer = timeout > 0 ? setTimeout(() => res.end(), timeout * 1000) : undefined
     timer?.unref()
     res.on('close', () => { unsubscribe(); clearTimeout(timer); opts.watches.delete(res) })
+    opts.events.emit('watch', r.type.resource, r.namespace)
   }
 
   async function handle (req: IncomingMessage, res: ServerResponse): Promise<void> {

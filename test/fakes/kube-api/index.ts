@@ -6,6 +6,7 @@
 //   kube.state.get('pods', 'toygres', 'orders-0')
 //   await kube.close()
 import { randomBytes } from 'node:crypto'
+import { EventEmitter } from 'node:events'
 import { rm } from 'node:fs/promises'
 import { createServer, type ServerResponse } from 'node:http'
 import type { AddressInfo } from 'node:net'
@@ -36,6 +37,8 @@ export interface FakeKubeApi {
     /** Controllers' way in, for tests that simulate a cluster changing under them. */
     store: Store
   }
+  /** 'watch' (resource, namespace): a client's watch is open. */
+  events: EventEmitter
   close (): Promise<void>
 }
 
@@ -60,10 +63,12 @@ export async function startFakeKubeApi (opts: FakeKubeApiOptions = {}): Promise<
 
   const token = randomBytes(16).toString('hex')
   const watches = new Set<ServerResponse>()
+  const events = new EventEmitter()
   const server = createServer(createApiHandler({
     store,
     token,
     watches,
+    events,
     prepare: (resource, o) => controllers.prepare(resource, o),
     remove: (resource, ns, name) => controllers.remove(resource, ns, name)
   }))
@@ -74,6 +79,7 @@ export async function startFakeKubeApi (opts: FakeKubeApiOptions = {}): Promise<
   return {
     url,
     kubeconfigPath: kubeconfig.path,
+    events,
     state: {
       get: (resource, ns, name) => store.get(resource, ns, name),
       list: (resource, ns) => store.list(resource, ns),

@@ -23,7 +23,7 @@ import { claimMeta, instancePaths, readMeta, type InstanceMeta, type InstancePat
 import { releasePort, releasePortsOf, reservePort } from './ports.ts'
 import { scramVerifier } from './scram.ts'
 import { livePid, runSingleUser, serverVersion, startServer, stopServer } from './server.ts'
-import { copyDataDir, doneStaging, ensureTemplate, stagingPath, sweep } from './template.ts'
+import { copyDataDir, doneStaging, ensureTemplate, makeSpare, stagingPath, sweep, takeSpare } from './template.ts'
 import { waitUntilReady } from './wait.ts'
 
 export interface LocalProvisionerOptions {
@@ -41,6 +41,7 @@ export function createLocalProvisioner (opts: LocalProvisionerOptions): Provisio
   const cluster = (dataDir: string): ClusterOptions => ({ binaries, runAs, dataDir })
   let version: Promise<string> | undefined
   let template: Promise<string> | undefined
+  let refill: Promise<void> | undefined
   const queues = new Map<string, Promise<unknown>>()
 
   // Calls for one instance run one after another within this process;
@@ -53,14 +54,23 @@ export function createLocalProvisioner (opts: LocalProvisionerOptions): Provisio
     return result
   }
 
+  const templatesDir = join(opts.dataDir, 'templates')
+
   async function getTemplate (major: string): Promise<string> {
-    template ??= ensureTemplate(cluster(''), join(opts.dataDir, 'templates'), major)
+    template ??= ensureTemplate(cluster(''), templatesDir, major)
     try {
       return await template
     } catch (err) {
       template = undefined // let the next create try again
       throw err
     }
+  }
+
+  /** In the background, one at a time: the caller does not wait for the next create's copy. */
+  function refillSpare (templateDir: string, major: string): void {
+    refill ??= makeSpare(templateDir, templatesDir, major)
+      .catch(err => log.warn({ err }, 'could not prepare a spare copy of the template; creates will copy it'))
+      .finally(() => { refill = undefined })
   }
 
   async function ensureMeta (paths: InstancePaths, input: DeployPostgresInput, created: string[], existing: string[]): Promise<InstanceMeta> {
@@ -92,8 +102,11 @@ export function createLocalProvisioner (opts: LocalProvisionerOptions): Provisio
     if (await isInitialised(paths.pgdata)) return false
     await sweep(paths.dir, 'pgdata.partial-')
     const staging = stagingPath(paths.dir, 'pgdata.partial-')
+    const major = meta.server_version.split('.')[0]!
     try {
-      await copyDataDir(await getTemplate(meta.server_version.split('.')[0]!), staging)
+      const templateDir = await getTemplate(major)
+      if (!(await takeSpare(templatesDir, major, staging))) await copyDataDir(templateDir, staging)
+      refillSpare(templateDir, major)
       await configureCluster(cluster(staging), { port: meta.port, host: '127.0.0.1' })
       await runSingleUser(cluster(staging), `ALTER ROLE postgres PASSWORD '${scramVerifier(password)}'`)
       await rename(staging, paths.pgdata)
@@ -191,6 +204,7 @@ export function createLocalProvisioner (opts: LocalProvisionerOptions): Provisio
     restart,
     async close () {
       // Instances outlive the control plane on purpose: nothing to stop.
+      await refill
       queues.clear()
     }
   }

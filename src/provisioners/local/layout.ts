@@ -1,6 +1,7 @@
 // Where the local provisioner keeps things under its data directory:
 //
 //   <dataDir>/templates/pg<major>/                 initialised once, copied per instance
+//   <dataDir>/templates/pg<major>-spares/spare-*/  a copy made ahead, taken by the next create
 //   <dataDir>/ports/<port> -> <namespace>/<name>   one symlink per reserved port
 //   <dataDir>/instances/<namespace>/<name>/
 //       instance.json                              port and versions (never the password)

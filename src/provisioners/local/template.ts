@@ -72,3 +72,42 @@ export async function sweep (dir: string, prefix: string): Promise<void> {
     await rm(path, { recursive: true, force: true })
   }
 }
+
+// A spare copy of the template, made in the background after a create, so
+// the next create renames it into place instead of copying ~40 MB while the
+// caller waits. Spares are complete when visible (built under `.build-*`,
+// then renamed), and a create claims one by renaming it away: only one can.
+const sparesOf = (root: string, major: string): string => join(root, `pg${major}-spares`)
+
+/** Moves a spare to `to`; false when there is none. */
+export async function takeSpare (root: string, major: string, to: string): Promise<boolean> {
+  const dir = sparesOf(root, major)
+  for (const name of await readdir(dir).catch(() => [] as string[])) {
+    if (!name.startsWith('spare-')) continue
+    try {
+      await rename(join(dir, name), to)
+      return true
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw err // ENOENT: another create took it
+    }
+  }
+  return false
+}
+
+/** Makes one spare unless there is one already. */
+export async function makeSpare (template: string, root: string, major: string): Promise<void> {
+  const dir = sparesOf(root, major)
+  await mkdir(dir, { recursive: true, mode: 0o755 })
+  await sweep(dir, '.build-')
+  if ((await readdir(dir)).some(name => name.startsWith('spare-'))) return
+  const build = stagingPath(dir, '.build-')
+  try {
+    await copyDataDir(template, build)
+    await rename(build, join(dir, `spare-${randomBytes(4).toString('hex')}`))
+  } catch (err) {
+    await rm(build, { recursive: true, force: true })
+    throw err
+  } finally {
+    doneStaging(build)
+  }
+}

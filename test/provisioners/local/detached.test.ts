@@ -66,6 +66,7 @@ t.test('concurrent creates in several processes get distinct ports and one templ
     t.match((await testConnection({ connection_string: r.connection_string, password }, never)).version, /^PostgreSQL 18/, `${r.name} answers`)
   }
   const { readdir } = await import('node:fs/promises')
-  t.same(await readdir(join(h.dataDir, 'templates')), ['pg18'], 'one template, no build leftovers')
+  t.same(await readdir(join(h.dataDir, 'templates')), ['pg18', 'pg18-spares'], 'one template, no build leftovers')
+  t.match(await readdir(join(h.dataDir, 'templates', 'pg18-spares')), [/^spare-[0-9a-f]{8}$/], 'one spare copy made ahead')
   t.equal((await readdir(join(h.dataDir, 'ports'))).length, 6, 'one reservation per instance')
 })

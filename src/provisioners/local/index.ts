@@ -23,7 +23,9 @@ import { claimMeta, instancePaths, readMeta, type InstanceMeta, type InstancePat
 import { releasePort, releasePortsOf, reservePort } from './ports.ts'
 import { scramVerifier } from './scram.ts'
 import { livePid, runSingleUser, serverVersion, startServer, stopServer } from './server.ts'
-import { copyDataDir, doneStaging, ensureTemplate, makeSpare, stagingPath, sweep, takeSpare } from './template.ts'
+import { doneStaging, stagingPath, sweep } from './copies.ts'
+import { createKeyedQueue } from './serial.ts'
+import { createTemplateSource } from './template.ts'
 import { waitUntilReady } from './wait.ts'
 
 export interface LocalProvisionerOptions {
@@ -40,38 +42,8 @@ export function createLocalProvisioner (opts: LocalProvisionerOptions): Provisio
   const log = opts.logger.child({ provisioner: 'local' })
   const cluster = (dataDir: string): ClusterOptions => ({ binaries, runAs, dataDir })
   let version: Promise<string> | undefined
-  let template: Promise<string> | undefined
-  let refill: Promise<void> | undefined
-  const queues = new Map<string, Promise<unknown>>()
-
-  // Calls for one instance run one after another within this process;
-  // across processes the steps rely on atomic link/symlink/rename instead.
-  function serial<T> (key: string, fn: () => Promise<T>): Promise<T> {
-    const result = (queues.get(key) ?? Promise.resolve()).catch(() => {}).then(fn)
-    const tail = result.catch(() => {})
-    queues.set(key, tail)
-    void tail.then(() => { if (queues.get(key) === tail) queues.delete(key) })
-    return result
-  }
-
-  const templatesDir = join(opts.dataDir, 'templates')
-
-  async function getTemplate (major: string): Promise<string> {
-    template ??= ensureTemplate(cluster(''), templatesDir, major)
-    try {
-      return await template
-    } catch (err) {
-      template = undefined // let the next create try again
-      throw err
-    }
-  }
-
-  /** In the background, one at a time: the caller does not wait for the next create's copy. */
-  function refillSpare (templateDir: string, major: string): void {
-    refill ??= makeSpare(templateDir, templatesDir, major)
-      .catch(err => log.warn({ err }, 'could not prepare a spare copy of the template; creates will copy it'))
-      .finally(() => { refill = undefined })
-  }
+  const templates = createTemplateSource(cluster(''), join(opts.dataDir, 'templates'), log)
+  const queue = createKeyedQueue()
 
   async function ensureMeta (paths: InstancePaths, input: DeployPostgresInput, created: string[], existing: string[]): Promise<InstanceMeta> {
     const found = await readMeta(paths)
@@ -102,11 +74,8 @@ export function createLocalProvisioner (opts: LocalProvisionerOptions): Provisio
     if (await isInitialised(paths.pgdata)) return false
     await sweep(paths.dir, 'pgdata.partial-')
     const staging = stagingPath(paths.dir, 'pgdata.partial-')
-    const major = meta.server_version.split('.')[0]!
     try {
-      const templateDir = await getTemplate(major)
-      if (!(await takeSpare(templatesDir, major, staging))) await copyDataDir(templateDir, staging)
-      refillSpare(templateDir, major)
+      await templates.copyTo(meta.server_version.split('.')[0]!, staging)
       await configureCluster(cluster(staging), { port: meta.port, host: '127.0.0.1' })
       await runSingleUser(cluster(staging), `ALTER ROLE postgres PASSWORD '${scramVerifier(password)}'`)
       await rename(staging, paths.pgdata)
@@ -122,7 +91,7 @@ export function createLocalProvisioner (opts: LocalProvisionerOptions): Provisio
 
   async function deployPostgres (input: DeployPostgresInput, signal: AbortSignal): Promise<DeployPostgresOutput> {
     const paths = instancePaths(opts.dataDir, input)
-    return serial(paths.key, async () => {
+    return queue.run(paths.key, async () => {
       signal.throwIfAborted()
       const created: string[] = []
       const existing: string[] = []
@@ -172,7 +141,7 @@ export function createLocalProvisioner (opts: LocalProvisionerOptions): Provisio
 
   async function deletePostgres (input: DeletePostgresInput, signal: AbortSignal): Promise<DeletePostgresOutput> {
     const paths = instancePaths(opts.dataDir, input)
-    return serial(paths.key, async () => {
+    return queue.run(paths.key, async () => {
       signal.throwIfAborted()
       const stopped = await stopServer(cluster(paths.pgdata))
       const hadDir = await stat(paths.dir).then(() => true, () => false)
@@ -186,7 +155,7 @@ export function createLocalProvisioner (opts: LocalProvisionerOptions): Provisio
 
   async function restart (ref: InstanceRef, signal: AbortSignal): Promise<boolean> {
     const paths = instancePaths(opts.dataDir, ref)
-    return serial(paths.key, async () => {
+    return queue.run(paths.key, async () => {
       signal.throwIfAborted()
       if (!(await isInitialised(paths.pgdata)) || await livePid(paths.pgdata) !== undefined) return false
       await startServer(cluster(paths.pgdata))
@@ -204,8 +173,7 @@ export function createLocalProvisioner (opts: LocalProvisionerOptions): Provisio
     restart,
     async close () {
       // Instances outlive the control plane on purpose: nothing to stop.
-      await refill
-      queues.clear()
+      await templates.close()
     }
   }
 }

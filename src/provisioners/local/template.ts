@@ -6,16 +6,13 @@
 // crash mid-build leaves only a `.build-*` directory to sweep, never a lock
 // that has to be judged stale. Two processes racing the very first build may
 // both run initdb; one rename wins and the other copy is discarded.
-import { execFile } from 'node:child_process'
-import { mkdir, readdir, rename, rm } from 'node:fs/promises'
+import { chown, mkdir, readdir, rename, rm } from 'node:fs/promises'
 import { join } from 'node:path'
 import { randomBytes } from 'node:crypto'
-import { promisify } from 'node:util'
+import type { Logger } from 'pino'
 import { runBinary } from '../../postgres/binaries.ts'
 import { isInitialised, type ClusterOptions } from '../../postgres/cluster.ts'
-import { isAlive } from './server.ts'
-
-const run = promisify(execFile)
+import { copyDataDir, doneStaging, stagingPath, sweep } from './copies.ts'
 
 export async function ensureTemplate (c: ClusterOptions, root: string, major: string): Promise<string> {
   const dir = join(root, `pg${major}`)
@@ -26,7 +23,7 @@ export async function ensureTemplate (c: ClusterOptions, root: string, major: st
   try {
     // No password at all: the `postgres` role cannot log in until each copy gets its own.
     await mkdir(build, { mode: 0o700 })
-    if (c.runAs) await run('chown', [`${c.runAs.uid}:${c.runAs.gid}`, build])
+    if (c.runAs) await chown(build, c.runAs.uid, c.runAs.gid)
     await runBinary(c.binaries.initdb, [
       '--pgdata', build, '--username', 'postgres', '--auth-host', 'scram-sha-256', '--auth-local', 'peer',
       '--encoding', 'UTF8', '--locale', 'C.UTF-8', '--no-sync'
@@ -42,37 +39,6 @@ export async function ensureTemplate (c: ClusterOptions, root: string, major: st
   return dir
 }
 
-/** `cp -a`: keeps owner and modes (we are root, or the server runs as us). */
-export async function copyDataDir (from: string, to: string): Promise<void> {
-  await run('cp', ['-a', '--', from, to])
-}
-
-// Staging directories are named <prefix><pid>-<random>; those of live
-// processes, and our own that are still in use, are left alone by sweep().
-const inFlight = new Set<string>()
-
-export function stagingPath (parent: string, prefix: string): string {
-  const path = join(parent, `${prefix}${process.pid}-${randomBytes(4).toString('hex')}`)
-  inFlight.add(path)
-  return path
-}
-
-export function doneStaging (path: string): void {
-  inFlight.delete(path)
-}
-
-/** Removes staging leftovers of crashed attempts. */
-export async function sweep (dir: string, prefix: string): Promise<void> {
-  const names = await readdir(dir).catch(() => [] as string[])
-  for (const name of names) {
-    const path = join(dir, name)
-    if (!name.startsWith(prefix) || inFlight.has(path)) continue
-    const pid = Number(name.slice(prefix.length).split('-')[0])
-    if (pid !== process.pid && Number.isInteger(pid) && isAlive(pid)) continue
-    await rm(path, { recursive: true, force: true })
-  }
-}
-
 // A spare copy of the template, made in the background after a create, so
 // the next create renames it into place instead of copying ~40 MB while the
 // caller waits. Spares are complete when visible (built under `.build-*`,
@@ -80,7 +46,7 @@ export async function sweep (dir: string, prefix: string): Promise<void> {
 const sparesOf = (root: string, major: string): string => join(root, `pg${major}-spares`)
 
 /** Moves a spare to `to`; false when there is none. */
-export async function takeSpare (root: string, major: string, to: string): Promise<boolean> {
+async function takeSpare (root: string, major: string, to: string): Promise<boolean> {
   const dir = sparesOf(root, major)
   for (const name of await readdir(dir).catch(() => [] as string[])) {
     if (!name.startsWith('spare-')) continue
@@ -95,7 +61,7 @@ export async function takeSpare (root: string, major: string, to: string): Promi
 }
 
 /** Makes one spare unless there is one already. */
-export async function makeSpare (template: string, root: string, major: string): Promise<void> {
+async function makeSpare (template: string, root: string, major: string): Promise<void> {
   const dir = sparesOf(root, major)
   await mkdir(dir, { recursive: true, mode: 0o755 })
   await sweep(dir, '.build-')
@@ -109,5 +75,41 @@ export async function makeSpare (template: string, root: string, major: string):
     throw err
   } finally {
     doneStaging(build)
+  }
+}
+
+export interface TemplateSource {
+  /** Puts a fresh copy of the template for `major` at `to` (which must not exist). */
+  copyTo (major: string, to: string): Promise<void>
+  /** Waits for background work (the spare being made). */
+  close (): Promise<void>
+}
+
+export function createTemplateSource (c: ClusterOptions, root: string, log: Logger): TemplateSource {
+  const templates = new Map<string, Promise<string>>()
+  let refill: Promise<void> | undefined
+
+  async function template (major: string): Promise<string> {
+    let pending = templates.get(major)
+    if (!pending) {
+      pending = ensureTemplate(c, root, major)
+      templates.set(major, pending)
+      pending.catch(() => templates.delete(major)) // let the next create try again
+    }
+    return pending
+  }
+
+  return {
+    async copyTo (major, to) {
+      const dir = await template(major)
+      if (!(await takeSpare(root, major, to))) await copyDataDir(dir, to)
+      // In the background, one at a time: the caller does not wait for the next create's copy.
+      refill ??= makeSpare(dir, root, major)
+        .catch(err => log.warn({ err }, 'could not prepare a spare copy of the template; creates will copy it'))
+        .finally(() => { refill = undefined })
+    },
+    async close () {
+      await refill
+    }
   }
 }

@@ -21,7 +21,8 @@ t.test('kill → unhealthy → auto-restart → healthy; delete stops it; metric
   t.equal(healthy.state, 'running')
   t.ok(healthy.checks.length >= 1 && healthy.checks[0].ok, 'a successful check is recorded')
   t.type(healthy.last_response_time_ms, 'number')
-  const instance = (await app.inject('/instances/watched')).json()
+  // GET /instances/{name} is micro-cached for pollers: it catches up within moments.
+  const instance = await pollUntil(async () => (await app.inject('/instances/watched')).json(), i => i.health === 'healthy', { what: 'GET shows healthy', timeoutMs: 10_000 })
   t.equal(instance.health, 'healthy', 'GET /instances/{name} shows the verdict')
   t.ok(instance.last_health_check_at)
   const monitors = await liveMonitors(app, id)

@@ -55,7 +55,7 @@ export function createLocalProvisioner (opts: LocalProvisionerOptions): Provisio
     if (input.postgres_version.split('.')[0] !== actual.split('.')[0]) {
       log.warn({ instance: paths.key, requested: input.postgres_version, actual }, 'requested PostgreSQL version differs from the local binaries; running the local version')
     }
-    const { port, reused } = await reservePort(opts.dataDir, paths.key, { min: opts.portMin, max: opts.portMax })
+    const port = await reservePort(opts.dataDir, paths.key, { min: opts.portMin, max: opts.portMax })
     const { meta, won } = await claimMeta(paths, {
       namespace: input.namespace,
       instance_name: input.instance_name,
@@ -64,7 +64,7 @@ export function createLocalProvisioner (opts: LocalProvisionerOptions): Provisio
       server_version: actual,
       created_at: new Date().toISOString()
     })
-    if (!won && meta.port !== port && !reused) await releasePort(opts.dataDir, port) // a concurrent deploy recorded its own
+    if (!won && meta.port !== port) await releasePort(opts.dataDir, port) // a concurrent deploy recorded its own
     ;(won ? created : existing).push(`PortReservation/${input.instance_name}`)
     return meta
   }

@@ -41,9 +41,9 @@ export async function reservationsOf (dataDir: string, key: string): Promise<num
  * between reserving and recording it) is reused; otherwise the lowest port in
  * the range that is neither reserved nor in use by another program.
  */
-export async function reservePort (dataDir: string, key: string, range: PortRange): Promise<{ port: number, reused: boolean }> {
+export async function reservePort (dataDir: string, key: string, range: PortRange): Promise<number> {
   const [earlier] = await reservationsOf(dataDir, key)
-  if (earlier !== undefined) return { port: earlier, reused: true }
+  if (earlier !== undefined) return earlier
   await mkdir(portsDir(dataDir), { recursive: true, mode: 0o755 })
   for (let port = range.min; port <= range.max; port++) {
     const file = join(portsDir(dataDir), String(port))
@@ -53,7 +53,7 @@ export async function reservePort (dataDir: string, key: string, range: PortRang
       if ((err as NodeJS.ErrnoException).code === 'EEXIST') continue
       throw err
     }
-    if (await canListen(port)) return { port, reused: false }
+    if (await canListen(port)) return port
     await rm(file, { force: true }) // someone else's server: leave the port to them
   }
   throw new Error(`no free port left in ${range.min}-${range.max} for ${key}`)

@@ -24,14 +24,17 @@ function errorFields (body: Buffer): { code: string, message: string } {
   return { code: fields.C ?? '', message: fields.M ?? '' }
 }
 
-export function probe (port: number, host = '127.0.0.1', timeoutMs = 2000): Promise<ProbeResult> {
+export function probe (port: number, host = '127.0.0.1', timeoutMs = 2000, signal?: AbortSignal): Promise<ProbeResult> {
   return new Promise(resolve => {
     let buffered = Buffer.alloc(0)
     const socket = connect({ port, host })
     const done = (result: ProbeResult): void => {
+      signal?.removeEventListener('abort', onAbort)
       socket.destroy()
       resolve(result)
     }
+    const onAbort = (): void => done({ ready: false, reason: 'aborted' })
+    signal?.addEventListener('abort', onAbort, { once: true })
     socket.setTimeout(timeoutMs, () => done({ ready: false, reason: 'no answer from the server' }))
     socket.once('error', err => done({ ready: false, reason: (err as NodeJS.ErrnoException).code ?? err.message }))
     socket.once('connect', () => socket.write(startupMessage('postgres', 'postgres')))

@@ -37,10 +37,13 @@ export async function livePid (dataDir: string): Promise<number | undefined> {
   return pid !== undefined && isAlive(pid) ? pid : undefined
 }
 
+/** A verifier is not the password, but it allows an offline guessing attack: keep it out of errors and logs. */
+export const redactVerifiers = (text: string): string => text.replace(/SCRAM-SHA-256\$[^'\s]*/g, 'SCRAM-SHA-256$***')
+
 /**
  * Runs one SQL statement in single-user mode (no server, no network), e.g. to
  * set the password on a stopped copy before it ever listens.
- * The statement is echoed on failure, so it must not hold a secret.
+ * The statement is echoed on failure, so it must not hold a password.
  */
 export function runSingleUser (c: ClusterOptions, sql: string): Promise<void> {
   return new Promise((resolve, reject) => {
@@ -55,7 +58,7 @@ export function runSingleUser (c: ClusterOptions, sql: string): Promise<void> {
     child.on('close', code => {
       // Single-user mode exits 0 even when the statement failed: read stderr.
       if (code === 0 && !/\b(ERROR|FATAL|PANIC):/.test(stderr)) resolve()
-      else reject(new Error(`postgres --single failed (exit ${code}): ${stderr.trim().split('\n').slice(0, 3).join(' ')}`))
+      else reject(new Error(`postgres --single failed (exit ${code}): ${redactVerifiers(stderr).trim().split('\n').slice(0, 3).join(' ')}`))
     })
     child.stdin.end(`${sql}\n`)
   })

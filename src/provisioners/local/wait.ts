@@ -15,7 +15,8 @@ export async function waitUntilReady (port: number, pgdata: string, timeoutMs: n
   const deadline = started + timeoutMs
   for (let delay = 10; ; delay = Math.min(delay * 2, 250)) {
     signal.throwIfAborted()
-    const result = await probe(port, '127.0.0.1', Math.max(100, Math.min(2000, deadline - performance.now())))
+    const result = await probe(port, '127.0.0.1', Math.max(100, Math.min(2000, deadline - performance.now())), signal)
+    signal.throwIfAborted()
     if (result.ready) return performance.now() - started
     if (performance.now() + delay > deadline) {
       const pid = await livePid(pgdata)

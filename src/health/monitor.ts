@@ -65,6 +65,7 @@ export async function stopMonitor (deps: MonitorDeps, instanceId: string): Promi
 
 const RECONCILE_LOCK = 'toygres.health.reconcile'
 const BATCH = 500
+const START_PARALLELISM = 4
 
 export interface ReconcileResult { ran: boolean, started: number, prunedChecks: number, prunedKeys: number }
 
@@ -83,10 +84,12 @@ export async function reconcile (deps: MonitorDeps): Promise<ReconcileResult> {
       for (;;) {
         const missing = await findUnmonitored(deps.pool, BATCH)
         let progress = 0
-        for (const m of missing) {
-          // Spread first probes over one interval, so a fleet resumed at once does not probe at once.
-          const firstDueAt = Date.now() + Math.floor(Math.random() * deps.intervalMs)
-          if (await startMonitor(deps, m.id, firstDueAt)) progress++
+        // A few at a time (each is its own short transaction), not the whole pool.
+        for (let i = 0; i < missing.length; i += START_PARALLELISM) {
+          const started = await Promise.all(missing.slice(i, i + START_PARALLELISM).map(m =>
+            // Spread first probes over one interval, so a fleet resumed at once does not probe at once.
+            startMonitor(deps, m.id, Date.now() + Math.floor(Math.random() * deps.intervalMs))))
+          progress += started.filter(Boolean).length
         }
         result.started += progress
         if (missing.length < BATCH || progress === 0) break

@@ -12,6 +12,9 @@ import { readProbeTarget, recordCheck } from '../health/store.ts'
 import type { HealthActivities } from '../orchestrations/deps.ts'
 import { orchestrations } from '../orchestrations/names.ts'
 
+/** See HealthCheckDeps.checksPerGeneration: ~1.1 engine runs per check, at most 40 steps of history. */
+export const CHECKS_PER_GENERATION = 10
+
 declare module 'fastify' {
   interface FastifyInstance {
     healthMonitor: HealthActivities
@@ -42,7 +45,8 @@ export default fp(async app => {
     record: (instanceId, result) => recordCheck(db, instanceId, result, settings.failureThreshold, settings.retentionHours),
     restart,
     intervalMs,
-    timeoutMs
+    timeoutMs,
+    checksPerGeneration: CHECKS_PER_GENERATION
   }))
 
   const deps: MonitorDeps = { pool: db, engine, log: app.log as never, intervalMs, retentionHours: settings.retentionHours }

@@ -4,6 +4,7 @@
 // a dead server stays unhealthy until someone starts it.
 import t from 'tap'
 import { orchestrations } from '../../src/orchestrations/names.ts'
+import { CHECKS_PER_GENERATION } from '../../src/plugins/health.ts'
 import { localProvisionerEnv } from '../helpers/app.ts'
 import { createTestDatabase } from '../helpers/db.ts'
 import { pollUntil } from '../helpers/poll.ts'
@@ -30,6 +31,12 @@ t.test('restart of the control plane: monitoring resumes, exactly one monitor; a
   const resumedAt = await lastCheck(second, 'steady')
   await pollUntil(() => lastCheck(second, 'steady'), at => at > resumedAt + 2000, { what: 'checks going on', timeoutMs: 30_000 })
   t.same(await liveMonitors(second, id), [monitor], 'the same single monitor resumed')
+  // It continues as new (same id, fresh history) every few checks: history stays bounded.
+  const renewed = await pollUntil(async () => (await second.db.query('SELECT generation FROM toygres.operations WHERE id = $1', [monitor])).rows[0].generation,
+    g => g >= 1, { what: 'a continueAsNew', timeoutMs: 60_000 })
+  t.ok(renewed >= 1)
+  const history = (await second.db.query('SELECT count(*)::int AS n FROM toygres.operation_steps WHERE operation_id = $1', [monitor])).rows[0].n
+  t.ok(history <= 4 * CHECKS_PER_GENERATION, `bounded history: ${history} steps`)
   const all = (await second.db.query('SELECT count(*)::int AS n FROM toygres.operations WHERE name = $1', [orchestrations.HEALTH_CHECK])).rows[0].n
   t.equal(all, 1, 'no second monitor was ever started')
   t.equal((await healthOf(second, 'steady')).health, 'healthy')

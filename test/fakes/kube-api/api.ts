@@ -65,6 +65,8 @@ export function createApiHandler (opts: ApiOptions): (req: IncomingMessage, res:
     const inScope = (o: KubeObject): boolean => (r.namespace === undefined || o.metadata.namespace === r.namespace) && match(o)
     const since = Number(url.searchParams.get('resourceVersion') || 0)
     res.writeHead(200, { 'content-type': 'application/json', 'transfer-encoding': 'chunked' })
+    // Like the real server: the client sees 200 at once, not with the first event.
+    res.flushHeaders()
     const write = (type: string, object: KubeObject): void => { res.write(`${JSON.stringify({ type, object })}\n`) }
     // Without a resourceVersion, a watch starts with the current state as ADDED events.
     if (since === 0) for (const o of store.list(r.type.resource, r.namespace)) if (inScope(o)) write('ADDED', o)

@@ -17,6 +17,8 @@ export interface ControllerOptions extends Faults {
   realPostgres: boolean
   /** The "short async tick" each controller step waits, like a real reconcile. */
   tickMs: number
+  /** 'manual': pods stay Pending until the test calls startPod(), to act at a chosen moment. */
+  kubelet: 'auto' | 'manual'
 }
 
 const key = (ns: string | undefined, name: string): string => `${ns}/${name}`
@@ -95,7 +97,7 @@ export class Controllers {
       this.#lbIps.delete(key(m.namespace, m.name))
     }
     if (e.resource === 'persistentvolumeclaims' && e.type === 'ADDED') this.#later(() => this.#store.update('persistentvolumeclaims', m.namespace, m.name, p => { p.status = { phase: 'Bound', capacity: p.spec.resources.requests } }))
-    if (e.resource === 'pods' && e.type === 'ADDED') this.#later(() => this.#runPod(m.namespace, m.name))
+    if (e.resource === 'pods' && e.type === 'ADDED' && this.#opts.kubelet === 'auto') this.#later(() => this.#runPod(m.namespace, m.name))
     if (e.resource === 'namespaces' && e.type === 'DELETED') this.#later(() => this.#emptyNamespace(m.name))
   }
 
@@ -156,6 +158,11 @@ export class Controllers {
     if (!ip) return
     const ingress = this.#opts.loadBalancer === 'hostname' ? { hostname: `${name}-${ns}.lb.fake.invalid` } : { ip }
     this.#store.update('services', ns, name, s => { s.status = { loadBalancer: { ingress: [ingress] } } })
+  }
+
+  /** The kubelet's work on one pod, now (for kubelet: 'manual'). */
+  startPod (ns: string, name: string): Promise<void> {
+    return this.#runPod(ns, name)
   }
 
   async #runPod (ns: string | undefined, name: string): Promise<void> {

@@ -39,6 +39,10 @@ export interface FakeKubeApi {
   }
   /** 'watch' (resource, namespace): a client's watch is open. */
   events: EventEmitter
+  /** Ends every open watch, as an API server restart or an idle proxy would. */
+  dropWatches (): void
+  /** Runs the kubelet for a pod now (with kubelet: 'manual'). */
+  startPod (namespace: string, name: string): Promise<void>
   close (): Promise<void>
 }
 
@@ -50,7 +54,8 @@ export async function startFakeKubeApi (opts: FakeKubeApiOptions = {}): Promise<
     tickMs: opts.tickMs ?? 5,
     neverPulls: opts.neverPulls ?? [],
     crashes: opts.crashes ?? [],
-    unschedulable: opts.unschedulable ?? false
+    unschedulable: opts.unschedulable ?? false,
+    kubelet: opts.kubelet ?? 'auto'
   })
   for (const name of ['default', ...(opts.namespaces ?? [])]) {
     store.create('namespaces', { apiVersion: 'v1', kind: 'Namespace', metadata: { name }, status: { phase: 'Active' } })
@@ -80,6 +85,8 @@ export async function startFakeKubeApi (opts: FakeKubeApiOptions = {}): Promise<
     url,
     kubeconfigPath: kubeconfig.path,
     events,
+    dropWatches () { for (const res of watches) res.end() },
+    startPod: (ns, name) => controllers.startPod(ns, name),
     state: {
       get: (resource, ns, name) => store.get(resource, ns, name),
       list: (resource, ns) => store.list(resource, ns),

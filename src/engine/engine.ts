@@ -153,14 +153,22 @@ export class Engine extends EventEmitter {
     for (const reg of this.#registrations.values()) {
       if (this.#workers.some(w => w.queue === reg.queue)) continue
       await this.#ensureQueue(reg.queue)
-      const id = await this.#boss.work<JobData>(reg.queue, {
-        localConcurrency: this.#concurrency,
-        pollingIntervalSeconds: this.#pollingSeconds,
-        notifyPollingIntervalSeconds: this.#pollingSeconds
-      }, async jobs => {
-        for (const job of jobs) await this.#track(runOperation(this.#deps(), job.data.operationId, job.id))
-      })
-      this.#workers.push({ queue: reg.queue, id })
+      // One pg-boss worker per slot, each with its own id, so a worker that
+      // just finished a job can be told to fetch again at once: pg-boss would
+      // otherwise wait out its polling interval after every job (batchSize 1
+      // never bursts), capping a slot at one operation per interval.
+      for (let slot = 0; slot < this.#concurrency; slot++) {
+        let self: string | undefined
+        const id = await this.#boss.work<JobData>(reg.queue, {
+          pollingIntervalSeconds: this.#pollingSeconds,
+          notifyPollingIntervalSeconds: this.#pollingSeconds
+        }, async jobs => {
+          for (const job of jobs) await this.#track(runOperation(this.#deps(), job.data.operationId, job.id))
+          if (self && !this.#stopped) this.#boss.notifyWorker(self)
+        })
+        self = id
+        this.#workers.push({ queue: reg.queue, id })
+      }
     }
   }
 

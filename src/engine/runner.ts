@@ -42,7 +42,8 @@ export async function runOperation (deps: RunnerDeps, operationId: string, jobId
   if (!reg) throw new Error(`orchestration "${op.name}" is not registered in this worker`)
   const log = deps.logger.child({ operationId: op.id, orchestration: op.name, key: op.key })
   if (op.attempts === 1) deps.events.emit('operation:started', { name: op.name })
-  const history = await selectSteps(deps.pool, op.id)
+  // A first claim has no history: no checkpoint is written without a claim.
+  const history = op.attempts === 1 ? [] : await selectSteps(deps.pool, op.id)
   const ctx = new RunContext({
     db: deps.pool,
     operation: op,

@@ -1,0 +1,201 @@
+// `npm run bench:engine -- --n 2000 --c 8`: the engine's cost, measured next
+// to same-run baselines (raw pg-boss pickup, single-connection commit rate).
+// Uses DATABASE_URL / TEST_DATABASE_URL, else a throwaway embedded PostgreSQL;
+// always in a fresh database that is dropped at the end. Last line: JSON.
+import { randomBytes } from 'node:crypto'
+import { chmod, mkdtemp, rm } from 'node:fs/promises'
+import { createServer } from 'node:net'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { parseArgs } from 'node:util'
+import pg from 'pg'
+import { PgBoss } from 'pg-boss'
+import pino from 'pino'
+import { migrate } from '../src/db/migrate.ts'
+import { Engine } from '../src/engine/index.ts'
+import { findBinaries, postgresRunAs } from '../src/postgres/binaries.ts'
+import { configureCluster, initCluster, startCluster, stopCluster } from '../src/postgres/cluster.ts'
+
+const { values: args } = parseArgs({ options: { n: { type: 'string', default: '2000' }, c: { type: 'string', default: '8' }, samples: { type: 'string', default: '200' } } })
+const N = Number(args.n)
+const C = Number(args.c)
+const SAMPLES = Number(args.samples)
+const POLLING = { pollingIntervalSeconds: 2, notifyPollingIntervalSeconds: 2 }
+const logger = pino({ level: 'silent' })
+
+const pct = (xs: number[], p: number): number => {
+  if (xs.length === 0) return NaN
+  const s = [...xs].sort((a, b) => a - b)
+  return s[Math.min(s.length - 1, Math.floor((p / 100) * s.length))] as number
+}
+const r2 = (x: number): number => Math.round(x * 100) / 100
+
+function freePort (): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = createServer()
+    server.on('error', reject)
+    server.listen(0, '127.0.0.1', () => {
+      const { port } = server.address() as { port: number }
+      server.close(() => resolve(port))
+    })
+  })
+}
+
+async function adminDatabase (): Promise<{ url: string, stop (): Promise<void> }> {
+  const given = process.env.DATABASE_URL || process.env.TEST_DATABASE_URL
+  if (given) return { url: given, stop: async () => {} }
+  const dir = await mkdtemp(join(tmpdir(), 'toygres-bench-'))
+  await chmod(dir, 0o755)
+  const cluster = { binaries: findBinaries(), runAs: postgresRunAs(), dataDir: join(dir, 'pgdata') }
+  const port = await freePort()
+  await initCluster(cluster, 'toygres-bench')
+  await configureCluster(cluster, { port, host: '127.0.0.1' })
+  await startCluster(cluster)
+  process.stdout.write(`# embedded PostgreSQL on 127.0.0.1:${port}\n`)
+  return {
+    url: `postgresql://postgres:toygres-bench@127.0.0.1:${port}/postgres`,
+    stop: async () => { await stopCluster(cluster, 'fast'); await rm(dir, { recursive: true, force: true }) }
+  }
+}
+
+async function commitRate (url: string): Promise<number> {
+  const client = new pg.Client({ connectionString: url })
+  await client.connect()
+  await client.query('CREATE TABLE bench_commits (id serial PRIMARY KEY, v int)')
+  const n = 2000
+  const t0 = performance.now()
+  for (let i = 0; i < n; i++) await client.query('INSERT INTO bench_commits (v) VALUES ($1)', [i])
+  const rate = n / ((performance.now() - t0) / 1000)
+  await client.end()
+  return rate
+}
+
+function newBoss (url: string): PgBoss {
+  const boss = new PgBoss({ connectionString: url, max: C + 4, useListenNotify: true, schedule: false })
+  boss.on('error', () => {})
+  return boss
+}
+
+async function rawBossLatency (boss: PgBoss): Promise<number[]> {
+  await boss.createQueue('bench.raw', { notify: true })
+  let resolveOne: (ms: number) => void = () => {}
+  await boss.work<{ t: number }>('bench.raw', POLLING, async ([job]) => { resolveOne(performance.now() - (job?.data.t ?? 0)) })
+  const out: number[] = []
+  for (let i = 0; i < SAMPLES; i++) {
+    const got = new Promise<number>(resolve => { resolveOne = resolve })
+    await boss.send('bench.raw', { t: performance.now() })
+    out.push(await got)
+  }
+  await boss.offWork('bench.raw')
+  return out
+}
+
+async function writeXids (pool: pg.Pool): Promise<number> {
+  // xmax of a fresh snapshot: the next xid to assign. Reading it assigns none.
+  const { rows } = await pool.query<{ x: string }>('SELECT txid_snapshot_xmax(txid_current_snapshot())::text AS x')
+  return Number(rows[0]?.x)
+}
+
+const admin = await adminDatabase()
+const dbName = `toygres_bench_${randomBytes(4).toString('hex')}`
+const adminClient = new pg.Client({ connectionString: admin.url })
+await adminClient.connect()
+await adminClient.query(`CREATE DATABASE ${dbName}`)
+const urlObj = new URL(admin.url)
+urlObj.pathname = `/${dbName}`
+const url = urlObj.toString()
+
+try {
+  await migrate(url, logger)
+  const commitsPerSecond = await commitRate(url)
+  const boss = newBoss(url)
+  await boss.start()
+  const raw = await rawBossLatency(boss)
+
+  const pool = new pg.Pool({ connectionString: url, max: C * 2 + 4 })
+  const engine = new Engine({ pool, boss, logger, concurrency: C, pollingIntervalSeconds: 2 })
+  const startedAt = new Map<string, number>()
+  const firstStep = new Map<string, number>()
+  const overhead: number[] = []
+  engine.register('bench::orchestration::four-noops', async ctx => {
+    for (const name of ['a', 'b', 'c', 'd']) {
+      const t0 = performance.now()
+      await ctx.step(name, async () => { if (name === 'a') firstStep.set(ctx.operationId, performance.now()) })
+      overhead.push(performance.now() - t0)
+    }
+  })
+  const finished = new Map<string, () => void>()
+  let done = 0
+  engine.on('operation:finished', () => { done++ })
+  await engine.work()
+  const waitDone = (target: number): Promise<void> => new Promise(resolve => {
+    const check = (): void => { if (done >= target) { engine.off('operation:finished', check); resolve() } }
+    engine.on('operation:finished', check)
+    check()
+  })
+
+  // Phase 1, latency: one orchestration at a time, so nothing queues.
+  for (let i = 0; i < SAMPLES; i++) {
+    const t = performance.now()
+    const { operation } = await engine.start('bench::orchestration::four-noops', {}, { key: `lat-${i}` })
+    startedAt.set(operation.id, t)
+    await waitDone(i + 1)
+  }
+  const pickup = [...startedAt].map(([id, t]) => (firstStep.get(id) ?? NaN) - t)
+  const idleOverhead = overhead.splice(0)
+
+  // Phase 2, throughput: N orchestrations submitted at once, C workers.
+  const xid0 = await writeXids(pool)
+  const base = done
+  const t0 = performance.now()
+  const starters = Array.from({ length: 16 }, async (_v, s) => {
+    for (let i = s; i < N; i += 16) await engine.start('bench::orchestration::four-noops', {}, { key: `tp-${i}` })
+  })
+  await Promise.all(starters)
+  const submitted = performance.now()
+  await waitDone(base + N)
+  const elapsed = (performance.now() - t0) / 1000
+  const xid1 = await writeXids(pool)
+  const loadOverhead = overhead.splice(0)
+  const { rows: [{ n: checkpoints }] } = await pool.query('SELECT count(*)::int AS n FROM toygres.operation_steps')
+
+  await engine.stop()
+  await boss.stop({ graceful: true, timeout: 10_000 })
+  await pool.end()
+  void finished
+
+  const result = {
+    n: N,
+    c: C,
+    orchestrationsPerSecond: r2(N / elapsed),
+    submitSeconds: r2((submitted - t0) / 1000),
+    stepOverheadMs: { p50: r2(pct(idleOverhead, 50)), p99: r2(pct(idleOverhead, 99)) },
+    stepOverheadUnderLoadMs: { p50: r2(pct(loadOverhead, 50)), p99: r2(pct(loadOverhead, 99)) },
+    startToFirstStepMs: { p50: r2(pct(pickup, 50)), p99: r2(pct(pickup, 99)) },
+    engineCommitsPerStep: 1,
+    writeTransactionsPerStepAllIncluded: r2((xid1 - xid0) / (N * 4)),
+    checkpointRows: checkpoints,
+    baselines: {
+      pgBossSendToHandlerMs: { p50: r2(pct(raw, 50)), p99: r2(pct(raw, 99)) },
+      singleConnectionCommitsPerSecond: Math.round(commitsPerSecond)
+    }
+  }
+  const rows: Array<[string, string]> = [
+    ['orchestrations/s (4 no-op steps, c workers)', `${result.orchestrationsPerSecond}`],
+    ['step overhead p50 / p99 (idle), ms', `${result.stepOverheadMs.p50} / ${result.stepOverheadMs.p99}`],
+    ['step overhead p50 / p99 (under load), ms', `${result.stepOverheadUnderLoadMs.p50} / ${result.stepOverheadUnderLoadMs.p99}`],
+    ['start() -> first step p50 / p99, ms', `${result.startToFirstStepMs.p50} / ${result.startToFirstStepMs.p99}`],
+    ['engine commits per step', '1 (one fenced INSERT per checkpoint)'],
+    ['write transactions per step, everything', `${result.writeTransactionsPerStepAllIncluded}`],
+    ['baseline: pg-boss send -> handler p50 / p99, ms', `${result.baselines.pgBossSendToHandlerMs.p50} / ${result.baselines.pgBossSendToHandlerMs.p99}`],
+    ['baseline: single-connection commits/s', `${result.baselines.singleConnectionCommitsPerSecond}`]
+  ]
+  const w = Math.max(...rows.map(r => r[0].length))
+  process.stdout.write(`\nengine benchmark: n=${N} c=${C} (latency figures from ${SAMPLES} sequential runs)\n`)
+  for (const [k, v] of rows) process.stdout.write(`  ${k.padEnd(w)}  ${v}\n`)
+  process.stdout.write(`${JSON.stringify(result)}\n`)
+} finally {
+  await adminClient.query(`DROP DATABASE IF EXISTS ${dbName} WITH (FORCE)`)
+  await adminClient.end()
+  await admin.stop()
+}

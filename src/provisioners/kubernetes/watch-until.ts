@@ -20,7 +20,11 @@ export interface WatchUntilOptions<T> {
   signal: AbortSignal
   /** For the timeout message: what the object looked like last. */
   describe: (object: T | undefined) => string
-  /** A watch is re-established at least this often; bounds the cost of a silently dead connection. */
+  /**
+   * The server ends each watch after this long and we list again. Below the
+   * client's 30 s inactivity timeout, so a quiet watch ends cleanly instead
+   * of as an error; it also bounds the cost of a silently dead connection.
+   */
   resyncSeconds?: number
 }
 
@@ -78,7 +82,7 @@ function watchOnce<T, R> (kc: KubeConfig, target: WatchTarget<T>, resourceVersio
     const query = {
       fieldSelector: `metadata.name=${target.name}`,
       resourceVersion,
-      timeoutSeconds: Math.max(1, Math.min(Math.ceil(remaining / 1000), opts.resyncSeconds ?? 300))
+      timeoutSeconds: Math.max(1, Math.min(Math.ceil(remaining / 1000), opts.resyncSeconds ?? 25))
     }
     new Watch(kc).watch(target.path, query, (type, object: T) => {
       if (type === 'ERROR') return finish({ kind: 'ended' }) // e.g. 410 Gone: our resourceVersion is too old

@@ -1,11 +1,11 @@
 // The control loops a real cluster runs behind the API: registry defaulting,
 // the StatefulSet controller (pod + PVCs), the garbage collector, the
 // LoadBalancer provider and a kubelet, optionally backed by a real PostgreSQL.
-import { createHash } from 'node:crypto'
 import { startBackingPostgres, type BackingPostgres } from './backing-postgres.ts'
 import { clusterIpFor, IpPool } from './ip-pool.ts'
 import { podOutcome, runningStatus, unschedulableStatus, waitingStatus, type Faults } from './kubelet.ts'
 import { RESOURCES, type KubeObject } from './resources.ts'
+import { statefulSetChildren } from './statefulset-children.ts'
 import { StatusError } from './status.ts'
 import type { Store, WatchEvent } from './store.ts'
 import { validate } from './validate.ts'
@@ -102,31 +102,11 @@ export class Controllers {
   }
 
   #reconcileStatefulSet (sts: KubeObject): void {
-    const { namespace: ns, name, uid } = sts.metadata
-    const spec = sts.spec
-    const hash = createHash('sha256').update(JSON.stringify(spec.template)).digest('hex').slice(0, 10)
-    for (let i = 0; i < (spec.replicas ?? 1); i++) {
-      const podName = `${name}-${i}`
-      const volumes = [...(spec.template.spec.volumes ?? [])]
-      for (const t of spec.volumeClaimTemplates ?? []) {
-        const claimName = `${t.metadata.name}-${name}-${i}`
-        volumes.push({ name: t.metadata.name, persistentVolumeClaim: { claimName } })
-        if (this.#store.get('persistentvolumeclaims', ns, claimName)) continue // claims outlive their pods
-        this.#create('persistentvolumeclaims', { apiVersion: 'v1', kind: 'PersistentVolumeClaim', metadata: { name: claimName, namespace: ns, labels: { ...t.metadata.labels, ...spec.selector.matchLabels } }, spec: t.spec })
-      }
-      if (this.#store.get('pods', ns, podName)) continue
-      this.#create('pods', {
-        apiVersion: 'v1',
-        kind: 'Pod',
-        metadata: {
-          name: podName,
-          namespace: ns,
-          labels: { ...spec.template.metadata?.labels, 'controller-revision-hash': `${name}-${hash}`, 'statefulset.kubernetes.io/pod-name': podName, 'apps.kubernetes.io/pod-index': String(i) },
-          ownerReferences: [{ apiVersion: 'apps/v1', kind: 'StatefulSet', name, uid, controller: true, blockOwnerDeletion: true }]
-        },
-        spec: { ...spec.template.spec, hostname: podName, subdomain: spec.serviceName, volumes }
-      })
-    }
+    const ns = sts.metadata.namespace
+    const { claims, pods } = statefulSetChildren(sts)
+    // Claims outlive their pods: an existing one is reused, as Kubernetes does.
+    for (const c of claims) if (!this.#store.get('persistentvolumeclaims', ns, c.metadata.name)) this.#create('persistentvolumeclaims', c)
+    for (const p of pods) if (!this.#store.get('pods', ns, p.metadata.name)) this.#create('pods', p)
   }
 
   /** Creates as a controller would: through validation, so a bad name fails here too (e.g. a too-long revision label). */

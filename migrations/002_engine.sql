@@ -28,9 +28,17 @@ CREATE TABLE toygres.operations (
   cancel_reason       text
 );
 
--- Per-key serialisation looks for unfinished operations on a key.
+-- Per-key serialisation looks for pending operations on a key, oldest first.
 CREATE INDEX operations_key_active ON toygres.operations (key, created_at, id)
   WHERE status IN ('pending', 'running');
+
+-- The operation that holds each key, from its first claim until it ends. The
+-- primary key makes two claims on one key collide on one row, so the claim
+-- is a single race-free statement.
+CREATE TABLE toygres.operation_keys (
+  key          text PRIMARY KEY,
+  operation_id uuid NOT NULL REFERENCES toygres.operations (id) ON DELETE CASCADE
+);
 
 CREATE TABLE toygres.operation_steps (
   operation_id uuid NOT NULL REFERENCES toygres.operations (id) ON DELETE CASCADE,

@@ -10,7 +10,7 @@ import { ContinueAsNewRequest, RunContext } from './context.ts'
 import { CancelledError, StepFailedError, toStoredError, type StoredError } from './errors.ts'
 import type { Halt } from './halt.ts'
 import { queueName } from './queues.ts'
-import { claimOperation, finishOperation, lockKeyOf, releaseLease, renewOperation } from './sql/operations.ts'
+import { claimOperation, finishOperation, releaseLease, renewOperation } from './sql/operations.ts'
 import { deleteSteps, selectSteps, writeCheckpoint } from './sql/steps.ts'
 import { enqueueRun, inTransaction } from './tx.ts'
 import type { Operation, OperationStatus, Registration } from './types.ts'
@@ -31,10 +31,7 @@ type Outcome = { kind: 'returned', value: unknown } | { kind: 'threw', error: un
 
 export async function runOperation (deps: RunnerDeps, operationId: string, jobId: string): Promise<void> {
   const lease = randomUUID()
-  const op = await inTransaction(deps.pool, async client => {
-    await lockKeyOf(client, operationId)
-    return claimOperation(client, operationId, lease, jobId)
-  })
+  const op = await claimOperation(deps.pool, operationId, lease, jobId)
   // Finished, owned by a live run of another job, or waiting for its key:
   // whoever holds the key wakes it when it ends.
   if (!op) return

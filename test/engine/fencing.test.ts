@@ -2,7 +2,7 @@ import t from 'tap'
 import { randomUUID } from 'node:crypto'
 import { engineDatabase } from './helpers.ts'
 import { until } from './fixtures/setup.ts'
-import { claimOperation, lockKeyOf } from '../../src/engine/sql/operations.ts'
+import { claimOperation } from '../../src/engine/sql/operations.ts'
 import { selectSteps, writeCheckpoint, type CheckpointRow } from '../../src/engine/sql/steps.ts'
 
 const row = (position: number, output: unknown): CheckpointRow => ({
@@ -14,14 +14,7 @@ t.test('a zombie that lost its lease cannot write checkpoints', async t => {
   const { engine, pool } = await db.stack({ concurrency: 0 })
   const { operation } = await engine.start('test::fenced', {}, { key: 'a' })
   const claim = async (lease: string, job: string) => {
-    const client = await pool.connect()
-    try {
-      await client.query('BEGIN')
-      await lockKeyOf(client, operation.id)
-      const op = await claimOperation(client, operation.id, lease, job)
-      await client.query('COMMIT')
-      return op
-    } finally { client.release() }
+    return claimOperation(pool, operation.id, lease, job)
   }
   const zombie = randomUUID()
   const owner = randomUUID()

@@ -1,5 +1,6 @@
 import t from 'tap'
 import { engineDatabase } from './helpers.ts'
+import { until } from './fixtures/setup.ts'
 
 t.test('operations on one key never run steps concurrently, and run in start order', async t => {
   const db = await engineDatabase(t)
@@ -43,4 +44,29 @@ t.test('operations on one key never run steps concurrently, and run in start ord
   for (const r of order) t.same(r.by_run, r.by_start, `key ${r.key} ran in start order`)
   const { rows: [{ n }] } = await a.pool.query('SELECT count(*)::int AS n FROM spans')
   t.equal(n, 36, 'every step ran once')
+})
+
+t.test('a sleeping key holder gets its key back even when an earlier-started operation commits meanwhile', async t => {
+  const db = await engineDatabase(t)
+  const { engine, pool } = await db.stack()
+  engine.register('test::napper', async ctx => {
+    await ctx.step('a', async () => 'a')
+    await ctx.sleep(300)
+    return ctx.step('b', async () => 'b')
+  })
+  engine.register('test::after', async ctx => ctx.step('x', async () => 'x'))
+  await engine.work()
+  const early = await pool.connect()
+  t.teardown(() => early.release())
+  await early.query('BEGIN') // now() is fixed here: its operation sorts first
+  const holder = await engine.start('test::napper', {}, { key: 'k' })
+  await until(() => engine.getSteps(holder.operation.id), s => s[1]?.status === 'sleeping', 'holder asleep')
+  const late = await engine.start('test::after', {}, { key: 'k', db: early })
+  await early.query('COMMIT')
+  const first = await engine.getOperation(late.operation.id)
+  t.ok(first && first.created_at < holder.operation.created_at, 'the late commit sorts earlier')
+  t.equal((await engine.waitFor(holder.operation.id, { timeoutMs: 20_000 })).status, 'succeeded')
+  const after = await engine.waitFor(late.operation.id, { timeoutMs: 20_000 })
+  t.equal(after.status, 'succeeded')
+  t.ok(after.started_at && after.started_at >= ((await engine.getOperation(holder.operation.id))?.finished_at ?? new Date()), 'it ran after the holder ended')
 })

@@ -31,35 +31,36 @@ export async function selectByIdempotencyKey (db: Queryable, key: string): Promi
 }
 
 /**
- * Serialises claims on one key inside the claim transaction: the UPDATE that
- * follows then sees every claim committed before it (READ COMMITTED takes a
- * fresh snapshot per statement), so two operations on a key can never both
- * pass the "nobody else is running" test.
- */
-export async function lockKeyOf (db: Queryable, id: string): Promise<void> {
-  await db.query(
-    `SELECT pg_advisory_xact_lock(hashtextextended('toygres.engine.key:' || key, 0))
-     FROM toygres.operations WHERE id = $1`, [id])
-}
-
-/**
- * Takes the lease for a run. Refused when the operation is finished, when
- * another job's run holds it (a retry of the same pg-boss job may take over:
- * pg-boss only retries a job whose heartbeat stopped), or when an operation on
- * the same key is running or was started earlier and is still pending.
+ * Takes the lease for a run, in one statement. Refused when the operation is
+ * finished; when another job's run holds it (a retry of the same pg-boss job
+ * may take over: pg-boss only retries a job whose heartbeat stopped); for a
+ * first claim, when an operation on the same key started earlier is still
+ * pending; or when another operation holds the key. Two claims on one key collide on the key's row in
+ * operation_keys (ON CONFLICT sees the latest committed holder, not the
+ * snapshot), and two claims of one operation collide on its row, where the
+ * UPDATE re-checks the lease on the newest version: no race lets both win.
  */
 export async function claimOperation (db: Queryable, id: string, lease: string, jobId: string): Promise<Operation | null> {
   const { rows } = await db.query<Operation>(
-    `UPDATE toygres.operations o
+    `WITH me AS (
+       SELECT o.id, o.key FROM toygres.operations o
+       WHERE o.id = $1 AND o.status IN ('pending', 'running') AND (o.lease IS NULL OR o.lease_job = $3)
+         -- Only a first claim queues behind earlier starts: a running one holds
+         -- its key already, and must get it back after a sleep.
+         AND (o.status = 'running' OR NOT EXISTS (
+           SELECT 1 FROM toygres.operations b
+           WHERE b.key = o.key AND b.status = 'pending' AND (b.created_at, b.id) < (o.created_at, o.id)))),
+     hold AS (
+       INSERT INTO toygres.operation_keys (key, operation_id) SELECT key, id FROM me
+       ON CONFLICT (key) DO UPDATE SET operation_id = EXCLUDED.operation_id
+       WHERE operation_keys.operation_id = EXCLUDED.operation_id
+       RETURNING operation_id)
+     UPDATE toygres.operations o
      SET status = 'running', lease = $2, lease_job = $3, attempts = o.attempts + 1,
          started_at = coalesce(o.started_at, now())
-     WHERE o.id = $1 AND o.status IN ('pending', 'running')
-       AND (o.lease IS NULL OR o.lease_job = $3)
-       AND NOT EXISTS (
-         SELECT 1 FROM toygres.operations b
-         WHERE b.key = o.key AND b.id <> o.id
-           AND (b.status = 'running' OR (b.status = 'pending' AND (b.created_at, b.id) < (o.created_at, o.id))))
-     RETURNING ${COLUMNS}`,
+     FROM hold
+     WHERE o.id = hold.operation_id AND o.status IN ('pending', 'running') AND (o.lease IS NULL OR o.lease_job = $3)
+     RETURNING ${COLUMNS.split(',').map(c => `o.${c.trim()}`).join(', ')}`,
     [id, lease, jobId])
   return rows[0] ?? null
 }
@@ -67,9 +68,9 @@ export async function claimOperation (db: Queryable, id: string, lease: string, 
 export interface Finished { key: string, next_id: string | null, next_name: string | null }
 
 /**
- * Ends a run's operation if it still holds the lease, and names the oldest
- * pending operation on the same key so the caller can wake it in the same
- * transaction.
+ * Ends a run's operation if it still holds the lease, frees its key, and
+ * names the oldest pending operation on the key so the caller can wake it in
+ * the same transaction.
  */
 export async function finishOperation (db: Queryable, id: string, lease: string, status: string, output: unknown, error: StoredError | null): Promise<Finished | null> {
   const { rows } = await db.query<Finished>(
@@ -77,7 +78,9 @@ export async function finishOperation (db: Queryable, id: string, lease: string,
        UPDATE toygres.operations
        SET status = $3, output = $4, error = $5, finished_at = now(), lease = NULL, lease_job = NULL
        WHERE id = $1 AND lease = $2
-       RETURNING id, key)
+       RETURNING id, key),
+     freed AS (
+       DELETE FROM toygres.operation_keys k USING done WHERE k.key = done.key AND k.operation_id = done.id)
      SELECT done.key, n.id AS next_id, n.name AS next_name, pg_notify('${CHANNEL}', 'f:' || done.id::text)
      FROM done LEFT JOIN LATERAL (
        SELECT p.id, p.name FROM toygres.operations p

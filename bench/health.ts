@@ -90,14 +90,16 @@ async function main (): Promise<void> {
     }
     const intervalMs = opts.interval * 1000
     const sampleMs = Math.max(1000, intervalMs / 5)
-    const measureFrom = t0 + intervalMs + 2000 // after the reconciler started every monitor and one interval passed
-    const measureTo = measureFrom + opts.rounds * intervalMs
+    // Measured from one interval after the reconciler has started every monitor.
+    let measureFrom = Number.POSITIVE_INFINITY
+    let measureTo = Number.POSITIVE_INFINITY
     const rows: Array<{ t: number, rate: number, ready: number, deferred: number, active: number, monitors: number, stale: number }> = []
     let lastChecks = 0
     let lastAt = Date.now()
-    process.stdout.write(`# ${opts.instances} instances, ${opts.workers} workers × concurrency ${opts.concurrency}, every ${opts.interval} s; warm-up ${opts.interval} s, then ${opts.rounds} intervals\n`)
+    process.stdout.write(`# ${opts.instances} instances, ${opts.workers} workers × concurrency ${opts.concurrency}, every ${opts.interval} s; warm-up until every monitor runs + ${opts.interval} s, then ${opts.rounds} intervals\n`)
     process.stdout.write('t_s   checks/s  queue_ready  queue_deferred  queue_active  monitors  stale\n')
-    while (Date.now() < measureTo) {
+    const hardStop = t0 + (opts.rounds + 6) * intervalMs + 120_000 // bounded even when monitors never all start
+    while (Date.now() < Math.min(measureTo, hardStop)) {
       await new Promise(resolve => setTimeout(resolve, sampleMs))
       const { rows: [s] } = await pool.query(
         `SELECT (SELECT count(*)::int FROM toygres.health_checks) AS checks,
@@ -108,6 +110,10 @@ async function main (): Promise<void> {
            (SELECT count(*)::int FROM toygres.instances WHERE last_health_check_at IS NULL OR last_health_check_at < now() - make_interval(secs => $3)) AS stale`,
         [QUEUE, orchestrations.HEALTH_CHECK, opts.interval * 1.5])
       const now = Date.now()
+      if (s.monitors >= opts.instances && measureFrom === Number.POSITIVE_INFINITY) {
+        measureFrom = now + intervalMs
+        measureTo = measureFrom + opts.rounds * intervalMs
+      }
       const row = { t: (now - t0) / 1000, rate: (s.checks - lastChecks) / ((now - lastAt) / 1000), ready: s.ready, deferred: s.deferred, active: s.active, monitors: s.monitors, stale: s.stale }
       lastChecks = s.checks
       lastAt = now
@@ -115,8 +121,9 @@ async function main (): Promise<void> {
       process.stdout.write(`${row.t.toFixed(0).padStart(4)}  ${row.rate.toFixed(1).padStart(8)}  ${String(row.ready).padStart(11)}  ${String(row.deferred).padStart(14)}  ${String(row.active).padStart(12)}  ${String(row.monitors).padStart(8)}  ${String(row.stale).padStart(5)}${now >= measureFrom ? '' : '  (warm-up)'}\n`)
     }
 
+    if (rows.length === 0) throw new Error(`only some monitors started before the time limit: the reconciler could not keep up`)
     const from = new Date(measureFrom)
-    const to = new Date(measureTo)
+    const to = new Date(Math.min(measureTo, Date.now()))
     const { rows: gaps } = await pool.query<{ gap: number }>(
       `SELECT gap FROM (
          SELECT checked_at, extract(epoch FROM checked_at - lag(checked_at) OVER (PARTITION BY instance_id ORDER BY checked_at)) * 1000 AS gap

@@ -12,13 +12,14 @@ import { pruneIdempotencyKeys } from '../instances/idempotency.ts'
 import { setHealthOperation } from '../instances/store.ts'
 import { orchestrations } from '../orchestrations/names.ts'
 import type { HealthCheckLoopInput } from './health-check.ts'
-import { findUnmonitored, liveMonitorIds, lockRunningInstance, pruneHealthChecks } from './store.ts'
+import { findUnmonitored, liveMonitorIds, lockRunningInstance, markStale, pruneHealthChecks } from './store.ts'
 
 export interface MonitorDeps {
   pool: pg.Pool
   engine: Engine
   log: Logger
   intervalMs: number
+  timeoutMs: number
   retentionHours: number
 }
 
@@ -67,7 +68,7 @@ const RECONCILE_LOCK = 'toygres.health.reconcile'
 const BATCH = 500
 const START_PARALLELISM = 4
 
-export interface ReconcileResult { ran: boolean, started: number, prunedChecks: number, prunedKeys: number }
+export interface ReconcileResult { ran: boolean, started: number, stale: number, prunedChecks: number, prunedKeys: number }
 
 /**
  * One pass; cheap when nothing is missing (one join). Processes that run it
@@ -75,7 +76,7 @@ export interface ReconcileResult { ran: boolean, started: number, prunedChecks: 
  */
 export async function reconcile (deps: MonitorDeps): Promise<ReconcileResult> {
   const lock = await deps.pool.connect()
-  const result: ReconcileResult = { ran: false, started: 0, prunedChecks: 0, prunedKeys: 0 }
+  const result: ReconcileResult = { ran: false, started: 0, stale: 0, prunedChecks: 0, prunedKeys: 0 }
   try {
     const { rows } = await lock.query<{ got: boolean }>('SELECT pg_try_advisory_lock(hashtextextended($1, 0)) AS got', [RECONCILE_LOCK])
     if (!rows[0]!.got) return result
@@ -94,6 +95,8 @@ export async function reconcile (deps: MonitorDeps): Promise<ReconcileResult> {
         result.started += progress
         if (missing.length < BATCH || progress === 0) break
       }
+      // Three intervals without a check (plus the probe timeout): the verdict is no longer known.
+      result.stale = await markStale(deps.pool, (3 * deps.intervalMs + deps.timeoutMs) / 1000)
       result.prunedChecks = await pruneHealthChecks(deps.pool, deps.retentionHours)
       result.prunedKeys = await pruneIdempotencyKeys(deps.pool, 24)
     } finally {
@@ -103,5 +106,6 @@ export async function reconcile (deps: MonitorDeps): Promise<ReconcileResult> {
     lock.release()
   }
   if (result.started > 0) deps.log.info({ started: result.started }, 'started missing health monitors')
+  if (result.stale > 0) deps.log.warn({ instances: result.stale }, 'health unknown: no recent check')
   return result
 }

@@ -82,6 +82,17 @@ export async function pruneHealthChecks (db: Queryable, retentionHours: number):
   return rowCount ?? 0
 }
 
+/**
+ * Running instances whose last check is older than `staleSeconds` lose their
+ * verdict: with checks not running we do not know (workers down, a backlog).
+ */
+export async function markStale (db: Queryable, staleSeconds: number): Promise<number> {
+  const { rowCount } = await db.query(
+    `UPDATE toygres.instances SET health = 'unknown', consecutive_failures = 0
+     WHERE state = 'running' AND health <> 'unknown' AND last_health_check_at < now() - make_interval(secs => $1)`, [staleSeconds])
+  return rowCount ?? 0
+}
+
 export interface Unmonitored { id: string, health_operation_id: string | null }
 
 /**

@@ -49,7 +49,7 @@ export default fp(async app => {
     checksPerGeneration: CHECKS_PER_GENERATION
   }))
 
-  const deps: MonitorDeps = { pool: db, engine, log: app.log as never, intervalMs, retentionHours: settings.retentionHours }
+  const deps: MonitorDeps = { pool: db, engine, log: app.log as never, intervalMs, timeoutMs, retentionHours: settings.retentionHours }
   app.decorate('healthMonitor', {
     start: (instanceId: string) => startMonitor(deps, instanceId),
     stop: (instanceId: string) => stopMonitor(deps, instanceId)

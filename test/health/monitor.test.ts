@@ -61,6 +61,12 @@ t.test('kill → unhealthy → auto-restart → healthy; delete stops it; metric
   t.ok(polls > sample(before, 'toygres_http_request_duration_seconds_count', { method: 'GET', route: '/instances/:name/health', status_code: '200' }), 'the HTTP histogram moved, by route template')
   t.ok([...metrics.keys()].every(k => !k.includes('route="/instances/watched')), 'no raw URLs as labels')
 
+  // Both routes are in the OpenAPI document, /metrics as text/plain.
+  const spec = app.swagger() as unknown as { paths: Record<string, Record<string, { operationId: string, responses: Record<string, { content?: Record<string, unknown> }> }>> }
+  t.equal(spec.paths['/instances/{name}/health']?.get?.operationId, 'getInstanceHealth')
+  t.equal(spec.paths['/metrics']?.get?.operationId, 'getMetrics')
+  t.ok(spec.paths['/metrics']?.get?.responses['200']?.content?.['text/plain'], '/metrics documented as text/plain')
+
   // Delete: the monitor is cancelled and the history goes with the instance.
   t.equal((await app.inject({ method: 'DELETE', url: '/instances/watched' })).statusCode, 202)
   await pollUntil(async () => (await app.inject('/instances/watched')).statusCode, s => s === 404, { what: 'deleted', timeoutMs: 60_000 })

@@ -8,7 +8,7 @@ import t from 'tap'
 import { pino } from 'pino'
 import { migrate } from '../../src/db/migrate.ts'
 import { probe } from '../../src/health/probe.ts'
-import { listHealthChecks, pruneHealthChecks, recordCheck, type CheckResult } from '../../src/health/store.ts'
+import { listHealthChecks, markStale, pruneHealthChecks, recordCheck, type CheckResult } from '../../src/health/store.ts'
 import { insertInstance, listInstanceEvents, markDeleting, markRunning } from '../../src/instances/store.ts'
 import { adminUrl, createTestDatabase } from '../helpers/db.ts'
 
@@ -49,6 +49,13 @@ t.test('verdict: threshold, recovery, events, retention, only while running', as
   t.equal((await listHealthChecks(pool, id, 500)).length, 8, 'the 3 h old check was pruned with a 2 h retention')
   await pool.query("UPDATE toygres.health_checks SET checked_at = checked_at - interval '30 hours' WHERE ok = false")
   t.equal(await pruneHealthChecks(pool, 24), 5)
+
+  // No check for a while (checks not running): the verdict becomes unknown, once.
+  t.equal(await markStale(pool, 3600), 0, 'a recent check keeps the verdict')
+  await pool.query("UPDATE toygres.instances SET last_health_check_at = now() - interval '2 hours' WHERE id = $1", [id])
+  t.equal(await markStale(pool, 3600), 1)
+  t.equal(await markStale(pool, 3600), 0)
+  t.equal((await pool.query('SELECT health FROM toygres.instances WHERE id = $1', [id])).rows[0].health, 'unknown')
 
   await markDeleting(pool, id, crypto.randomUUID())
   t.equal(await recordCheck(pool, id, check(false), 3, 24), null, 'nothing recorded once deleting')

@@ -11,10 +11,14 @@ import auth from './http/plugins/auth.ts'
 import errors from './http/plugins/errors.ts'
 import swagger from './http/plugins/swagger.ts'
 import health from './http/routes/health.ts'
+import instanceHealth from './http/routes/instance-health.ts'
 import instances from './http/routes/instances.ts'
+import metricsRoute from './http/routes/metrics.ts'
 import operations from './http/routes/operations.ts'
 import boss from './plugins/boss.ts'
 import engine from './plugins/engine.ts'
+import healthMonitor from './plugins/health.ts'
+import metrics from './plugins/metrics.ts'
 import orchestrationsPlugin from './plugins/orchestrations.ts'
 import provisioner from './plugins/provisioner.ts'
 import secrets from './plugins/secrets.ts'
@@ -50,14 +54,16 @@ const app: FastifyPluginAsync<AppOptions> = async (fastify, opts) => {
     await fastify.register(boss, { databaseUrl: opts.databaseUrl })
     await fastify.register(engine)
     await fastify.register(provisioner)
-    // INTERIM until the health plugin lands
-    fastify.decorate('healthMonitor', { start: async () => null, stop: async () => {} })
+    await fastify.register(metrics)
+    await fastify.register(healthMonitor)
     await fastify.register(orchestrationsPlugin)
   }
 
   await fastify.register(health)
   await fastify.register(instances)
+  await fastify.register(instanceHealth)
   await fastify.register(operations)
+  await fastify.register(metricsRoute)
 }
 
 export default fp(app, { name: 'toygres' })
@@ -68,5 +74,7 @@ export const serverOptions = {
   requestIdHeader: 'x-request-id',
   genReqId: () => randomUUID(),
   bodyLimit: 64 * 1024,
+  // Boot runs migrations and starts pg-boss against a database that may be busy.
+  pluginTimeout: 60_000,
   ajv: { customOptions: { removeAdditional: false, coerceTypes: 'array' as const, useDefaults: true, allErrors: true } }
 }

@@ -64,8 +64,8 @@ export function loadConfig (source: Record<string, string | undefined>, cwd = pr
   if (!env.TOYGRES_API_TOKEN && !authDisabled && !isLoopback(host)) {
     throw new ConfigError(`invalid HOST: binding to ${host} without TOYGRES_API_TOKEN would expose the API; set a token or TOYGRES_AUTH_DISABLED=true`)
   }
-  const portMin = env.TOYGRES_LOCAL_PORT_MIN ?? 55000
-  const portMax = env.TOYGRES_LOCAL_PORT_MAX ?? 55999
+  const portMin = env.TOYGRES_LOCAL_PORT_MIN ?? 25000
+  const portMax = env.TOYGRES_LOCAL_PORT_MAX ?? 25999
   if (portMax < portMin) throw new ConfigError('invalid TOYGRES_LOCAL_PORT_MAX: must not be below TOYGRES_LOCAL_PORT_MIN')
   const dataDir = env.TOYGRES_DATA_DIR ?? './.toygres'
 

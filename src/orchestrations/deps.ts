@@ -37,9 +37,3 @@ export interface OrchestrationDeps {
   /** wait-for-ready's timeout; the plan's 5 minutes by default. */
   readonly readyTimeoutSeconds: number
 }
-
-declare module 'fastify' {
-  interface FastifyInstance {
-    healthMonitor: HealthActivities
-  }
-}

@@ -31,4 +31,4 @@ export default fp(async app => {
   }
   for (const [name, fn] of createOrchestrationRegistry(deps)) engine.register(name, fn)
   if (app.config.workers.concurrency > 0) await engine.work()
-}, { name: 'orchestrations', dependencies: ['engine', 'provisioner', 'secrets'] })
+}, { name: 'orchestrations', dependencies: ['engine', 'provisioner', 'secrets', 'health-monitor'] })

@@ -42,7 +42,7 @@ export async function localProvisionerEnv (t: TestLike): Promise<Record<string, 
     await killServersUnder(dir)
     await rm(dir, { recursive: true, force: true })
   })
-  const base = 56000 + Math.floor(Math.random() * 400) * 20
+  const base = 28000 + Math.floor(Math.random() * 200) * 20
   return { TOYGRES_DATA_DIR: dir, TOYGRES_LOCAL_PORT_MIN: String(base), TOYGRES_LOCAL_PORT_MAX: String(base + 19) }
 }
 

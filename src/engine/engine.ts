@@ -163,7 +163,7 @@ export class Engine extends EventEmitter {
           pollingIntervalSeconds: this.#pollingSeconds,
           notifyPollingIntervalSeconds: this.#pollingSeconds
         }, async jobs => {
-          for (const job of jobs) await this.#track(runOperation(this.#deps(), job.data.operationId, job.id))
+          for (const job of jobs) await this.#track(runOperation(this.#deps(), job.data.operationId, job))
           if (self && !this.#stopped) this.#boss.notifyWorker(self)
         })
         self = id

@@ -12,7 +12,7 @@ import type { Halt } from './halt.ts'
 import { queueName } from './queues.ts'
 import { claimOperation, finishOperation, releaseLease, renewOperation } from './sql/operations.ts'
 import { deleteSteps, selectSteps, writeCheckpoint } from './sql/steps.ts'
-import { enqueueRun, inTransaction } from './tx.ts'
+import { bossDb, enqueueRun, inTransaction, type Client } from './tx.ts'
 import type { Operation, OperationStatus, Registration } from './types.ts'
 
 export interface RunnerDeps {
@@ -29,9 +29,12 @@ export interface RunnerDeps {
 
 type Outcome = { kind: 'returned', value: unknown } | { kind: 'threw', error: unknown } | Halt
 
-export async function runOperation (deps: RunnerDeps, operationId: string, jobId: string): Promise<void> {
+/** The pg-boss job (this attempt of it) a run belongs to. */
+export interface RunJob { id: string, retryCount: number }
+
+export async function runOperation (deps: RunnerDeps, operationId: string, job: RunJob): Promise<void> {
   const lease = randomUUID()
-  const op = await claimOperation(deps.pool, operationId, lease, jobId)
+  const op = await claimOperation(deps.pool, operationId, lease, job.id)
   // Finished, owned by a live run of another job, or waiting for its key:
   // whoever holds the key wakes it when it ends.
   if (!op) return
@@ -61,11 +64,16 @@ export async function runOperation (deps: RunnerDeps, operationId: string, jobId
   } finally {
     deps.active.delete(op.id)
   }
-  await settle(deps, op, lease, ctx, outcome, log)
+  await settle(deps, op, lease, job, ctx, outcome, log)
 }
 
-async function settle (deps: RunnerDeps, op: Operation, lease: string, ctx: RunContext, outcome: Outcome, log: Logger): Promise<void> {
+async function settle (deps: RunnerDeps, op: Operation, lease: string, job: RunJob, ctx: RunContext, outcome: Outcome, log: Logger): Promise<void> {
   const queue = queueName(op.name)
+  // The job completes in the same transaction as what the run leaves behind:
+  // one commit fewer per run, and no window where one is done without the
+  // other. pg-boss's own completion afterwards then finds nothing to do.
+  const completeJob = (client: Client): Promise<unknown> =>
+    deps.boss.complete(queue, { id: job.id, retryCount: job.retryCount }, null, { db: bossDb(client) })
   switch (outcome.kind) {
     case 'lease-lost':
       log.warn('lease lost: another run owns this operation now; stopping')
@@ -78,6 +86,7 @@ async function settle (deps: RunnerDeps, op: Operation, lease: string, ctx: RunC
         if (!res.held) return false
         await releaseLease(client, op.id, lease)
         await enqueueRun(deps.boss, client, queue, op.id, new Date(outcome.wakeAt))
+        await completeJob(client)
         return true
       })
       if (held) deps.onTimer(queue, outcome.wakeAt)
@@ -86,12 +95,14 @@ async function settle (deps: RunnerDeps, op: Operation, lease: string, ctx: RunC
     }
     case 'release':
       await inTransaction(deps.pool, async client => {
-        if (await releaseLease(client, op.id, lease)) await enqueueRun(deps.boss, client, queue, op.id)
+        if (!(await releaseLease(client, op.id, lease))) return
+        await enqueueRun(deps.boss, client, queue, op.id)
+        await completeJob(client)
       })
       return
     case 'fail':
       log.error({ err: outcome.error }, 'operation failed by the engine')
-      return finish(deps, op, lease, 'failed', undefined, toStoredError(outcome.error), log)
+      return finish(deps, op, lease, completeJob, 'failed', undefined, toStoredError(outcome.error), log)
     case 'returned':
       if (outcome.value instanceof ContinueAsNewRequest) {
         const next = outcome.value.input as unknown
@@ -100,14 +111,15 @@ async function settle (deps: RunnerDeps, op: Operation, lease: string, ctx: RunC
           if (!(await renewOperation(client, op.id, lease, next))) return
           await deleteSteps(client, op.id)
           await enqueueRun(deps.boss, client, queue, op.id)
+          await completeJob(client)
         })
         return
       }
-      return finish(deps, op, lease, ctx.cancelDelivered ? 'cancelled' : 'succeeded', outcome.value, null, log)
+      return finish(deps, op, lease, completeJob, ctx.cancelDelivered ? 'cancelled' : 'succeeded', outcome.value, null, log)
     case 'threw': {
       const err = outcome.error
       if (err instanceof CancelledError || (ctx.cancelDelivered && (err as { code?: unknown })?.code === 'cancelled')) {
-        return finish(deps, op, lease, 'cancelled', undefined, toStoredError(err), log)
+        return finish(deps, op, lease, completeJob, 'cancelled', undefined, toStoredError(err), log)
       }
       const stored = toStoredError(err)
       if (err instanceof StepFailedError) {
@@ -115,16 +127,18 @@ async function settle (deps: RunnerDeps, op: Operation, lease: string, ctx: RunC
         const causeCode = (err.cause as { code?: unknown } | undefined)?.code
         stored.code = typeof causeCode === 'string' ? causeCode : err.code
       }
-      return finish(deps, op, lease, 'failed', undefined, stored, log)
+      return finish(deps, op, lease, completeJob, 'failed', undefined, stored, log)
     }
   }
 }
 
-async function finish (deps: RunnerDeps, op: Operation, lease: string, status: OperationStatus, output: unknown, error: StoredError | null, log: Logger): Promise<void> {
+async function finish (deps: RunnerDeps, op: Operation, lease: string, completeJob: (c: Client) => Promise<unknown>, status: OperationStatus, output: unknown, error: StoredError | null, log: Logger): Promise<void> {
   const done = await inTransaction(deps.pool, async client => {
     const row = await finishOperation(client, op.id, lease, status, output, error)
     // The next operation on the key was parked while this one held it.
-    if (row?.next_id && row.next_name) await enqueueRun(deps.boss, client, queueName(row.next_name), row.next_id)
+    if (!row) return null
+    if (row.next_id && row.next_name) await enqueueRun(deps.boss, client, queueName(row.next_name), row.next_id)
+    await completeJob(client)
     return row
   })
   if (!done) {

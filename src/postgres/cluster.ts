@@ -50,7 +50,15 @@ export async function configureCluster (c: ClusterOptions, settings: { port: num
 
 export async function startCluster (c: ClusterOptions): Promise<void> {
   const logFile = join(c.dataDir, 'server.log')
-  await runBinary(c.binaries.pgCtl, ['start', '--wait', '--timeout', '60', '--pgdata', c.dataDir, '--log', logFile], c.runAs)
+  try {
+    await runBinary(c.binaries.pgCtl, ['start', '--wait', '--timeout', '60', '--pgdata', c.dataDir, '--log', logFile], c.runAs)
+  } catch (err) {
+    // pg_ctl only says "examine the log output": bring the server's own reason up.
+    const log = await readFile(logFile, 'utf8').catch(() => '')
+    const reason = log.split('\n').filter(l => /FATAL|could not|HINT/.test(l)).slice(-3).map(l => l.replace(/^.*?(FATAL|LOG|HINT|WARNING):\s*/, '')).join('; ')
+    if (!reason) throw err
+    throw new Error(`PostgreSQL in ${c.dataDir} did not start: ${reason}`, { cause: err })
+  }
 }
 
 export async function stopCluster (c: ClusterOptions, mode: 'smart' | 'fast' | 'immediate' = 'fast'): Promise<void> {

@@ -90,6 +90,27 @@ async function rawBossLatency (boss: PgBoss): Promise<number[]> {
   return out
 }
 
+/** The ceiling pg-boss alone sets: N no-op jobs through C workers (fetch + complete). */
+async function rawBossThroughput (boss: PgBoss): Promise<number> {
+  await boss.createQueue('bench.raw-throughput', { notify: true, heartbeatSeconds: 10 })
+  await boss.insert('bench.raw-throughput', Array.from({ length: N }, () => ({ data: {} })))
+  let done = 0
+  let finish: () => void = () => {}
+  const all = new Promise<void>(resolve => { finish = resolve })
+  const t0 = performance.now()
+  for (let i = 0; i < C; i++) {
+    let self = ''
+    self = await boss.work('bench.raw-throughput', POLLING, async () => {
+      if (++done === N) finish()
+      boss.notifyWorker(self) // as the engine does: fetch again at once
+    })
+  }
+  await all
+  const rate = N / ((performance.now() - t0) / 1000)
+  await boss.offWork('bench.raw-throughput')
+  return rate
+}
+
 async function writeXids (pool: pg.Pool): Promise<number> {
   // xmax of a fresh snapshot: the next xid to assign. Reading it assigns none.
   const { rows } = await pool.query<{ x: string }>('SELECT txid_snapshot_xmax(txid_current_snapshot())::text AS x')
@@ -111,6 +132,7 @@ try {
   const boss = newBoss(url)
   await boss.start()
   const raw = await rawBossLatency(boss)
+  const rawThroughput = await rawBossThroughput(boss)
 
   const pool = new pg.Pool({ connectionString: url, max: C * 2 + 4 })
   const engine = new Engine({ pool, boss, logger, concurrency: C, pollingIntervalSeconds: 2 })
@@ -177,6 +199,7 @@ try {
     checkpointRows: checkpoints,
     baselines: {
       pgBossSendToHandlerMs: { p50: r2(pct(raw, 50)), p99: r2(pct(raw, 99)) },
+      pgBossNoopJobsPerSecond: Math.round(rawThroughput),
       singleConnectionCommitsPerSecond: Math.round(commitsPerSecond)
     }
   }
@@ -188,6 +211,7 @@ try {
     ['engine commits per step', '1 (one fenced INSERT per checkpoint)'],
     ['write transactions per step, everything', `${result.writeTransactionsPerStepAllIncluded}`],
     ['baseline: pg-boss send -> handler p50 / p99, ms', `${result.baselines.pgBossSendToHandlerMs.p50} / ${result.baselines.pgBossSendToHandlerMs.p99}`],
+    ['baseline: pg-boss no-op jobs/s, c workers', `${result.baselines.pgBossNoopJobsPerSecond}`],
     ['baseline: single-connection commits/s', `${result.baselines.singleConnectionCommitsPerSecond}`]
   ]
   const w = Math.max(...rows.map(r => r[0].length))

@@ -209,7 +209,15 @@ export class Engine extends EventEmitter {
 
   async #track (run: Promise<void>): Promise<void> {
     this.#running.add(run)
-    try { await run } finally { this.#running.delete(run) }
+    try {
+      await run
+    } catch (err) {
+      // The job fails and pg-boss retries it; the retry replays from checkpoints.
+      this.#log.error({ err }, 'run failed outside the orchestration; its job will be retried')
+      throw err
+    } finally {
+      this.#running.delete(run)
+    }
   }
 
   async #settled (ms: number): Promise<void> {

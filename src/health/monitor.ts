@@ -36,6 +36,12 @@ export async function startMonitor (deps: MonitorDeps, instanceId: string, first
     const row = await lockRunningInstance(client, instanceId)
     if (!row) return null
     if (row.live && row.health_operation_id) return row.health_operation_id
+    // A live monitor the row does not point at (its record was lost): adopt it, never add a second.
+    const [live] = await liveMonitorIds(client, monitorKey(instanceId), orchestrations.HEALTH_CHECK)
+    if (live) {
+      await setHealthOperation(client, instanceId, live)
+      return live
+    }
     const input: HealthCheckLoopInput = {
       instance_id: instanceId, name: row.name, namespace: row.namespace, ...(firstDueAt === undefined ? {} : { due_at: firstDueAt })
     }

@@ -41,8 +41,15 @@ t.test('restart of the control plane: monitoring resumes, exactly one monitor; a
   t.equal(all, 1, 'no second monitor was ever started')
   t.equal((await healthOf(second, 'steady')).health, 'healthy')
 
-  // A monitor is lost (here: failed behind our back). The reconciler, every interval, replaces it.
-  await second.db.query("UPDATE toygres.operations SET status = 'failed', finished_at = now(), lease = NULL WHERE id = $1", [monitor])
+  // The instance loses track of its monitor: the reconciler adopts the live one, it does not add one.
+  await second.db.query('UPDATE toygres.instances SET health_operation_id = NULL WHERE id = $1', [id])
+  await pollUntil(async () => (await second.db.query('SELECT health_operation_id FROM toygres.instances WHERE id = $1', [id])).rows[0].health_operation_id,
+    op => op === monitor, { what: 'the monitor adopted again', timeoutMs: 30_000 })
+  t.same(await liveMonitors(second, id), [monitor], 'still the one monitor')
+
+  // The monitor dies (ended behind our back). The reconciler, every interval, replaces it.
+  await second.engine.cancel(monitor!, { reason: 'test: a monitor that died' })
+  await second.engine.waitFor(monitor!, { timeoutMs: 30_000 })
   const replaced = await pollUntil(() => liveMonitors(second, id), ids => ids.length === 1 && ids[0] !== monitor, { what: 'a replacement monitor', timeoutMs: 30_000 })
   const row = (await second.db.query('SELECT health_operation_id FROM toygres.instances WHERE id = $1', [id])).rows[0]
   t.equal(row.health_operation_id, replaced[0], 'the instance records its new monitor')

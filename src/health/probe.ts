@@ -1,49 +1,17 @@
 // The health probe: connect, `SELECT 1`, disconnect, under a deadline. It
 // never throws: every failure is an outcome (ok: false, with a readable
 // error), because a failed check is data, not a reason to retry a step.
-// The password is handed to pg separately (never in the connection string)
-// and scrubbed from error text. TLS as libpq's sslmode=prefer, remembered per
-// target so a server without TLS costs one connection per probe, not two.
-import pg from 'pg'
+// Login and TLS as src/postgres/client.ts does them; servers without TLS are
+// remembered, so each of their probes costs one connection, not two.
+import { describeTarget, parseTarget, queryOnce, scrubPassword, type Target } from '../postgres/client.ts'
 import type { CheckResult } from './store.ts'
 
-const NO_TLS = 'The server does not support SSL connections'
 const plainTargets = new Set<string>()
 
 export interface ProbeInput {
   connection_string: string
   password: string
   timeout_ms: number
-}
-
-interface Target { host: string, port: number, user: string, database: string }
-
-function parseTarget (connectionString: string): Target {
-  const url = new URL(connectionString)
-  const user = decodeURIComponent(url.username) || 'postgres'
-  return {
-    host: url.hostname.replace(/^\[(.*)\]$/, '$1') || '127.0.0.1',
-    port: url.port ? Number(url.port) : 5432,
-    user,
-    database: decodeURIComponent(url.pathname.slice(1)) || user
-  }
-}
-
-async function selectOne (target: Target, password: string, tls: boolean, signal: AbortSignal): Promise<void> {
-  const client = new pg.Client({
-    ...target, password, ssl: tls ? { rejectUnauthorized: false } : false, application_name: 'toygres-health'
-  })
-  const hangUp = (): void => { (client as unknown as { connection?: { stream?: { destroy (): void } } }).connection?.stream?.destroy() }
-  signal.addEventListener('abort', hangUp, { once: true })
-  client.on('error', () => {}) // surfaces through the pending promise
-  try {
-    signal.throwIfAborted()
-    await client.connect()
-    await client.query('SELECT 1')
-  } finally {
-    signal.removeEventListener('abort', hangUp)
-    await client.end().catch(() => {})
-  }
 }
 
 export async function probe (input: ProbeInput, signal: AbortSignal): Promise<CheckResult> {
@@ -60,26 +28,15 @@ export async function probe (input: ProbeInput, signal: AbortSignal): Promise<Ch
   } catch {
     return done('the connection string is not a valid URL')
   }
-  const where = `${target.host}:${target.port}`
+  const where = describeTarget(target)
   try {
-    if (plainTargets.has(where)) {
-      await selectOne(target, input.password, false, attempt)
-    } else {
-      try {
-        await selectOne(target, input.password, true, attempt)
-      } catch (err) {
-        if ((err as Error).message !== NO_TLS) throw err
-        plainTargets.add(where)
-        await selectOne(target, input.password, false, attempt)
-      }
-    }
+    await queryOnce(target, input.password, 'SELECT 1', { signal: attempt, applicationName: 'toygres-health', plainTargets })
     return done(null)
   } catch (err) {
     if (signal.aborted) throw signal.reason // cancelled: not a check result
     if (deadline.aborted) return done(`no answer from ${where} within ${input.timeout_ms} ms`)
     const { code, message } = err as { code?: string, message?: string }
     const text = message ?? String(err)
-    const scrubbed = input.password ? text.replaceAll(input.password, '***') : text
-    return done(`${where}: ${scrubbed}${code ? ` (${code})` : ''}`)
+    return done(`${where}: ${scrubPassword(text, input.password)}${code ? ` (${code})` : ''}`)
   }
 }

@@ -7,14 +7,16 @@ import type { PgBoss } from 'pg-boss'
 import type { Logger } from 'pino'
 import type { RunContext } from './context.ts'
 import { Listener, type Notice } from './listener.ts'
-import { queueName } from './queues.ts'
-import { runOperation } from './runner.ts'
+import { ensureQueue, queueName } from './queues.ts'
+import { runOperation, type RunnerDeps } from './runner.ts'
 import {
   cancelUnstarted, insertOperation, markCancelRequested, selectByIdempotencyKey, selectOperation
 } from './sql/operations.ts'
 import { selectSteps } from './sql/steps.ts'
-import { enqueueRun, inTransaction, type JobData } from './tx.ts'
-import type { Operation, OrchestrationFn, Queryable, Registration, StepPolicy, StepRecord } from './types.ts'
+import { enqueueRun, inTransaction } from './tx.ts'
+import type { Context, Operation, OrchestrationFn, Queryable, Registration, StepPolicy, StepRecord } from './types.ts'
+import { Waiters } from './waiters.ts'
+import { Workers } from './workers.ts'
 
 export interface EngineOptions {
   pool: pg.Pool
@@ -39,23 +41,18 @@ export interface StartOptions {
   db?: pg.ClientBase
 }
 
-const TERMINAL = new Set(['succeeded', 'failed', 'cancelled'])
-
 export class Engine extends EventEmitter {
   #pool: pg.Pool
   #boss: PgBoss
   #log: Logger
   #concurrency: number
   #heartbeatSeconds: number
-  #pollingSeconds: number
   #graceMs: number
   #registrations = new Map<string, Registration>()
   #queues = new Map<string, Promise<void>>()
   #active = new Map<string, RunContext>()
-  #running = new Set<Promise<void>>()
-  #workers: Array<{ queue: string, id: string }> = []
-  #waiters = new Map<string, Set<() => void>>()
-  #timers = new Set<NodeJS.Timeout>()
+  #workers: Workers
+  #waiters = new Waiters()
   #listener: Promise<Listener> | null = null
   #stopped = false
 
@@ -66,11 +63,26 @@ export class Engine extends EventEmitter {
     this.#log = opts.logger.child({ component: 'engine' })
     this.#concurrency = opts.concurrency ?? 4
     this.#heartbeatSeconds = opts.heartbeatSeconds ?? 10
-    this.#pollingSeconds = opts.pollingIntervalSeconds ?? 2
     this.#graceMs = opts.graceMs ?? 10_000
+    const deps: RunnerDeps = {
+      pool: this.#pool,
+      boss: this.#boss,
+      logger: this.#log,
+      events: this,
+      registrations: this.#registrations,
+      active: this.#active,
+      onTimer: (queue, wakeAt) => this.#workers.wakeAt(queue, wakeAt)
+    }
+    this.#workers = new Workers({
+      boss: this.#boss,
+      log: this.#log,
+      concurrency: this.#concurrency,
+      pollingSeconds: opts.pollingIntervalSeconds ?? 2,
+      run: job => runOperation(deps, job.data.operationId, job)
+    })
   }
 
-  register<I, O> (name: string, fn: (ctx: import('./types.ts').Context, input: I) => Promise<O>, opts: { stepPolicy?: Partial<StepPolicy> } = {}): void {
+  register<I, O> (name: string, fn: (ctx: Context, input: I) => Promise<O>, opts: { stepPolicy?: Partial<StepPolicy> } = {}): void {
     if (this.#registrations.has(name)) throw new Error(`orchestration "${name}" is already registered`)
     this.#registrations.set(name, { name, queue: queueName(name), fn: fn as OrchestrationFn, stepPolicy: opts.stepPolicy ?? {} })
   }
@@ -123,27 +135,8 @@ export class Engine extends EventEmitter {
 
   /** Resolves with the operation once it is finished; woken by NOTIFY, polls as a backstop. */
   async waitFor (operationId: string, opts: { timeoutMs?: number } = {}): Promise<Operation> {
-    const deadline = Date.now() + (opts.timeoutMs ?? 60_000)
     await this.#ensureListener().catch(err => this.#log.warn({ err }, 'no listener; waitFor polls only'))
-    for (;;) {
-      let timer: NodeJS.Timeout | undefined
-      let wake: () => void = () => {}
-      const woken = new Promise<void>(resolve => { wake = resolve })
-      const set = this.#waiters.get(operationId) ?? new Set()
-      this.#waiters.set(operationId, set.add(wake))
-      try {
-        const op = await this.getOperation(operationId)
-        if (!op) throw new Error(`operation ${operationId} does not exist`)
-        if (TERMINAL.has(op.status)) return op
-        const left = deadline - Date.now()
-        if (left <= 0) throw new Error(`operation ${operationId} still ${op.status} after waiting`)
-        await Promise.race([woken, new Promise<void>(resolve => { timer = setTimeout(resolve, Math.min(250, left)) })])
-      } finally {
-        clearTimeout(timer)
-        set.delete(wake)
-        if (set.size === 0) this.#waiters.delete(operationId)
-      }
-    }
+    return this.#waiters.wait(operationId, () => this.getOperation(operationId), opts.timeoutMs ?? 60_000)
   }
 
   /** Starts workers for every registered orchestration (nothing when concurrency is 0). */
@@ -151,24 +144,8 @@ export class Engine extends EventEmitter {
     if (this.#concurrency <= 0 || this.#stopped) return
     await this.#ensureListener()
     for (const reg of this.#registrations.values()) {
-      if (this.#workers.some(w => w.queue === reg.queue)) continue
       await this.#ensureQueue(reg.queue)
-      // One pg-boss worker per slot, each with its own id, so a worker that
-      // just finished a job can be told to fetch again at once: pg-boss would
-      // otherwise wait out its polling interval after every job (batchSize 1
-      // never bursts), capping a slot at one operation per interval.
-      for (let slot = 0; slot < this.#concurrency; slot++) {
-        let self: string | undefined
-        const id = await this.#boss.work<JobData>(reg.queue, {
-          pollingIntervalSeconds: this.#pollingSeconds,
-          notifyPollingIntervalSeconds: this.#pollingSeconds
-        }, async jobs => {
-          for (const job of jobs) await this.#track(runOperation(this.#deps(), job.data.operationId, job))
-          if (self && !this.#stopped) this.#boss.notifyWorker(self)
-        })
-        self = id
-        this.#workers.push({ queue: reg.queue, id })
-      }
+      await this.#workers.start(reg.queue)
     }
   }
 
@@ -181,83 +158,21 @@ export class Engine extends EventEmitter {
   async stop (): Promise<void> {
     if (this.#stopped) return
     this.#stopped = true
-    await Promise.all(this.#workers.map(w => this.#boss.offWork(w.queue, { id: w.id, wait: false })))
-    await this.#settled(this.#graceMs)
-    if (this.#running.size > 0) {
+    await this.#workers.stopFetching(this.#graceMs)
+    if (this.#workers.busy) {
       for (const ctx of this.#active.values()) ctx.requestRelease()
-      await this.#settled(this.#graceMs)
+      await this.#workers.settled(this.#graceMs)
     }
-    if (this.#running.size === 0) await Promise.all(this.#workers.map(w => this.#boss.offWork(w.queue, { id: w.id, wait: true })))
-    for (const t of this.#timers) clearTimeout(t)
-    this.#timers.clear()
+    await this.#workers.drain()
     const listener = this.#listener
     this.#listener = null
     if (listener) await listener.then(l => l.close(), () => {})
   }
 
-  #deps () {
-    return {
-      pool: this.#pool,
-      boss: this.#boss,
-      logger: this.#log,
-      events: this,
-      registrations: this.#registrations,
-      active: this.#active,
-      onTimer: (queue: string, wakeAt: number) => this.#wakeAt(queue, wakeAt)
-    }
-  }
-
-  async #track (run: Promise<void>): Promise<void> {
-    this.#running.add(run)
-    try {
-      await run
-    } catch (err) {
-      // The job fails and pg-boss retries it; the retry replays from checkpoints.
-      this.#log.error({ err }, 'run failed outside the orchestration; its job will be retried')
-      throw err
-    } finally {
-      this.#running.delete(run)
-    }
-  }
-
-  async #settled (ms: number): Promise<void> {
-    if (this.#running.size === 0) return
-    let timer: NodeJS.Timeout | undefined
-    await Promise.race([
-      Promise.allSettled([...this.#running]),
-      new Promise(resolve => { timer = setTimeout(resolve, ms) })
-    ])
-    clearTimeout(timer)
-  }
-
-  /** A local alarm so a short durable timer fires on time, not at the next poll. */
-  #wakeAt (queue: string, wakeAt: number): void {
-    if (this.#stopped) return
-    const timer = setTimeout(() => {
-      this.#timers.delete(timer)
-      for (const w of this.#workers) if (w.queue === queue) this.#boss.notifyWorker(w.id)
-    }, Math.max(0, wakeAt - Date.now()) + 5)
-    timer.unref()
-    this.#timers.add(timer)
-  }
-
   #ensureQueue (queue: string): Promise<void> {
     let ready = this.#queues.get(queue)
     if (!ready) {
-      ready = (async () => {
-        if (await this.#boss.getQueue(queue)) return
-        await this.#boss.createQueue(queue, {
-          notify: true,
-          heartbeatSeconds: this.#heartbeatSeconds,
-          // A job fails only when its worker died or the database failed under
-          // it; the retry replays from checkpoints, so retry for a long time.
-          retryLimit: 1000,
-          retryDelay: 1,
-          retryBackoff: true,
-          retryDelayMax: 30,
-          expireInSeconds: 24 * 60 * 60
-        })
-      })()
+      ready = ensureQueue(this.#boss, queue, this.#heartbeatSeconds)
       ready.catch(() => this.#queues.delete(queue))
       this.#queues.set(queue, ready)
     }
@@ -275,6 +190,6 @@ export class Engine extends EventEmitter {
 
   #onNotice (n: Notice): void {
     if (n.kind === 'cancel') this.#active.get(n.operationId)?.requestCancel()
-    else for (const wake of this.#waiters.get(n.operationId) ?? []) wake()
+    else this.#waiters.wake(n.operationId)
   }
 }

@@ -7,6 +7,7 @@ import { join } from 'node:path'
 import { createInterface } from 'node:readline'
 import { testConnection } from '../../../src/activities/test-connection.ts'
 import { isAlive, livePid } from '../../../src/provisioners/local/server.ts'
+import { pollUntil } from '../../helpers/poll.ts'
 import { harness, never, secretPassword } from './fixtures/helpers.ts'
 
 const script = join(import.meta.dirname, 'fixtures', 'create-instances.ts')
@@ -34,6 +35,8 @@ t.test('a server started by a control plane that is then killed keeps running', 
   // The next control plane takes over: health monitoring's restart, then delete.
   t.equal(await h.provisioner.restart!({ namespace: 'toygres', instance_name: 'orphan' }, never), false, 'nothing to restart while it runs')
   process.kill(pid!, 'SIGKILL')
+  // A signal is delivered asynchronously: wait until the kernel says it is dead.
+  await pollUntil(async () => isAlive(pid!), alive => !alive, { what: 'the killed postmaster to die', timeoutMs: 10_000, intervalMs: 10 })
   t.equal(await h.provisioner.restart!({ namespace: 'toygres', instance_name: 'orphan' }, never), true, 'restarted after a crash')
   await h.provisioner.waitForReady({ namespace: 'toygres', instance_name: 'orphan', timeout_seconds: 60 }, never)
   t.match((await testConnection({ connection_string: created!.connection_string, password }, never)).version, /^PostgreSQL 18/)

@@ -14,7 +14,12 @@ export default fp<{ databaseUrl: string }>(async (app, opts) => {
     schema: 'pgboss',
     application_name: 'toygres-boss',
     // Workers wake on NOTIFY (a few ms) instead of waiting for the next poll.
-    useListenNotify: true
+    useListenNotify: true,
+    // A dead worker's job is noticed by the supervisor after its heartbeat
+    // lapses; supervising as often as heartbeats are due keeps crash pickup
+    // within about two heartbeats (~20 s by default) instead of a minute.
+    superviseIntervalSeconds: app.config.workers.heartbeatSeconds,
+    monitorIntervalSeconds: app.config.workers.heartbeatSeconds
   })
   boss.on('error', err => app.log.error({ err }, 'pg-boss error'))
   await boss.start()

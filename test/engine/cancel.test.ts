@@ -84,3 +84,30 @@ t.test('cancelling an operation that never started ends it and frees its key', a
   t.equal((await engine.waitFor(first.operation.id)).status, 'succeeded')
   t.equal((await engine.waitFor(third.operation.id)).output, 'went', 'the next one on the key still runs')
 })
+
+t.test('cancel cuts an in-process back-off short; metrics events are emitted', async t => {
+  const db = await engineDatabase(t)
+  const { engine, pool } = await db.stack()
+  const events: Array<[string, unknown]> = []
+  for (const e of ['operation:started', 'operation:finished', 'step:finished']) engine.on(e, p => events.push([e, p]))
+  engine.register('test::backing-off', async ctx => {
+    await ctx.step('ok', async () => 1)
+    await ctx.step('flaky', async () => {
+      await recordEffect(pool, ctx.operationId, 'flaky')
+      throw new Error('down')
+    }, { initialDelayMs: 4900, maxAttempts: 5 }) // just under the in-process limit
+  })
+  await engine.work()
+  const { operation } = await engine.start('test::backing-off', {}, { key: 'bo' })
+  await until(() => effectCounts(pool, operation.id), c => c.flaky === 1, 'first attempt failed')
+  await engine.cancel(operation.id)
+  const done = await engine.waitFor(operation.id, { timeoutMs: 20_000 })
+  t.equal(done.status, 'cancelled')
+  t.same(await effectCounts(pool, operation.id), { flaky: 1 }, 'no second attempt after the cancel')
+  t.match((await engine.getSteps(operation.id))[1], { name: 'flaky', status: 'cancelled', attempts: 1 })
+  t.match(events, [
+    ['operation:started', { name: 'test::backing-off' }],
+    ['step:finished', { name: 'test::backing-off', step: 'ok', status: 'succeeded', durationMs: Number }],
+    ['operation:finished', { name: 'test::backing-off', status: 'cancelled', durationMs: Number }]
+  ])
+})

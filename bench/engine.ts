@@ -2,19 +2,13 @@
 // to same-run baselines (raw pg-boss pickup, single-connection commit rate).
 // Uses DATABASE_URL / TEST_DATABASE_URL, else a throwaway embedded PostgreSQL;
 // always in a fresh database that is dropped at the end. Last line: JSON.
-import { randomBytes } from 'node:crypto'
-import { chmod, mkdtemp, rm } from 'node:fs/promises'
-import { createServer } from 'node:net'
-import { tmpdir } from 'node:os'
-import { join } from 'node:path'
 import { parseArgs } from 'node:util'
 import pg from 'pg'
 import { PgBoss } from 'pg-boss'
 import pino from 'pino'
 import { migrate } from '../src/db/migrate.ts'
 import { Engine } from '../src/engine/index.ts'
-import { findBinaries, postgresRunAs } from '../src/postgres/binaries.ts'
-import { configureCluster, initCluster, startCluster, stopCluster } from '../src/postgres/cluster.ts'
+import { benchDatabase } from './lib/database.ts'
 
 const { values: args } = parseArgs({ options: { n: { type: 'string', default: '2000' }, c: { type: 'string', default: '8' }, samples: { type: 'string', default: '200' } } })
 const N = Number(args.n)
@@ -29,34 +23,6 @@ const pct = (xs: number[], p: number): number => {
   return s[Math.min(s.length - 1, Math.floor((p / 100) * s.length))] as number
 }
 const r2 = (x: number): number => Math.round(x * 100) / 100
-
-function freePort (): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer()
-    server.on('error', reject)
-    server.listen(0, '127.0.0.1', () => {
-      const { port } = server.address() as { port: number }
-      server.close(() => resolve(port))
-    })
-  })
-}
-
-async function adminDatabase (): Promise<{ url: string, stop (): Promise<void> }> {
-  const given = process.env.DATABASE_URL || process.env.TEST_DATABASE_URL
-  if (given) return { url: given, stop: async () => {} }
-  const dir = await mkdtemp(join(tmpdir(), 'toygres-bench-'))
-  await chmod(dir, 0o755)
-  const cluster = { binaries: findBinaries(), runAs: postgresRunAs(), dataDir: join(dir, 'pgdata') }
-  const port = await freePort()
-  await initCluster(cluster, 'toygres-bench')
-  await configureCluster(cluster, { port, host: '127.0.0.1' })
-  await startCluster(cluster)
-  process.stdout.write(`# embedded PostgreSQL on 127.0.0.1:${port}\n`)
-  return {
-    url: `postgresql://postgres:toygres-bench@127.0.0.1:${port}/postgres`,
-    stop: async () => { await stopCluster(cluster, 'fast'); await rm(dir, { recursive: true, force: true }) }
-  }
-}
 
 async function commitRate (url: string): Promise<number> {
   const client = new pg.Client({ connectionString: url })
@@ -117,14 +83,8 @@ async function writeXids (pool: pg.Pool): Promise<number> {
   return Number(rows[0]?.x)
 }
 
-const admin = await adminDatabase()
-const dbName = `toygres_bench_${randomBytes(4).toString('hex')}`
-const adminClient = new pg.Client({ connectionString: admin.url })
-await adminClient.connect()
-await adminClient.query(`CREATE DATABASE ${dbName}`)
-const urlObj = new URL(admin.url)
-urlObj.pathname = `/${dbName}`
-const url = urlObj.toString()
+const db = await benchDatabase()
+const url = db.url
 
 try {
   await migrate(url, logger)
@@ -219,7 +179,5 @@ try {
   for (const [k, v] of rows) process.stdout.write(`  ${k.padEnd(w)}  ${v}\n`)
   process.stdout.write(`${JSON.stringify(result)}\n`)
 } finally {
-  await adminClient.query(`DROP DATABASE IF EXISTS ${dbName} WITH (FORCE)`)
-  await adminClient.end()
-  await admin.stop()
+  await db.close()
 }

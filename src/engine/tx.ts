@@ -5,20 +5,8 @@ import type { PgBoss } from 'pg-boss'
 
 export type Client = pg.ClientBase
 
-export async function inTransaction<T> (pool: pg.Pool, fn: (client: pg.PoolClient) => Promise<T>): Promise<T> {
-  const client = await pool.connect()
-  try {
-    await client.query('BEGIN')
-    const out = await fn(client)
-    await client.query('COMMIT')
-    return out
-  } catch (err) {
-    await client.query('ROLLBACK').catch(() => {})
-    throw err
-  } finally {
-    client.release()
-  }
-}
+// The one transaction helper, shared with the rest of the app.
+export { inTransaction } from '../db/queryable.ts'
 
 export function bossDb (client: Client): { executeSql (text: string, values?: unknown[]): Promise<{ rows: any[] }> } {
   return { executeSql: (text, values) => client.query(text, values as any[]) }

@@ -27,7 +27,8 @@ t.test('create → running → connect → delete → gone', async t => {
   const password: string = body.password
 
   const running = await pollUntil(async () => (await app.inject('/instances/orders-db')).json(),
-    i => i.state === 'running' || i.state === 'failed', { what: 'running', timeoutMs: 90_000 })
+    // The instance is running once mark-running commits; the operation ends a step later.
+    i => (i.state === 'running' && i.operation.status === 'succeeded') || i.state === 'failed', { what: 'running', timeoutMs: 90_000 })
   t.equal(running.state, 'running', JSON.stringify(running.error))
   t.notOk('password' in running, 'GET never shows the password')
   t.match(running.ip_connection_string, /^postgresql:\/\/postgres@127\.0\.0\.1:\d+\/postgres$/)

@@ -42,7 +42,7 @@ main(config).catch(async (err: Error) => {
   // One clear line, not a stack trace loop: the usual causes are a wrong
   // DATABASE_URL or a port in use.
   const cause = err.cause instanceof Error ? `: ${err.cause.message}` : ''
-  logger.fatal({ err }, 'failed to start')
+  logger.debug({ err }, 'failed to start')
   process.stderr.write(`toygres: failed to start: ${scrubUrls(err.message)}${scrubUrls(cause)}\n`)
   await embedded?.stop().catch(() => {})
   process.exit(1)

@@ -29,7 +29,8 @@ export async function migrate (databaseUrl: string, logger: Logger): Promise<str
     singleTransaction: false,
     advisoryLockMode: 'wait',
     log: () => {},
-    logger: { debug () {}, info () {}, warn: (m: string) => logger.warn(m), error: (m: string) => logger.error(m) }
+    // Its errors are thrown to us too; logging them here would say it twice.
+    logger: { debug () {}, info () {}, warn: (m: string) => logger.warn(m), error () {} }
   })
   for (const m of applied) logger.info({ migration: m.name }, 'applied migration')
   return applied.map(m => m.name)

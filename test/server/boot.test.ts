@@ -48,7 +48,7 @@ t.test('without DATABASE_URL: starts an embedded PostgreSQL, and stops it on SIG
 
 t.test('a wrong DATABASE_URL gives one clear line and a non-zero exit', async t => {
   const closed = await freePort()
-  const server = spawnServer({ DATABASE_URL: `postgresql://postgres:s3cret-pw@127.0.0.1:${closed}/postgres`, LOG_LEVEL: 'silent' }, await freePort())
+  const server = spawnServer({ DATABASE_URL: `postgresql://postgres:s3cret-pw@127.0.0.1:${closed}/postgres` }, await freePort())
   const code = await server.exited
   t.equal(code, 1)
   const lines = server.output().trim().split('\n')

@@ -121,4 +121,14 @@ t.test('with TOYGRES_API_TOKEN every API route needs the bearer token', async t 
   t.equal((await app.inject({ url: '/instances', headers: { authorization: `Basic ${token}` } })).statusCode, 401)
   t.equal((await app.inject({ url: '/instances', headers: { authorization: `Bearer ${token}` } })).statusCode, 200)
   t.equal((await app.inject({ method: 'POST', url: '/instances', payload: { name: 'x' } })).statusCode, 401, 'rejected before validation or side effects')
+  t.equal((await app.inject('/metrics')).statusCode, 401, '/metrics follows the API rule')
+  t.equal((await app.inject({ url: '/metrics', headers: { authorization: `Bearer ${token}` } })).statusCode, 200)
+})
+
+t.test('TOYGRES_METRICS_PUBLIC opens /metrics alone', async t => {
+  const app = await buildTestApp(t, { TOYGRES_API_TOKEN: 'tok-0123456789abcdef0123', TOYGRES_METRICS_PUBLIC: 'true' })
+  const res = await app.inject('/metrics')
+  t.equal(res.statusCode, 200)
+  t.match(res.body, /# TYPE toygres_instances gauge/)
+  t.equal((await app.inject('/instances')).statusCode, 401)
 })

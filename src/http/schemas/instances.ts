@@ -61,7 +61,32 @@ export const Instance = Type.Object({
   operation: Type.Union([Type.Ref('Operation'), Type.Null()], { description: 'The current (or last) create/delete operation with its step timeline' }),
   created_at: Time,
   updated_at: Time
-}, { $id: 'Instance', title: 'Instance' })
+}, {
+  $id: 'Instance',
+  title: 'Instance',
+  examples: [{
+    name: 'orders-db',
+    namespace: 'toygres',
+    state: 'running',
+    health: 'healthy',
+    postgres_version: '18',
+    storage_size_gb: 10,
+    use_load_balancer: false,
+    dns_label: null,
+    ip_connection_string: 'postgresql://postgres@127.0.0.1:25000/postgres',
+    dns_connection_string: null,
+    external_ip: '127.0.0.1',
+    dns_name: null,
+    server_version: 'PostgreSQL 18.1 on x86_64-pc-linux-gnu',
+    deployment_time_seconds: 1,
+    error: null,
+    last_health_check_at: '2026-11-26T12:00:30.000Z',
+    last_response_time_ms: 3.2,
+    operation: null,
+    created_at: '2026-11-26T12:00:00.000Z',
+    updated_at: '2026-11-26T12:00:01.000Z'
+  }]
+})
 export type InstanceDto = Static<typeof Instance>
 
 export const CreatedInstance = Type.Intersect([Type.Ref('Instance'), Type.Object({

@@ -12,8 +12,12 @@ export interface ProbeTarget {
 
 /** What a probe needs, in one read; null when the instance is gone. */
 export async function readProbeTarget (db: Queryable, instanceId: string): Promise<ProbeTarget | null> {
-  const { rows } = await db.query<ProbeTarget>(
-    'SELECT state, ip_connection_string, password_ciphertext FROM toygres.instances WHERE id = $1', [instanceId])
+  // Named: every probe runs it, so it is prepared once per connection.
+  const { rows } = await db.query<ProbeTarget>({
+    name: 'toygres-read-probe-target',
+    text: 'SELECT state, ip_connection_string, password_ciphertext FROM toygres.instances WHERE id = $1',
+    values: [instanceId]
+  })
   return rows[0] ?? null
 }
 
@@ -39,8 +43,9 @@ export interface Verdict {
  * instance is running; null otherwise (gone, deleting...).
  */
 export async function recordCheck (db: Queryable, instanceId: string, r: CheckResult, threshold: number, retentionHours: number): Promise<Verdict | null> {
-  const { rows } = await db.query<Verdict>(
-    `WITH prev AS (
+  const { rows } = await db.query<Verdict>({
+    name: 'toygres-record-check',
+    text: `WITH prev AS (
        SELECT id, health FROM toygres.instances WHERE id = $1::uuid AND state = 'running' FOR UPDATE
      ), upd AS (
        UPDATE toygres.instances i SET
@@ -57,7 +62,8 @@ export async function recordCheck (db: Queryable, instanceId: string, r: CheckRe
        WHERE instance_id = $1::uuid AND checked_at < now() - make_interval(secs => $7::double precision) AND EXISTS (SELECT 1 FROM upd)
      )
      SELECT previous, current, consecutive_failures FROM upd`,
-    [instanceId, r.ok, r.checked_at, r.response_time_ms, r.error, threshold, retentionHours * 3600])
+    values: [instanceId, r.ok, r.checked_at, r.response_time_ms, r.error, threshold, retentionHours * 3600]
+  })
   return rows[0] ?? null
 }
 

@@ -56,8 +56,12 @@ export async function insertInstance (db: Queryable, i: NewInstance): Promise<In
 }
 
 export async function findInstanceByName (db: Queryable, name: string, forUpdate = false): Promise<InstanceRow | null> {
-  const { rows } = await db.query<InstanceRow>(
-    `SELECT ${COLUMNS} FROM toygres.instances WHERE name = $1${forUpdate ? ' FOR UPDATE' : ''}`, [name])
+  // Named: the status endpoint that clients poll runs it, prepared once per connection.
+  const { rows } = await db.query<InstanceRow>({
+    name: forUpdate ? 'toygres-instance-by-name-for-update' : 'toygres-instance-by-name',
+    text: `SELECT ${COLUMNS} FROM toygres.instances WHERE name = $1${forUpdate ? ' FOR UPDATE' : ''}`,
+    values: [name]
+  })
   return rows[0] ?? null
 }
 

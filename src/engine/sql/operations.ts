@@ -9,19 +9,24 @@ const COLUMNS = `id, name, key, status, input, output, error, idempotency_key, a
 /** The LISTEN/NOTIFY channel: payload `c:<id>` on cancel, `f:<id>` on finish. */
 export const CHANNEL = 'toygres_engine'
 
+// The statements every run executes are named: pg prepares them once per
+// connection, so PostgreSQL parses and plans them once, not on every call.
+
 /** Returns null when the idempotency key already exists. */
 export async function insertOperation (db: Queryable, op: { id: string, name: string, key: string, input: unknown, idempotencyKey: string | undefined }): Promise<Operation | null> {
-  const { rows } = await db.query<Operation>(
-    `INSERT INTO toygres.operations (id, name, key, input, idempotency_key)
+  const { rows } = await db.query<Operation>({
+    name: 'toygres-insert-operation',
+    text: `INSERT INTO toygres.operations (id, name, key, input, idempotency_key)
      VALUES ($1, $2, $3, $4, $5)
      ON CONFLICT (idempotency_key) DO NOTHING
      RETURNING ${COLUMNS}`,
-    [op.id, op.name, op.key, toJsonb(op.input), op.idempotencyKey ?? null])
+    values: [op.id, op.name, op.key, toJsonb(op.input), op.idempotencyKey ?? null]
+  })
   return rows[0] ?? null
 }
 
 export async function selectOperation (db: Queryable, id: string): Promise<Operation | null> {
-  const { rows } = await db.query<Operation>(`SELECT ${COLUMNS} FROM toygres.operations WHERE id = $1`, [id])
+  const { rows } = await db.query<Operation>({ name: 'toygres-select-operation', text: `SELECT ${COLUMNS} FROM toygres.operations WHERE id = $1`, values: [id] })
   return rows[0] ?? null
 }
 
@@ -41,8 +46,9 @@ export async function selectByIdempotencyKey (db: Queryable, key: string): Promi
  * UPDATE re-checks the lease on the newest version: no race lets both win.
  */
 export async function claimOperation (db: Queryable, id: string, lease: string, jobId: string): Promise<Operation | null> {
-  const { rows } = await db.query<Operation>(
-    `WITH me AS (
+  const { rows } = await db.query<Operation>({
+    name: 'toygres-claim-operation',
+    text: `WITH me AS (
        SELECT o.id, o.key FROM toygres.operations o
        WHERE o.id = $1 AND o.status IN ('pending', 'running') AND (o.lease IS NULL OR o.lease_job = $3)
          -- Only a first claim queues behind earlier starts: a running one holds
@@ -61,7 +67,8 @@ export async function claimOperation (db: Queryable, id: string, lease: string, 
      FROM hold
      WHERE o.id = hold.operation_id AND o.status IN ('pending', 'running') AND (o.lease IS NULL OR o.lease_job = $3)
      RETURNING ${COLUMNS.split(',').map(c => `o.${c.trim()}`).join(', ')}`,
-    [id, lease, jobId])
+    values: [id, lease, jobId]
+  })
   return rows[0] ?? null
 }
 
@@ -73,8 +80,9 @@ export interface Finished { key: string, next_id: string | null, next_name: stri
  * the same transaction.
  */
 export async function finishOperation (db: Queryable, id: string, lease: string, status: string, output: unknown, error: StoredError | null): Promise<Finished | null> {
-  const { rows } = await db.query<Finished>(
-    `WITH done AS (
+  const { rows } = await db.query<Finished>({
+    name: 'toygres-finish-operation',
+    text: `WITH done AS (
        UPDATE toygres.operations
        SET status = $3, output = $4, error = $5, finished_at = now(), lease = NULL, lease_job = NULL
        WHERE id = $1 AND lease = $2
@@ -85,7 +93,8 @@ export async function finishOperation (db: Queryable, id: string, lease: string,
      FROM done LEFT JOIN LATERAL (
        SELECT p.id, p.name FROM toygres.operations p
        WHERE p.key = done.key AND p.status = 'pending' ORDER BY p.created_at, p.id LIMIT 1) n ON true`,
-    [id, lease, status, toJsonb(output), toJsonb(error)])
+    values: [id, lease, status, toJsonb(output), toJsonb(error)]
+  })
   return rows[0] ?? null
 }
 

@@ -5,9 +5,12 @@ import { toJsonb } from './json.ts'
 
 /** The whole history of an operation, in one query, when a run begins. */
 export async function selectSteps (db: Queryable, operationId: string): Promise<StepRecord[]> {
-  const { rows } = await db.query<StepRecord>(
-    `SELECT position, name, status, attempts, started_at, finished_at, output, error
-     FROM toygres.operation_steps WHERE operation_id = $1 ORDER BY position`, [operationId])
+  const { rows } = await db.query<StepRecord>({
+    name: 'toygres-select-steps',
+    text: `SELECT position, name, status, attempts, started_at, finished_at, output, error
+     FROM toygres.operation_steps WHERE operation_id = $1 ORDER BY position`,
+    values: [operationId]
+  })
   return rows
 }
 
@@ -32,8 +35,9 @@ export interface CheckpointResult { held: boolean, cancelRequested: boolean }
  * reports whether cancel() was requested, so a missed NOTIFY costs nothing.
  */
 export async function writeCheckpoint (db: Queryable, operationId: string, lease: string, row: CheckpointRow): Promise<CheckpointResult> {
-  const { rows } = await db.query<CheckpointResult>(
-    `WITH op AS (
+  const { rows } = await db.query<CheckpointResult>({
+    name: 'toygres-write-checkpoint',
+    text: `WITH op AS (
        SELECT id, cancel_requested_at FROM toygres.operations WHERE id = $1 AND lease = $2 FOR SHARE),
      ins AS (
        INSERT INTO toygres.operation_steps (operation_id, position, name, status, attempts, started_at, finished_at, output, error)
@@ -45,8 +49,9 @@ export async function writeCheckpoint (db: Queryable, operationId: string, lease
        RETURNING 1)
      SELECT EXISTS (SELECT 1 FROM op) AS held,
             coalesce((SELECT cancel_requested_at IS NOT NULL FROM op), false) AS "cancelRequested"`,
-    [operationId, lease, row.position, row.name, row.status, row.attempts, row.startedAt, row.finishedAt,
-      toJsonb(row.output), toJsonb(row.error)])
+    values: [operationId, lease, row.position, row.name, row.status, row.attempts, row.startedAt, row.finishedAt,
+      toJsonb(row.output), toJsonb(row.error)]
+  })
   return rows[0] ?? { held: false, cancelRequested: false }
 }
 

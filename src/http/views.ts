@@ -29,7 +29,8 @@ export function operationView (op: Operation, steps: StepRecord[]): OperationDto
       attempts: s.attempts,
       started_at: s.started_at.toISOString(),
       finished_at: iso(s.finished_at),
-      error: s.error as { message: string } | null
+      error: s.error as { message: string } | null,
+      ...(s.status === 'succeeded' ? { output: s.output } : {})
     }))
   }
 }

@@ -39,6 +39,8 @@ t.test('create → running → connect → delete → gone', async t => {
   ])
   t.ok(running.operation.steps.some((s: { name: string }) => s.name === steps.MARK_RUNNING))
   for (const step of running.operation.steps) t.match(step, { status: 'succeeded', attempts: 1, started_at: String, finished_at: String })
+  const deploy = running.operation.steps.find((s: { name: string }) => s.name === activities.DEPLOY_POSTGRES)
+  t.match(deploy.output, { instance_name: 'orders-db', created: Array }, 'the timeline shows what each step returned')
 
   // As a user would: the password goes into the URL, percent-encoded.
   const url = new URL(running.ip_connection_string)

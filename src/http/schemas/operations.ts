@@ -12,7 +12,8 @@ export const Step = Type.Object({
   attempts: Type.Integer({ minimum: 0 }),
   started_at: Time,
   finished_at: Nullable(Time),
-  error: Nullable(StepError)
+  error: Nullable(StepError),
+  output: Type.Optional(Type.Unknown({ description: 'What the step returned (never a secret: step outputs are stored)' }))
 }, { $id: 'Step', title: 'Step' })
 
 export const Operation = Type.Object({

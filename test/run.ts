@@ -1,30 +1,18 @@
 // `npm test`: runs the suite against a real PostgreSQL. TEST_DATABASE_URL or
 // DATABASE_URL when given; otherwise a throwaway embedded server started here.
 import { spawn } from 'node:child_process'
-import { chmod, mkdtemp, readdir, rm, stat } from 'node:fs/promises'
-import { tmpdir } from 'node:os'
+import { readdir, stat } from 'node:fs/promises'
 import { join } from 'node:path'
-import { findBinaries, postgresRunAs } from '../src/postgres/binaries.ts'
-import { configureCluster, initCluster, startCluster, stopCluster } from '../src/postgres/cluster.ts'
-import { freePort } from './helpers/ports.ts'
+import { startThrowawayCluster } from './helpers/throwaway-cluster.ts'
 
 let adminUrl = process.env.TEST_DATABASE_URL || process.env.DATABASE_URL
 let cleanup = async (): Promise<void> => {}
 
 if (!adminUrl) {
-  const dir = await mkdtemp(join(tmpdir(), 'toygres-test-db-'))
-  await chmod(dir, 0o755) // the postgres OS user must be able to enter it
-  const cluster = { binaries: findBinaries(), runAs: postgresRunAs(), dataDir: join(dir, 'pgdata') }
-  const port = await freePort()
-  await initCluster(cluster, 'toygres-test', ['--no-sync'])
-  await configureCluster(cluster, { port, host: '127.0.0.1' })
-  await startCluster(cluster)
-  adminUrl = `postgresql://postgres:toygres-test@127.0.0.1:${port}/postgres`
-  process.stdout.write(`# no TEST_DATABASE_URL: using an embedded PostgreSQL on port ${port}\n`)
-  cleanup = async () => {
-    await stopCluster(cluster, 'immediate')
-    await rm(dir, { recursive: true, force: true })
-  }
+  const server = await startThrowawayCluster('toygres-test-db-', 'toygres-test')
+  adminUrl = server.url
+  process.stdout.write(`# no TEST_DATABASE_URL: using an embedded PostgreSQL on port ${server.port}\n`)
+  cleanup = () => server.stop()
 }
 
 // A directory argument means every *.test.ts under it (tap's own filter only

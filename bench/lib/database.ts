@@ -1,13 +1,7 @@
 // Benchmarks run against DATABASE_URL / TEST_DATABASE_URL, or a throwaway
 // embedded PostgreSQL; each run works in a fresh database it drops after.
-import { randomBytes } from 'node:crypto'
-import { chmod, mkdtemp, rm } from 'node:fs/promises'
-import { tmpdir } from 'node:os'
-import { join } from 'node:path'
-import pg from 'pg'
-import { findBinaries, postgresRunAs } from '../../src/postgres/binaries.ts'
-import { configureCluster, initCluster, startCluster, stopCluster } from '../../src/postgres/cluster.ts'
-import { freePort } from '../../test/helpers/ports.ts'
+import { createDatabase } from '../../test/helpers/db.ts'
+import { startThrowawayCluster } from '../../test/helpers/throwaway-cluster.ts'
 
 export interface BenchDatabase {
   url: string
@@ -19,31 +13,16 @@ export async function benchDatabase (): Promise<BenchDatabase> {
   let admin = process.env.DATABASE_URL || process.env.TEST_DATABASE_URL
   let stopServer = async (): Promise<void> => {}
   if (!admin) {
-    const dir = await mkdtemp(join(tmpdir(), 'toygres-bench-'))
-    await chmod(dir, 0o755)
-    const cluster = { binaries: findBinaries(), runAs: postgresRunAs(), dataDir: join(dir, 'pgdata') }
-    const port = await freePort()
-    await initCluster(cluster, 'bench')
-    await configureCluster(cluster, { port, host: '127.0.0.1' })
-    await startCluster(cluster)
-    admin = `postgresql://postgres:bench@127.0.0.1:${port}/postgres`
-    stopServer = async () => { await stopCluster(cluster, 'fast'); await rm(dir, { recursive: true, force: true }) }
+    const server = await startThrowawayCluster('toygres-bench-', 'bench')
+    admin = server.url
+    stopServer = () => server.stop()
   }
-  const name = `toygres_bench_${randomBytes(4).toString('hex')}`
-  const c = new pg.Client({ connectionString: admin })
-  await c.connect()
-  await c.query(`CREATE DATABASE ${name}`)
-  await c.end()
-  const url = new URL(admin)
-  url.pathname = `/${name}`
+  const db = await createDatabase(admin, 'toygres_bench')
   return {
-    url: url.toString(),
+    url: db.url,
     server: process.env.DATABASE_URL || process.env.TEST_DATABASE_URL ? 'given' : 'embedded',
     async close () {
-      const d = new pg.Client({ connectionString: admin })
-      await d.connect()
-      await d.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`)
-      await d.end()
+      await db.drop()
       await stopServer()
     }
   }

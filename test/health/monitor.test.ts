@@ -3,7 +3,7 @@
 // back; delete stops monitoring and takes the history along; /metrics is
 // valid Prometheus text whose counters move.
 import t from 'tap'
-import { isAlive } from '../helpers/process.ts'
+import { isAlive } from '../../src/provisioners/local/server.ts'
 import { localProvisionerEnv } from '../helpers/app.ts'
 import { pollUntil } from '../helpers/poll.ts'
 import { buildHealthApp } from './fixtures/app.ts'

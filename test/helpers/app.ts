@@ -1,13 +1,14 @@
 // Builds the real app (real database, real plugins) for inject()-style tests.
-import { chmod, mkdtemp, readdir, readFile, rm } from 'node:fs/promises'
+import { chmod, mkdtemp, readdir, rm } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
-import { join } from 'node:path'
+import { dirname, join } from 'node:path'
 import type { Writable } from 'node:stream'
 import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify'
 import { pino } from 'pino'
 import app, { serverOptions } from '../../src/app.ts'
 import { loadConfig } from '../../src/config.ts'
 import { loggerOptions } from '../../src/logging.ts'
+import { postmasterPid } from '../../src/postgres/cluster.ts'
 import { createTestDatabase } from './db.ts'
 
 interface TestLike { teardown (fn: () => unknown): void }
@@ -50,9 +51,8 @@ export async function localProvisionerEnv (t: TestLike): Promise<Record<string, 
 export async function killServersUnder (dir: string): Promise<void> {
   const files = await readdir(dir, { recursive: true }).catch(() => [] as string[])
   for (const file of files.filter(f => f.endsWith('postmaster.pid'))) {
-    const pid = Number((await readFile(join(dir, file), 'utf8').catch(() => '')).split('\n')[0])
-    if (pid > 0) {
-      try { process.kill(pid, 'SIGKILL') } catch {}
-    }
+    const pid = await postmasterPid(join(dir, dirname(file)))
+    if (pid === undefined) continue
+    try { process.kill(pid, 'SIGKILL') } catch {}
   }
 }

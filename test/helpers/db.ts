@@ -9,28 +9,30 @@ export function adminUrl (): string {
   return url
 }
 
+async function asAdmin (admin: string, sql: string): Promise<void> {
+  const client = new pg.Client({ connectionString: admin })
+  await client.connect()
+  try {
+    await client.query(sql)
+  } finally {
+    await client.end()
+  }
+}
+
+/** A fresh, empty database on the server of `admin`, and a way to drop it. */
+export async function createDatabase (admin: string, prefix: string): Promise<{ url: string, drop (): Promise<void> }> {
+  const name = `${prefix}_${randomBytes(5).toString('hex')}`
+  await asAdmin(admin, `CREATE DATABASE ${name}`)
+  const url = new URL(admin)
+  url.pathname = `/${name}`
+  return { url: url.toString(), drop: () => asAdmin(admin, `DROP DATABASE IF EXISTS ${name} WITH (FORCE)`) }
+}
+
 interface Teardown { teardown (fn: () => unknown): void }
 
 /** Creates a fresh database and returns its URL; dropped when `t` ends. */
 export async function createTestDatabase (t: Teardown, prefix = 'toygres_t'): Promise<string> {
-  const name = `${prefix}_${randomBytes(5).toString('hex')}`
-  const admin = new pg.Client({ connectionString: adminUrl() })
-  await admin.connect()
-  try {
-    await admin.query(`CREATE DATABASE ${name}`)
-  } finally {
-    await admin.end()
-  }
-  t.teardown(async () => {
-    const c = new pg.Client({ connectionString: adminUrl() })
-    await c.connect()
-    try {
-      await c.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`)
-    } finally {
-      await c.end()
-    }
-  })
-  const url = new URL(adminUrl())
-  url.pathname = `/${name}`
-  return url.toString()
+  const db = await createDatabase(adminUrl(), prefix)
+  t.teardown(() => db.drop())
+  return db.url
 }

@@ -9,7 +9,7 @@ import { activities } from '../../src/activities/names.ts'
 import { orchestrations, steps } from '../../src/orchestrations/names.ts'
 import { buildTestApp, localProvisionerEnv } from '../helpers/app.ts'
 import { pollUntil } from '../helpers/poll.ts'
-import { isAlive } from '../helpers/process.ts'
+import { isAlive } from '../../src/provisioners/local/server.ts'
 
 
 t.test('create → running → connect → delete → gone', async t => {

@@ -1,6 +1,9 @@
 // npm run bench:api — GET /instances/{name} and POST /instances throughput and
 // latency, next to a bare Fastify route on the same machine in the same run.
 // Flags: --duration <s> (default 5) --connections <n> (default 16).
+import { mkdtemp, rm } from 'node:fs/promises'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
 import autocannon from 'autocannon'
 import Fastify, { type FastifyInstance } from 'fastify'
 import app, { serverOptions } from '../src/app.ts'
@@ -23,9 +26,11 @@ async function listen (f: FastifyInstance): Promise<string> {
 }
 
 const db = await benchDatabase()
+// The app keeps its secret key file in its data directory: a temporary one, removed at the end.
+const dataDir = await mkdtemp(join(tmpdir(), 'toygres-bench-api-'))
 // No workers: this measures the API (validate, write, enqueue, read), not provisioning.
 const toygres = Fastify({ ...serverOptions, logger: false })
-await toygres.register(app, { config: loadConfig({ LOG_LEVEL: 'silent', TOYGRES_WORKER_CONCURRENCY: '0', TOYGRES_DATA_DIR: '/tmp/toygres-bench-api' }), databaseUrl: db.url })
+await toygres.register(app, { config: loadConfig({ LOG_LEVEL: 'silent', TOYGRES_WORKER_CONCURRENCY: '0', TOYGRES_DATA_DIR: dataDir }), databaseUrl: db.url })
 const base = await listen(toygres)
 
 // A representative instance to poll: created through the API, with its operation.
@@ -52,6 +57,7 @@ const post = await load(`${base}/instances`, {
 await toygres.close()
 await bare.close()
 await db.close()
+await rm(dataDir, { recursive: true, force: true })
 
 const row = (name: string, f: Figures) => `${name.padEnd(28)} ${String(f.rps).padStart(8)} ${f.p50.toFixed(1).padStart(8)} ${f.p99.toFixed(1).padStart(8)} ${String(f.non2xx).padStart(7)}`
 console.log(`database: ${db.server}, ${connections} connections, ${duration} s each`)

@@ -1,7 +1,9 @@
 // Row → response mappings, in one place.
 import type { Engine, Operation, StepRecord } from '../engine/index.ts'
 import type { Queryable } from '../db/queryable.ts'
+import type { HealthCheckRow } from '../health/store.ts'
 import type { InstanceRow } from '../instances/store.ts'
+import type { InstanceHealthReportDto } from './schemas/health.ts'
 import type { InstanceDto } from './schemas/instances.ts'
 import type { OperationDto } from './schemas/operations.ts'
 
@@ -63,5 +65,17 @@ export function instanceView (row: InstanceRow, operation: OperationDto | null):
     operation,
     created_at: row.created_at.toISOString(),
     updated_at: row.updated_at.toISOString()
+  }
+}
+
+export function healthReportView (row: InstanceRow, checks: HealthCheckRow[]): InstanceHealthReportDto {
+  return {
+    name: row.name,
+    state: row.state,
+    health: row.health,
+    consecutive_failures: row.consecutive_failures,
+    last_health_check_at: iso(row.last_health_check_at),
+    last_response_time_ms: row.last_response_time_ms,
+    checks: checks.map(c => ({ checked_at: c.checked_at.toISOString(), ok: c.ok, response_time_ms: c.response_time_ms, error: c.error }))
   }
 }

@@ -1,12 +1,12 @@
 // Instance request and response schemas. Types come from these (Static<>).
 import { Type, type Static } from 'typebox'
+import { Nullable, Time } from './common.ts'
 import {
   DNS_LABEL_MAX_LENGTH, DNS_LABEL_PATTERN, INSTANCE_NAME_MAX_LENGTH, INSTANCE_NAME_PATTERN,
   NAMESPACE_MAX_LENGTH, NAMESPACE_PATTERN, SUPPORTED_POSTGRES_VERSIONS
 } from '../../provisioners/instance-names.ts'
 
-const Time = Type.String({ format: 'date-time' })
-const NullableString = Type.Union([Type.String(), Type.Null()])
+const NullableString = Nullable(Type.String())
 
 export const InstanceName = Type.String({
   pattern: INSTANCE_NAME_PATTERN,

@@ -1,7 +1,6 @@
 import { Type, type Static } from 'typebox'
+import { Nullable, Time } from './common.ts'
 
-const Time = Type.String({ format: 'date-time' })
-const Nullable = <T extends Parameters<typeof Type.Union>[0][number]>(t: T) => Type.Union([t, Type.Null()])
 
 export const StepError = Type.Object({ message: Type.String(), code: Type.Optional(Type.String()) }, { additionalProperties: true })
 

@@ -1,7 +1,7 @@
 // Process control for one instance's server, on top of src/postgres/cluster.ts.
 import { spawn } from 'node:child_process'
 import { readFileSync } from 'node:fs'
-import { readFile, rm } from 'node:fs/promises'
+import { rm } from 'node:fs/promises'
 import { join } from 'node:path'
 import { setTimeout as sleep } from 'node:timers/promises'
 import { runBinary, type PostgresBinaries } from '../../postgres/binaries.ts'
@@ -64,11 +64,6 @@ export function runSingleUser (c: ClusterOptions, sql: string): Promise<void> {
   })
 }
 
-async function logTail (dataDir: string, lines = 5): Promise<string> {
-  const text = await readFile(join(dataDir, 'server.log'), 'utf8').catch(() => '')
-  return text.trim().split('\n').slice(-lines).join(' | ')
-}
-
 // Left behind for a moment by a killed postmaster's children, which exit on
 // their own; or our port briefly taken as the local end of someone's outgoing
 // connection (ranges inside the kernel's ephemeral range, 32768-60999 on
@@ -87,12 +82,10 @@ export async function startServer (c: ClusterOptions, timeoutMs = 30_000): Promi
     try {
       await startCluster(c)
       return
-    } catch (cause) {
+    } catch (err) {
       if (await livePid(c.dataDir) !== undefined) return // a concurrent start won
-      const tail = await logTail(c.dataDir)
-      if (!TRANSIENT_START_FAILURE.test(tail) || Date.now() + delay > deadline) {
-        throw new Error(`could not start the server in ${c.dataDir}: ${tail || (cause as Error).message}`, { cause })
-      }
+      // startCluster's error already carries the server log's reason.
+      if (!TRANSIENT_START_FAILURE.test((err as Error).message) || Date.now() + delay > deadline) throw err
       await sleep(delay) // backoff between attempts, bounded by the deadline
     }
   }

@@ -15,7 +15,7 @@ import { benchDatabase, flags } from './lib/database.ts'
 
 const { n } = flags({ n: 5 })
 const pct = (xs: number[], p: number): number => [...xs].sort((a, b) => a - b)[Math.min(xs.length - 1, Math.floor(p * xs.length))]!
-const never = new AbortController().signal
+const never = { signal: new AbortController().signal, progress () {} }
 
 const db = await benchDatabase()
 const dataDir = await mkdtemp(join(tmpdir(), 'toygres-bench-create-'))
@@ -48,15 +48,15 @@ for (let i = -1; i < n; i++) {
 }
 await server.close()
 
-const bare = createLocalProvisioner({ dataDir, portMin: 26100, portMax: 26199, logger: pino({ level: 'silent' }) })
+const bare = createLocalProvisioner({ dataDir, portMin: 26100, portMax: 26199, logger: pino({ level: 'silent' }), controlPlaneId: 'bench' })
 for (let i = 0; i < n; i++) {
-  const ref = { namespace: 'bench', instance_name: `bare-${i}` }
+  const ref = { namespace: 'bench', instance_name: `bare-${i}`, instance_id: crypto.randomUUID() }
   const t0 = performance.now()
-  await bare.deployPostgres({ ...ref, password: 'bench-password-1', postgres_version: '18', storage_size_gb: 1, use_load_balancer: false, dns_label: null }, never)
+  await bare.deployPostgres({ ...ref, password: 'bench-password-1', postgres_version: '18', storage_size_gb: 1, use_load_balancer: false, dns_label: null, allowed_cidrs: null, labels: {}, tls: { ca_pem: '', cert_pem: '', key_pem: '' } }, never)
   await bare.waitForReady({ ...ref, timeout_seconds: 60 }, never)
-  await bare.getConnectionStrings({ ...ref, use_load_balancer: false, dns_label: null }, never)
+  await bare.getConnectionStrings({ ...ref, use_load_balancer: false, dns_label: null, timeout_seconds: 60 }, never)
   timings.bare.push(performance.now() - t0)
-  await bare.deletePostgres(ref, never)
+  await bare.deletePostgres({ ...ref, timeout_seconds: 60 }, never)
 }
 await bare.close()
 await rm(dataDir, { recursive: true, force: true })

@@ -7,7 +7,7 @@ import pg from 'pg'
 import { PgBoss } from 'pg-boss'
 import pino from 'pino'
 import { migrate } from '../src/db/migrate.ts'
-import { Engine } from '../src/engine/index.ts'
+import { Engine, orchestration } from '../src/engine/index.ts'
 import { benchDatabase } from './lib/database.ts'
 
 const { values: args } = parseArgs({ options: { n: { type: 'string', default: '2000' }, c: { type: 'string', default: '8' }, samples: { type: 'string', default: '200' } } })
@@ -119,7 +119,7 @@ try {
   // Phase 1, latency: one orchestration at a time, so nothing queues.
   for (let i = 0; i < SAMPLES; i++) {
     const t = performance.now()
-    const { operation } = await engine.start('bench::orchestration::four-noops', {}, { key: `lat-${i}` })
+    const { operation } = await engine.start(orchestration('bench::orchestration::four-noops'), {}, { key: `lat-${i}` })
     startedAt.set(operation.id, t)
     await waitDone(i + 1)
   }
@@ -131,7 +131,7 @@ try {
   const base = done
   const t0 = performance.now()
   const starters = Array.from({ length: 16 }, async (_v, s) => {
-    for (let i = s; i < N; i += 16) await engine.start('bench::orchestration::four-noops', {}, { key: `tp-${i}` })
+    for (let i = s; i < N; i += 16) await engine.start(orchestration('bench::orchestration::four-noops'), {}, { key: `tp-${i}` })
   })
   await Promise.all(starters)
   const submitted = performance.now()

@@ -19,14 +19,16 @@ import fp from 'fastify-plugin'
 import pg from 'pg'
 import { pino } from 'pino'
 import { loadConfig } from '../src/config.ts'
-import db from '../src/db/plugin.ts'
 import { migrate } from '../src/db/migrate.ts'
 import { queueName } from '../src/engine/index.ts'
-import { orchestrations } from '../src/orchestrations/names.ts'
-import boss from '../src/plugins/boss.ts'
-import engine from '../src/plugins/engine.ts'
-import health from '../src/plugins/health.ts'
-import secrets from '../src/plugins/secrets.ts'
+import { orchestrationNames as orchestrations } from '../src/orchestrations/names.ts'
+import controlPlane from '../src/plugins/app/control-plane.ts'
+import engine from '../src/plugins/app/engine.ts'
+import housekeeping from '../src/plugins/app/housekeeping.ts'
+import orchestrationsPlugin from '../src/plugins/app/orchestrations.ts'
+import secrets from '../src/plugins/app/secrets.ts'
+import boss from '../src/plugins/external/boss.ts'
+import db from '../src/plugins/external/db.ts'
 import { createSecretBox } from '../src/secrets.ts'
 import { benchDatabase, flags } from './lib/database.ts'
 
@@ -46,14 +48,15 @@ async function worker (url: string, key: string, dataDir: string): Promise<void>
   const app = Fastify({ logger: { level: config.logLevel } })
   app.decorate('config', config)
   await app.register(db, { databaseUrl: url, migrate: false })
-  await app.register(secrets)
   await app.register(boss, { databaseUrl: url })
+  await app.register(secrets)
+  await app.register(controlPlane)
   await app.register(engine)
   // The stand-in provisioner: targets need no provisioning, nothing to restart.
   await app.register(fp(async a => { a.decorate('provisioner', { kind: 'local', close: async () => {} } as never) }, { name: 'provisioner' }))
-  await app.register(health)
+  await app.register(orchestrationsPlugin)
+  await app.register(housekeeping)
   await app.ready()
-  await app.engine.work()
   process.send?.('ready')
   process.once('SIGTERM', () => { void app.close().then(() => process.exit(0)) })
 }

@@ -16,7 +16,7 @@ import { canListen } from '../src/provisioners/local/ports.ts'
 const { values } = parseArgs({ options: { n: { type: 'string', default: '10' }, 'port-min': { type: 'string', default: '28000' } } })
 const n = Number(values.n)
 const portMin = Number(values['port-min'])
-const signal = new AbortController().signal
+const signal = { signal: new AbortController().signal, progress () {} }
 const password = 'bench-password'
 
 async function selectOne (port: number): Promise<void> {
@@ -33,7 +33,9 @@ const stats = (xs: number[]) => {
 
 const dataDir = await mkdtemp(join(tmpdir(), 'toygres-bench-'))
 await chmod(dataDir, 0o755)
-const provisioner = createLocalProvisioner({ dataDir, portMin, portMax: portMin + n + 50, logger: pino({ level: 'warn' }) })
+const provisioner = createLocalProvisioner({ dataDir, portMin, portMax: portMin + n + 50, logger: pino({ level: 'warn' }), controlPlaneId: 'bench' })
+const ids = new Map<string, string>()
+const ref = (name: string) => ({ namespace: 'bench', instance_name: name, instance_id: ids.get(name) ?? ids.set(name, crypto.randomUUID()).get(name)! })
 const names: string[] = []
 const bareDirs: string[] = []
 const binaries = findBinaries()
@@ -44,10 +46,10 @@ try {
   const timeCreate = async (name: string): Promise<{ ready: number, select1: number }> => {
     names.push(name)
     const started = performance.now()
-    await provisioner.deployPostgres({ namespace: 'bench', instance_name: name, password, postgres_version: '18', storage_size_gb: 1, use_load_balancer: false, dns_label: null }, signal)
-    await provisioner.waitForReady({ namespace: 'bench', instance_name: name, timeout_seconds: 60 }, signal)
+    await provisioner.deployPostgres({ ...ref(name), password, postgres_version: '18', storage_size_gb: 1, use_load_balancer: false, dns_label: null, allowed_cidrs: null, labels: {}, tls: { ca_pem: '', cert_pem: '', key_pem: '' } }, signal)
+    await provisioner.waitForReady({ ...ref(name), timeout_seconds: 60 }, signal)
     const ready = performance.now() - started
-    const { ip_connection_string: url } = await provisioner.getConnectionStrings({ namespace: 'bench', instance_name: name, use_load_balancer: false, dns_label: null }, signal)
+    const { ip_connection_string: url } = await provisioner.getConnectionStrings({ ...ref(name), use_load_balancer: false, dns_label: null, timeout_seconds: 60 }, signal)
     await selectOne(Number(new URL(url).port))
     return { ready, select1: performance.now() - started }
   }
@@ -90,7 +92,7 @@ try {
   }
   process.stdout.write(`${JSON.stringify(result)}\n`)
 } finally {
-  for (const name of names) await provisioner.deletePostgres({ namespace: 'bench', instance_name: name }, signal).catch(() => {})
+  for (const name of names) await provisioner.deletePostgres({ ...ref(name), timeout_seconds: 60 }, signal).catch(() => {})
   for (const dir of bareDirs) await stopCluster({ binaries, runAs, dataDir: dir }, 'immediate').catch(() => {})
   await provisioner.close()
   await rm(dataDir, { recursive: true, force: true })

@@ -1,12 +1,14 @@
 // The whole control plane as one Fastify plugin. server.ts only listens;
 // tests register this same plugin and use inject() or listen on port 0.
-// Plugins load in tiers: infrastructure (db, boss, engine, provisioner),
-// then the app's own (health monitor, orchestrations, metrics), then routes.
+// Plugins load in tiers (fastify/demo): plugins/external (database, pg-boss),
+// then plugins/app (secrets, identity and CA, engine, provisioner, metrics,
+// orchestrations and the services that start them, housekeeping), then the
+// HTTP routes.
 import { randomUUID } from 'node:crypto'
 import type { FastifyPluginAsync } from 'fastify'
 import fp from 'fastify-plugin'
+import { isCidr } from './cidr.ts'
 import type { Config } from './config.ts'
-import db from './db/plugin.ts'
 import auth from './http/plugins/auth.ts'
 import errors from './http/plugins/errors.ts'
 import swagger from './http/plugins/swagger.ts'
@@ -15,13 +17,15 @@ import instanceHealth from './http/routes/instance-health.ts'
 import instances from './http/routes/instances.ts'
 import metricsRoute from './http/routes/metrics.ts'
 import operations from './http/routes/operations.ts'
-import boss from './plugins/boss.ts'
-import engine from './plugins/engine.ts'
-import healthMonitor from './plugins/health.ts'
-import metrics from './plugins/metrics.ts'
-import orchestrationsPlugin from './plugins/orchestrations.ts'
-import provisioner from './plugins/provisioner.ts'
-import secrets from './plugins/secrets.ts'
+import controlPlane from './plugins/app/control-plane.ts'
+import engine from './plugins/app/engine.ts'
+import housekeeping from './plugins/app/housekeeping.ts'
+import metrics from './plugins/app/metrics.ts'
+import orchestrations from './plugins/app/orchestrations.ts'
+import provisioner from './plugins/app/provisioner.ts'
+import secrets from './plugins/app/secrets.ts'
+import boss from './plugins/external/boss.ts'
+import db from './plugins/external/db.ts'
 
 export interface AppOptions {
   readonly config: Config
@@ -49,14 +53,17 @@ const app: FastifyPluginAsync<AppOptions> = async (fastify, opts) => {
   await fastify.register(swagger)
 
   if (opts.databaseUrl !== null) {
+    // External: what the app runs on.
     await fastify.register(db, { databaseUrl: opts.databaseUrl })
-    await fastify.register(secrets)
     await fastify.register(boss, { databaseUrl: opts.databaseUrl })
+    // The app's own: each decorates one thing and declares what it needs.
+    await fastify.register(secrets)
+    await fastify.register(controlPlane)
     await fastify.register(engine)
     await fastify.register(provisioner)
     await fastify.register(metrics)
-    await fastify.register(healthMonitor)
-    await fastify.register(orchestrationsPlugin)
+    await fastify.register(orchestrations)
+    await fastify.register(housekeeping)
   }
 
   await fastify.register(health)
@@ -76,5 +83,10 @@ export const serverOptions = {
   bodyLimit: 64 * 1024,
   // Boot runs migrations and starts pg-boss against a database that may be busy.
   pluginTimeout: 60_000,
-  ajv: { customOptions: { removeAdditional: false, coerceTypes: 'array' as const, useDefaults: true, allErrors: true } }
+  ajv: {
+    customOptions: {
+      removeAdditional: false, coerceTypes: 'array' as const, useDefaults: true, allErrors: true,
+      formats: { cidr: isCidr }
+    }
+  }
 }

@@ -1,6 +1,7 @@
 // Every setting comes from the environment, is validated here once at boot,
 // and is passed down as a plain object. Nothing else reads process.env.
 import { isAbsolute, resolve } from 'node:path'
+import { isCidr } from './cidr.ts'
 import { Type, type Static } from 'typebox'
 import { Value } from 'typebox/value'
 
@@ -33,7 +34,12 @@ export const EnvSchema = Type.Object({
   TOYGRES_HEALTH_FAILURE_THRESHOLD: Type.Optional(Type.Integer({ minimum: 1, maximum: 100 })),
   TOYGRES_HEALTH_RETENTION_HOURS: Type.Optional(Type.Number({ exclusiveMinimum: 0, maximum: 24 * 365 })),
   TOYGRES_HEALTH_AUTO_RESTART: Type.Optional(Bool),
-  TOYGRES_METRICS_PUBLIC: Type.Optional(Bool)
+  TOYGRES_METRICS_PUBLIC: Type.Optional(Bool),
+  TOYGRES_READY_TIMEOUT_SECONDS: Type.Optional(Type.Integer({ minimum: 10, maximum: 24 * 3600 })),
+  TOYGRES_LOAD_BALANCER_TIMEOUT_SECONDS: Type.Optional(Type.Integer({ minimum: 10, maximum: 24 * 3600 })),
+  TOYGRES_DELETE_TIMEOUT_SECONDS: Type.Optional(Type.Integer({ minimum: 10, maximum: 24 * 3600 })),
+  TOYGRES_DEFAULT_ALLOWED_CIDRS: Type.Optional(Type.String({ minLength: 1 })),
+  TOYGRES_OPERATION_RETENTION_HOURS: Type.Optional(Type.Number({ exclusiveMinimum: 0, maximum: 24 * 3650 }))
 })
 export type Env = Static<typeof EnvSchema>
 
@@ -68,6 +74,9 @@ export function loadConfig (source: Record<string, string | undefined>, cwd = pr
   const portMax = env.TOYGRES_LOCAL_PORT_MAX ?? 25999
   if (portMax < portMin) throw new ConfigError('invalid TOYGRES_LOCAL_PORT_MAX: must not be below TOYGRES_LOCAL_PORT_MIN')
   const dataDir = env.TOYGRES_DATA_DIR ?? './.toygres'
+  const defaultAllowedCidrs = env.TOYGRES_DEFAULT_ALLOWED_CIDRS?.split(',').map(c => c.trim()).filter(Boolean) ?? null
+  const badCidr = defaultAllowedCidrs?.find(c => !isCidr(c))
+  if (badCidr !== undefined) throw new ConfigError(`invalid TOYGRES_DEFAULT_ALLOWED_CIDRS: "${badCidr}" is not an IPv4 or IPv6 network in CIDR notation (e.g. 203.0.113.0/24)`)
 
   return {
     port: env.PORT ?? 3000,
@@ -99,7 +108,15 @@ export function loadConfig (source: Record<string, string | undefined>, cwd = pr
       retentionHours: env.TOYGRES_HEALTH_RETENTION_HOURS ?? 24,
       autoRestart: truthy(env.TOYGRES_HEALTH_AUTO_RESTART, true)
     },
-    metricsPublic: truthy(env.TOYGRES_METRICS_PUBLIC, false)
+    metricsPublic: truthy(env.TOYGRES_METRICS_PUBLIC, false),
+    /** Seconds each wait may take (the plan's 5 minutes for ready is too short for a slow disk plus a slow load balancer). */
+    timeouts: {
+      ready_seconds: env.TOYGRES_READY_TIMEOUT_SECONDS ?? 900,
+      load_balancer_seconds: env.TOYGRES_LOAD_BALANCER_TIMEOUT_SECONDS ?? 600,
+      delete_seconds: env.TOYGRES_DELETE_TIMEOUT_SECONDS ?? 600
+    },
+    defaultAllowedCidrs,
+    operationRetentionHours: env.TOYGRES_OPERATION_RETENTION_HOURS ?? 24 * 30
   }
 }
 

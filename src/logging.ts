@@ -1,7 +1,15 @@
 // pino options shared by the server and the CLIs. Secrets are removed twice:
 // by path (fields we know), and by pattern (credentials inside URLs).
-import type { LoggerOptions } from 'pino'
+import type { BaseLogger, LoggerOptions } from 'pino'
 import { stdSerializers } from 'pino'
+
+/**
+ * The one logger type below the HTTP layer: what pino's Logger and Fastify's
+ * request/app loggers all are (level methods, and child loggers).
+ */
+export interface Logger extends Pick<BaseLogger, 'level' | 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace'> {
+  child (bindings: Record<string, unknown>): Logger
+}
 
 const CREDENTIALS_IN_URL = /(postgres(?:ql)?:\/\/[^:/?#@\s]*):[^@/?#\s]*@/gi
 

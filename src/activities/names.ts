@@ -1,11 +1,22 @@
-// Activity names, from the plan: {crate-name}::{type}::{name}. They are the
-// public names of the steps that appear in an operation's timeline.
-export const activities = {
+// Activity names: the plan's `{crate-name}::{type}::{name}`. They are the
+// step names an operation's timeline shows, and replays match on them, so
+// they never change. The plan's five provisioning activities come first;
+// the metadata and health activities keep the names they have always had.
+export const activityNames = {
   DEPLOY_POSTGRES: 'toygres-activities::activity::deploy-postgres',
   WAIT_FOR_READY: 'toygres-activities::activity::wait-for-ready',
   GET_CONNECTION_STRINGS: 'toygres-activities::activity::get-connection-strings',
   TEST_CONNECTION: 'toygres-activities::activity::test-connection',
-  DELETE_POSTGRES: 'toygres-activities::activity::delete-postgres'
+  DELETE_POSTGRES: 'toygres-activities::activity::delete-postgres',
+  /** The health variant of test-connection: never throws, measures the response time. */
+  CHECK_HEALTH: 'toygres-activities::activity::check-health',
+  MARK_RUNNING: 'toygres-orchestrations::step::mark-running',
+  MARK_FAILED: 'toygres-orchestrations::step::mark-failed',
+  REMOVE_METADATA: 'toygres-orchestrations::step::remove-metadata',
+  START_HEALTH_CHECK: 'toygres-orchestrations::step::start-health-check',
+  STOP_HEALTH_CHECK: 'toygres-orchestrations::step::stop-health-check',
+  RECORD_HEALTH: 'toygres-orchestrations::step::record-health',
+  RESTART_INSTANCE: 'toygres-orchestrations::step::restart-instance'
 } as const
 
-export type ActivityName = typeof activities[keyof typeof activities]
+export type ActivityName = typeof activityNames[keyof typeof activityNames]

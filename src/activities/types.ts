@@ -1,58 +1,32 @@
-// Activity inputs and outputs: the plan's field names (snake_case JSON).
-// Deliberate change from the plan: no output carries a password, because
-// activity outputs are checkpointed. Inputs are never stored, so a password
-// may appear in an input; the caller reads it from the secret store at run time.
+// Every activity the orchestrations call, in one type. Inputs and outputs keep
+// the plan's names and snake_case fields (phase2-orchestrations-plan.md).
+// Deliberate change from the plan: no input or output carries a password or a
+// private key. Inputs carry the instance's id; the adapters (index.ts) read
+// the sealed password and issue TLS material at run time, so neither is
+// ever part of a step, a log line or a checkpoint.
+import type { HealthVerdict } from '../db/health-checks.ts'
+import type {
+  ActivityContext, DeletePostgresInput, DeletePostgresOutput, DeploySpec, DeployPostgresOutput,
+  GetConnectionStringsInput, GetConnectionStringsOutput, OwnedRef, WaitForReadyInput, WaitForReadyOutput
+} from '../provisioners/types.ts'
+import type { CheckHealthOutput } from './check-health.ts'
 
-export interface DeployPostgresInput {
-  namespace: string
-  instance_name: string
-  password: string
-  postgres_version: string
-  storage_size_gb: number
-  use_load_balancer: boolean
-  dns_label: string | null
-}
+export type {
+  ActivityContext, DeletePostgresInput, DeletePostgresOutput, DeployPostgresOutput, GetConnectionStringsInput,
+  GetConnectionStringsOutput, OwnedRef, WaitForReadyInput, WaitForReadyOutput
+} from '../provisioners/types.ts'
+export type { CheckHealthOutput } from './check-health.ts'
+export type { HealthVerdict } from '../db/health-checks.ts'
 
-export interface DeployPostgresOutput {
-  instance_name: string
-  namespace: string
-  /** Objects this call created, e.g. ["Secret/pg-x", "StatefulSet/pg-x"]. */
-  created: string[]
-  /** Objects that already existed and were left as they were. */
-  existing: string[]
-}
+/** The plan's DeployPostgresInput without the password (and TLS material): the adapter adds both. */
+export type DeployPostgresInput = Omit<DeploySpec, 'password' | 'tls'>
 
-export interface WaitForReadyInput {
-  namespace: string
-  instance_name: string
-  timeout_seconds: number
-}
-
-export interface WaitForReadyOutput {
-  ready: boolean
-  pod_name: string
-  elapsed_seconds: number
-}
-
-export interface GetConnectionStringsInput {
-  namespace: string
-  instance_name: string
-  use_load_balancer: boolean
-  dns_label: string | null
-}
-
-export interface GetConnectionStringsOutput {
-  /** postgresql://postgres@<ip-or-host>:<port>/postgres, never a password. */
-  ip_connection_string: string
-  dns_connection_string: string | null
-  external_ip: string | null
-  dns_name: string | null
-}
-
+/** The plan's TestConnectionInput, by instance: the adapter adds the password and the CA. */
 export interface TestConnectionInput {
+  instance_id: string
   connection_string: string
-  /** Added at run time from the secret store; never checkpointed. */
-  password: string
+  /** Tried when `connection_string` names a host that does not resolve yet (a new DNS label). */
+  fallback_connection_string?: string | null
   timeout_seconds?: number
 }
 
@@ -61,16 +35,67 @@ export interface TestConnectionOutput {
   version: string
 }
 
-export interface DeletePostgresInput {
-  namespace: string
-  instance_name: string
+export interface InstanceIdInput {
+  instance_id: string
 }
 
-export interface DeletePostgresOutput {
-  deleted: boolean
+export interface MarkRunningInput extends InstanceIdInput {
+  ip_connection_string: string
+  dns_connection_string: string | null
+  external_ip: string | null
+  dns_name: string | null
+  server_version: string
+  deployment_time_seconds: number
 }
 
-export interface InstanceRef {
-  namespace: string
-  instance_name: string
+export interface MarkFailedInput extends InstanceIdInput {
+  /** The step that failed, or null when the orchestration failed outside a step. */
+  step: string | null
+  message: string
+}
+
+export interface RecordHealthInput extends InstanceIdInput {
+  result: CheckHealthOutput
+}
+
+/** What record-health returns: the verdict, and the database's time of the check (epoch ms). */
+export interface RecordHealthOutput extends Omit<HealthVerdict, 'checked_at'> {
+  checked_at_ms: number
+}
+
+export interface RecoverOutput {
+  restarted: boolean
+  error: string | null
+}
+
+/**
+ * The activities. Each takes its input and the step's context (signal and
+ * progress reporting), and is idempotent: a replay after a crash may run it
+ * again before its checkpoint was written.
+ */
+export interface Activities {
+  /** deploy-postgres. Throws a non-retryable error for a bad spec or an object someone else owns. */
+  deployPostgres (input: DeployPostgresInput, ctx: ActivityContext): Promise<DeployPostgresOutput>
+  /** wait-for-ready, until `timeout_seconds`, reporting what it waits for. */
+  waitForReady (input: WaitForReadyInput, ctx: ActivityContext): Promise<WaitForReadyOutput>
+  getConnectionStrings (input: GetConnectionStringsInput, ctx: ActivityContext): Promise<GetConnectionStringsOutput>
+  /** test-connection: logs in with the instance's password, over TLS verified against our CA. */
+  testConnection (input: TestConnectionInput, ctx: ActivityContext): Promise<TestConnectionOutput>
+  deletePostgres (input: DeletePostgresInput, ctx: ActivityContext): Promise<DeletePostgresOutput>
+  /** creating → running, with the connection info; false when the instance moved on (a delete overtook it). */
+  markRunning (input: MarkRunningInput, ctx: ActivityContext): Promise<boolean>
+  /** creating → failed, with the failing step and a readable message; false when it moved on. */
+  markFailed (input: MarkFailedInput, ctx: ActivityContext): Promise<boolean>
+  /** The end of a delete: the row and its history go, the name is free. */
+  removeMetadata (input: InstanceIdInput, ctx: ActivityContext): Promise<boolean>
+  /** Starts the instance's health monitor unless a live one exists; its operation id, or null when not running. */
+  startHealthCheck (input: InstanceIdInput, ctx: ActivityContext): Promise<string | null>
+  /** Cancels the instance's live monitors. */
+  stopHealthCheck (input: InstanceIdInput, ctx: ActivityContext): Promise<void>
+  /** Probes a running instance; null when it is gone or not running. Never throws for a failed probe. */
+  checkHealth (input: InstanceIdInput, ctx: ActivityContext): Promise<CheckHealthOutput | null>
+  /** Records a check and moves the verdict; null when the instance is no longer running. */
+  recordHealth (input: RecordHealthInput, ctx: ActivityContext): Promise<RecordHealthOutput | null>
+  /** Auto-restart of an unhealthy instance whose server died. Never throws for a failed restart. */
+  recoverInstance (input: OwnedRef, ctx: ActivityContext): Promise<RecoverOutput>
 }

@@ -3,7 +3,7 @@
 import { randomBytes } from 'node:crypto'
 import { mkdir, readFile, writeFile } from 'node:fs/promises'
 import { join } from 'node:path'
-import type { Logger } from 'pino'
+import type { Logger } from '../logging.ts'
 import { assertReachable, findBinaries, postgresRunAs } from '../postgres/binaries.ts'
 import { configureCluster, initCluster, isClusterRunning, isInitialised, startCluster, stopCluster, type ClusterOptions } from '../postgres/cluster.ts'
 

@@ -1,8 +1,10 @@
 // The Context an orchestration runs with, for one run (one claimed lease).
 // Positions count ctx calls in order; history maps them to checkpoints, so a
 // replay returns stored results and only new positions execute.
-import type { Logger } from 'pino'
+import type { Logger } from '../logging.ts'
+import type { Queryable } from '../db/queryable.ts'
 import { runAttempt, delay } from './attempt.ts'
+import type { Clock } from './clock.ts'
 import {
   CancelledError, NonDeterminismError, StepFailedError, fromStoredError, isRetryable, toStoredError, type StoredError
 } from './errors.ts'
@@ -10,7 +12,10 @@ import { never, type Halt } from './halt.ts'
 import { IN_PROCESS_BACKOFF_MAX_MS, backoffMs, resolvePolicy } from './policy.ts'
 import { fromJsonb } from './sql/json.ts'
 import { writeCheckpoint, type CheckpointRow } from './sql/steps.ts'
-import type { Context, ContinueAsNew, Operation, Queryable, StepPolicy, StepRecord } from './types.ts'
+import { StepTracker } from './step-tracker.ts'
+import type {
+  ActivityBinding, ActivityProxies, Context, ContinueAsNew, Operation, StepFn, StepPolicy, StepRecord
+} from './types.ts'
 
 export class ContinueAsNewRequest<I> implements ContinueAsNew<I> {
   readonly continueAsNew = true as const
@@ -24,13 +29,15 @@ export interface RunOptions {
   lease: string
   history: StepRecord[]
   policy: Partial<StepPolicy>
+  activities: ActivityBinding<any> | undefined
+  clock: Clock
   log: Logger
   onStepFinished: (step: string, status: 'succeeded' | 'failed', durationMs: number) => void
 }
 
 const CANCELLED: StoredError = { message: 'operation cancelled', code: 'cancelled' }
 
-export class RunContext implements Context {
+export class RunContext implements Context<any> {
   readonly operationId: string
   readonly name: string
   readonly key: string
@@ -45,6 +52,7 @@ export class RunContext implements Context {
   #release = false
   #halt: Halt | null = null
   #resolveHalt!: (h: Halt) => void
+  #activities: ActivityProxies<any> | undefined
 
   constructor (opts: RunOptions) {
     this.#opts = opts
@@ -64,6 +72,19 @@ export class RunContext implements Context {
   /** True once a CancelledError was thrown into the orchestration (now or in an earlier run). */
   get cancelDelivered (): boolean { return this.#cancelDelivered }
 
+  get activities (): ActivityProxies<any> {
+    if (!this.#activities) {
+      const binding = this.#opts.activities
+      if (!binding) throw new Error(`orchestration "${this.name}" was registered without activities`)
+      const proxies: Record<string, (input: unknown) => Promise<unknown>> = {}
+      for (const [key, options] of Object.entries(binding.table) as Array<[string, { name: string, policy?: Partial<StepPolicy> }]>) {
+        proxies[key] = input => this.step(options.name, step => binding.implementations[key](input, step), options.policy)
+      }
+      this.#activities = proxies as ActivityProxies<any>
+    }
+    return this.#activities
+  }
+
   requestCancel (): void {
     this.#cancelRequested = true
     if (!this.#cancel.signal.aborted) this.#cancel.abort(new CancelledError())
@@ -72,72 +93,93 @@ export class RunContext implements Context {
   /** Graceful stop: halt at the next step boundary. */
   requestRelease (): void { this.#release = true }
 
-  async step<T> (name: string, fn: (signal: AbortSignal) => Promise<T>, policy?: Partial<StepPolicy>): Promise<T> {
+  async step<T> (name: string, fn: StepFn<T>, policy?: Partial<StepPolicy>): Promise<T> {
     if (this.#halt) return never()
     const position = this.#position++
     const resolved = resolvePolicy(this.#opts.policy, policy)
     const rec = this.#history.get(position)
     let first = 1
-    let startedAt = new Date()
+    let startedAt = new Date(this.#opts.clock.now())
     if (rec) {
       if (rec.name !== name || rec.status === 'sleeping') return this.#nonDeterministic(position, rec.name, name)
       if (rec.status === 'succeeded') return fromJsonb(rec.output) as T
       if (rec.status === 'failed') throw new StepFailedError(name, rec.attempts, fromStoredError(rec.error ?? { message: 'failed' }))
       if (rec.status === 'cancelled') { this.#cancelDelivered = true; throw new CancelledError() }
-      // retrying: a durable back-off between attempts
-      first = rec.attempts + 1
+      // running (a run died or was released mid-step: this attempt starts again)
+      // or retrying (a durable back-off between attempts)
+      first = rec.status === 'retrying' ? rec.attempts + 1 : rec.attempts
       startedAt = rec.started_at
     }
     if (this.#release) return this.#stop({ kind: 'release' })
     if (this.#cancelPending()) return this.#deliverCancel(position, name, first - 1, startedAt)
-    const retryAt = (rec?.output as { retryAt?: number } | undefined)?.retryAt
-    if (rec && retryAt !== undefined && Date.now() < retryAt) {
+    const retryAt = rec?.status === 'retrying' ? (rec.output as { retryAt?: number } | undefined)?.retryAt : undefined
+    if (rec && retryAt !== undefined && this.#opts.clock.now() < retryAt) {
       return this.#stop({ kind: 'timer', wakeAt: retryAt, row: { ...rowOf(rec), position } })
     }
-    return this.#execute(position, name, fn, resolved, first, startedAt)
+    return this.#execute(position, name, fn, resolved, first, startedAt, rec !== undefined)
   }
 
-  async #execute<T> (position: number, name: string, fn: (signal: AbortSignal) => Promise<T>, policy: StepPolicy, first: number, startedAt: Date): Promise<T> {
-    for (let attempt = first; ; attempt++) {
-      const t0 = performance.now()
-      let value: T
-      try {
-        value = await runAttempt(name, fn, this.#cancelDelivered ? null : this.#cancel.signal, policy.timeoutMs)
-      } catch (err) {
-        if (this.#cancelPending()) return this.#deliverCancel(position, name, attempt, startedAt)
-        if (!isRetryable(err) || attempt >= policy.maxAttempts) {
-          await this.#checkpoint({ position, name, status: 'failed', attempts: attempt, startedAt, finishedAt: new Date(), output: undefined, error: toStoredError(err) })
-          this.#opts.onStepFinished(name, 'failed', performance.now() - t0)
-          throw new StepFailedError(name, attempt, err)
-        }
-        const wait = backoffMs(policy, attempt + 1)
-        this.log.warn({ step: name, attempt, retryInMs: wait, err }, 'step attempt failed, will retry')
-        if (wait > IN_PROCESS_BACKOFF_MAX_MS) {
-          const wakeAt = Date.now() + wait
-          return this.#stop({ kind: 'timer', wakeAt, row: { position, name, status: 'retrying', attempts: attempt, startedAt, finishedAt: null, output: { retryAt: wakeAt }, error: toStoredError(err) } })
-        }
+  async #execute<T> (position: number, name: string, fn: StepFn<T>, policy: StepPolicy, first: number, startedAt: Date, visible: boolean): Promise<T> {
+    const tracker = new StepTracker({
+      write: row => this.#checkpoint(row),
+      row: { position, name, startedAt },
+      visible,
+      log: this.log
+    })
+    try {
+      for (let attempt = first; ; attempt++) {
+        const t0 = performance.now()
+        tracker.attempt = attempt
+        let value: T
         try {
-          await delay(wait, this.#cancelDelivered ? null : this.#cancel.signal)
-        } catch {
-          return this.#deliverCancel(position, name, attempt, startedAt)
+          value = await runAttempt(name, signal => fn({ signal, attempt, progress: reason => tracker.progress(reason) }),
+            this.#cancelDelivered ? null : this.#cancel.signal, policy.timeoutMs)
+        } catch (err) {
+          await tracker.settle()
+          if (this.#cancelPending()) return this.#deliverCancel(position, name, attempt, startedAt)
+          if (!isRetryable(err) || attempt >= policy.maxAttempts) {
+            await this.#checkpoint({ position, name, status: 'failed', attempts: attempt, startedAt, finishedAt: new Date(this.#opts.clock.now()), output: undefined, error: toStoredError(err), progress: null })
+            this.#opts.onStepFinished(name, 'failed', performance.now() - t0)
+            throw new StepFailedError(name, attempt, err)
+          }
+          const wait = backoffMs(policy, attempt + 1)
+          this.log.warn({ step: name, attempt, retryInMs: wait, err }, 'step attempt failed, will retry')
+          if (wait > IN_PROCESS_BACKOFF_MAX_MS) {
+            const wakeAt = this.#opts.clock.now() + wait
+            return this.#stop({ kind: 'timer', wakeAt, row: { position, name, status: 'retrying', attempts: attempt, startedAt, finishedAt: null, output: { retryAt: wakeAt }, error: toStoredError(err), progress: null } })
+          }
+          // A retry is worth showing (with its reason) however short the step.
+          await tracker.retrying(attempt + 1, toStoredError(err))
+          try {
+            await delay(wait, this.#cancelDelivered ? null : this.#cancel.signal)
+          } catch {
+            return this.#deliverCancel(position, name, attempt, startedAt)
+          }
+          continue
         }
-        continue
+        await tracker.settle()
+        // What a replay returns is the JSON round trip, so the first run gets the same.
+        const stored = (value === undefined ? undefined : JSON.parse(JSON.stringify(value))) as T
+        await this.#checkpoint({ position, name, status: 'succeeded', attempts: attempt, startedAt, finishedAt: new Date(this.#opts.clock.now()), output: stored, error: null, progress: null })
+        this.#opts.onStepFinished(name, 'succeeded', performance.now() - t0)
+        return stored
       }
-      // What a replay returns is the JSON round trip, so the first run gets the same.
-      const stored = (value === undefined ? undefined : JSON.parse(JSON.stringify(value))) as T
-      await this.#checkpoint({ position, name, status: 'succeeded', attempts: attempt, startedAt, finishedAt: new Date(), output: stored, error: null })
-      this.#opts.onStepFinished(name, 'succeeded', performance.now() - t0)
-      return stored
+    } finally {
+      tracker.close()
     }
   }
 
-  async sleep (ms: number): Promise<void> {
+  sleep (ms: number): Promise<void> {
+    return this.sleepUntil(this.#opts.clock.now() + ms)
+  }
+
+  async sleepUntil (at: number): Promise<void> {
     if (this.#halt) return never()
     const position = this.#position++
     const name = '$sleep'
     const rec = this.#history.get(position)
-    let wakeAt = Date.now() + ms
-    let startedAt = new Date()
+    let wakeAt = at
+    let startedAt = new Date(this.#opts.clock.now())
     if (rec) {
       if (rec.name !== name) return this.#nonDeterministic(position, rec.name, name)
       if (rec.status === 'succeeded') return
@@ -146,13 +188,13 @@ export class RunContext implements Context {
       startedAt = rec.started_at
     }
     if (this.#cancelPending()) return this.#deliverCancel(position, name, 1, startedAt)
-    const row: CheckpointRow = { position, name, status: 'sleeping', attempts: 1, startedAt, finishedAt: null, output: { wakeAt }, error: null }
-    if (Date.now() < wakeAt) return this.#stop({ kind: 'timer', wakeAt, row })
-    await this.#checkpoint({ ...row, status: 'succeeded', finishedAt: new Date() })
+    const row: CheckpointRow = { position, name, status: 'sleeping', attempts: 1, startedAt, finishedAt: null, output: { wakeAt }, error: null, progress: null }
+    if (this.#opts.clock.now() < wakeAt) return this.#stop({ kind: 'timer', wakeAt, row })
+    await this.#checkpoint({ ...row, status: 'succeeded', finishedAt: new Date(this.#opts.clock.now()) })
   }
 
   now (): Promise<number> {
-    return this.step('$now', async () => Date.now(), { maxAttempts: 1, timeoutMs: 0 })
+    return this.step('$now', async () => this.#opts.clock.now(), { maxAttempts: 1, timeoutMs: 0 })
   }
 
   uuid (): Promise<string> {
@@ -168,7 +210,7 @@ export class RunContext implements Context {
   async #deliverCancel (position: number, name: string, attempts: number, startedAt: Date): Promise<never> {
     // Checkpointed, so a replay throws at the same position and compensation
     // steps after it keep their positions.
-    await this.#checkpoint({ position, name, status: 'cancelled', attempts, startedAt, finishedAt: new Date(), output: undefined, error: CANCELLED })
+    await this.#checkpoint({ position, name, status: 'cancelled', attempts, startedAt, finishedAt: new Date(this.#opts.clock.now()), output: undefined, error: CANCELLED, progress: null })
     this.#cancelDelivered = true
     throw new CancelledError()
   }
@@ -198,5 +240,5 @@ export class RunContext implements Context {
 }
 
 function rowOf (rec: StepRecord): CheckpointRow {
-  return { position: rec.position, name: rec.name, status: rec.status, attempts: rec.attempts, startedAt: rec.started_at, finishedAt: rec.finished_at, output: rec.output, error: rec.error }
+  return { position: rec.position, name: rec.name, status: rec.status, attempts: rec.attempts, startedAt: rec.started_at, finishedAt: rec.finished_at, output: rec.output, error: rec.error, progress: rec.progress }
 }

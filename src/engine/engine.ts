@@ -4,17 +4,22 @@ import { randomUUID } from 'node:crypto'
 import { EventEmitter } from 'node:events'
 import type pg from 'pg'
 import type { PgBoss } from 'pg-boss'
-import type { Logger } from 'pino'
+import type { Logger } from '../logging.ts'
+import type { Queryable } from '../db/queryable.ts'
+import { databaseClock, type Clock } from './clock.ts'
 import type { RunContext } from './context.ts'
 import { Listener, type Notice } from './listener.ts'
 import { ensureQueue, queueName } from './queues.ts'
 import { runOperation, type RunnerDeps } from './runner.ts'
 import {
-  cancelUnstarted, insertOperation, markCancelRequested, selectByIdempotencyKey, selectOperation
+  cancelUnstarted, deleteFinishedBefore, insertOperation, markCancelRequested, selectByIdempotencyKey, selectLive,
+  selectLiveByKey, selectOperation
 } from './sql/operations.ts'
 import { selectSteps } from './sql/steps.ts'
 import { enqueueRun, inTransaction } from './tx.ts'
-import type { Context, Operation, OrchestrationFn, Queryable, Registration, StepPolicy, StepRecord } from './types.ts'
+import type {
+  ActivityBinding, Context, ContinueAsNew, Operation, OrchestrationFn, OrchestrationHandle, Registration, StepPolicy, StepRecord
+} from './types.ts'
 import { Waiters } from './waiters.ts'
 import { Workers } from './workers.ts'
 
@@ -25,20 +30,33 @@ export interface EngineOptions {
   logger: Logger
   /** Worker slots per orchestration queue in this process; 0 = start and read only. Default 4. */
   concurrency?: number
-  /** pg-boss heartbeat of running jobs: a worker silent this long is presumed dead. Default 10 (pg-boss minimum). */
+  /** pg-boss heartbeat of running jobs, seconds: a worker silent this long is presumed dead. Default 10 (pg-boss minimum). */
   heartbeatSeconds?: number
-  /** Backstop polling when NOTIFY is missed, and for durable timers set by other processes. Default 2. */
+  /** Seconds between backstop polls when NOTIFY is missed, and for durable timers set by other processes. Default 2. */
   pollingIntervalSeconds?: number
-  /** stop(): how long runs may go on before they are released at their next step boundary. Default 10 s. */
+  /** stop(): milliseconds runs may go on before they are released at their next step boundary. Default 10 000. */
   graceMs?: number
 }
 
 export interface StartOptions {
   /** Operations with the same key run one at a time, in start order. */
   key: string
+  /** A second start with the same idempotency key returns the first operation (`created: false`). */
   idempotencyKey?: string
   /** A client inside the caller's open transaction: the operation and its job commit with it. */
   db?: pg.ClientBase
+}
+
+export interface RegisterOptions<A> {
+  /** The activities `ctx.activities` proxies, with their step names and retry policies. */
+  activities?: ActivityBinding<A>
+  /** Defaults for every step of this orchestration (each activity's policy overrides it). */
+  stepPolicy?: Partial<StepPolicy>
+}
+
+/** A typed handle for an orchestration registered elsewhere (another process), for start() and waitFor(). */
+export function orchestration<I, O> (name: string): OrchestrationHandle<I, O> {
+  return { name }
 }
 
 export class Engine extends EventEmitter {
@@ -48,6 +66,7 @@ export class Engine extends EventEmitter {
   #concurrency: number
   #heartbeatSeconds: number
   #graceMs: number
+  #clock: Clock = databaseClock()
   #registrations = new Map<string, Registration>()
   #queues = new Map<string, Promise<void>>()
   #active = new Map<string, RunContext>()
@@ -71,7 +90,8 @@ export class Engine extends EventEmitter {
       events: this,
       registrations: this.#registrations,
       active: this.#active,
-      onTimer: (queue, wakeAt) => this.#workers.wakeAt(queue, wakeAt)
+      clock: this.#clock,
+      onTimer: (queue, wakeAt) => this.#workers.wakeIn(queue, wakeAt - this.#clock.now())
     }
     this.#workers = new Workers({
       boss: this.#boss,
@@ -82,23 +102,41 @@ export class Engine extends EventEmitter {
     })
   }
 
-  register<I, O> (name: string, fn: (ctx: Context, input: I) => Promise<O>, opts: { stepPolicy?: Partial<StepPolicy> } = {}): void {
+  /**
+   * Registers an orchestration under its public name and returns its typed
+   * handle. Throws when the name is taken. Register every orchestration in
+   * every process that starts or runs it, before work().
+   */
+  register<I, O, A = Record<string, never>> (
+    name: string,
+    fn: (ctx: Context<A>, input: I) => Promise<O | ContinueAsNew<I>>,
+    opts: RegisterOptions<A> = {}
+  ): OrchestrationHandle<I, O> {
     if (this.#registrations.has(name)) throw new Error(`orchestration "${name}" is already registered`)
-    this.#registrations.set(name, { name, queue: queueName(name), fn: fn as OrchestrationFn, stepPolicy: opts.stepPolicy ?? {} })
+    this.#registrations.set(name, {
+      name, queue: queueName(name), fn: fn as OrchestrationFn, stepPolicy: opts.stepPolicy ?? {}, activities: opts.activities
+    })
+    return orchestration<I, O>(name)
   }
 
-  async start<I> (name: string, input: I, opts: StartOptions): Promise<{ operation: Operation, created: boolean }> {
+  /**
+   * Starts an operation: one row and one pg-boss job, in the caller's
+   * transaction when `opts.db` is given. Returns the existing operation
+   * (`created: false`) when `idempotencyKey` was used before.
+   */
+  async start<I, O> (handle: OrchestrationHandle<I, O>, input: I, opts: StartOptions): Promise<{ operation: Operation<O>, created: boolean }> {
+    const name = handle.name
     const queue = queueName(name)
     await this.#ensureQueue(queue)
-    const go = async (client: pg.ClientBase): Promise<{ operation: Operation, created: boolean }> => {
+    const go = async (client: pg.ClientBase): Promise<{ operation: Operation<O>, created: boolean }> => {
       const operation = await insertOperation(client, { id: randomUUID(), name, key: opts.key, input, idempotencyKey: opts.idempotencyKey })
       if (operation) {
         await enqueueRun(this.#boss, client, queue, operation.id)
-        return { operation, created: true }
+        return { operation: operation as Operation<O>, created: true }
       }
       const existing = await selectByIdempotencyKey(client, opts.idempotencyKey as string)
       if (!existing) throw new Error('idempotency key conflict, but no operation holds it')
-      return { operation: existing, created: false }
+      return { operation: existing as Operation<O>, created: false }
     }
     return opts.db ? go(opts.db) : inTransaction(this.#pool, go)
   }
@@ -129,19 +167,51 @@ export class Engine extends EventEmitter {
     return selectOperation(db ?? this.#pool, operationId)
   }
 
+  /** The step timeline, by position; `$`-named records are the engine's own (now, uuid, sleep). */
   getSteps (operationId: string, db?: Queryable): Promise<StepRecord[]> {
     return selectSteps(db ?? this.#pool, operationId)
   }
 
-  /** Resolves with the operation once it is finished; woken by NOTIFY, polls as a backstop. */
-  async waitFor (operationId: string, opts: { timeoutMs?: number } = {}): Promise<Operation> {
+  /** The subset of `operationIds` that is still pending or running. */
+  async liveAmong (operationIds: string[], db?: Queryable): Promise<Set<string>> {
+    return new Set(await selectLive(db ?? this.#pool, operationIds))
+  }
+
+  /** Pending and running operations on `key` (of orchestration `handle` when given), oldest first. */
+  liveOnKey (key: string, handle?: OrchestrationHandle<unknown, unknown>, db?: Queryable): Promise<Operation[]> {
+    return selectLiveByKey(db ?? this.#pool, key, handle?.name)
+  }
+
+  /** Deletes up to `limit` finished operations older than `retentionSeconds`, with their steps; returns how many. */
+  pruneFinished (retentionSeconds: number, limit = 1000): Promise<number> {
+    return deleteFinishedBefore(this.#pool, retentionSeconds, limit)
+  }
+
+  /**
+   * Resolves with the operation once it is finished (woken by NOTIFY, polls
+   * as a backstop); typed by `handle` when given. Rejects after `timeoutMs`
+   * (default 60 000) or when the operation does not exist.
+   */
+  waitFor<I, O> (handle: OrchestrationHandle<I, O>, operationId: string, opts?: { timeoutMs?: number }): Promise<Operation<O>>
+  waitFor (operationId: string, opts?: { timeoutMs?: number }): Promise<Operation>
+  async waitFor (a: OrchestrationHandle<unknown, unknown> | string, b?: string | { timeoutMs?: number }, c?: { timeoutMs?: number }): Promise<Operation> {
+    const operationId = typeof a === 'string' ? a : b as string
+    const opts = (typeof a === 'string' ? b as { timeoutMs?: number } | undefined : c) ?? {}
     await this.#ensureListener().catch(err => this.#log.warn({ err }, 'no listener; waitFor polls only'))
     return this.#waiters.wait(operationId, () => this.getOperation(operationId), opts.timeoutMs ?? 60_000)
+  }
+
+  /** Epoch milliseconds by the database's clock, as this engine last observed it (every claim, and work()). */
+  now (): number {
+    return this.#clock.now()
   }
 
   /** Starts workers for every registered orchestration (nothing when concurrency is 0). */
   async work (): Promise<void> {
     if (this.#concurrency <= 0 || this.#stopped) return
+    const sentAt = Date.now()
+    const { rows } = await this.#pool.query<{ now: Date }>('SELECT clock_timestamp() AS now')
+    this.#clock.observe(rows[0]!.now.getTime(), sentAt, Date.now())
     await this.#ensureListener()
     for (const reg of this.#registrations.values()) {
       await this.#ensureQueue(reg.queue)

@@ -1,6 +1,6 @@
 // The engine's public surface: general durable execution on pg-boss. It knows
 // nothing about PostgreSQL instances, HTTP or Kubernetes.
-export { Engine, type EngineOptions, type StartOptions } from './engine.ts'
+export { Engine, orchestration, type EngineOptions, type RegisterOptions, type StartOptions } from './engine.ts'
 export {
   CancelledError, EngineError, NonDeterminismError, NonRetryableError, StepFailedError, StepTimeoutError,
   LeaseLostError, isRetryable, type StoredError
@@ -8,5 +8,6 @@ export {
 export { DEFAULT_STEP_POLICY } from './policy.ts'
 export { queueName } from './queues.ts'
 export type {
-  Context, ContinueAsNew, Operation, OperationStatus, OrchestrationFn, Queryable, StepPolicy, StepRecord, StepStatus
+  ActivityBinding, ActivityFn, ActivityOptions, ActivityProxies, ActivityTable, Context, ContinueAsNew, Operation,
+  OperationStatus, OrchestrationFn, OrchestrationHandle, StepContext, StepFn, StepPolicy, StepRecord, StepStatus
 } from './types.ts'

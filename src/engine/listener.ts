@@ -3,7 +3,7 @@
 // A lost connection is retried; meanwhile checkpoints still report cancels
 // and waitFor() still polls, so NOTIFY only ever makes things faster.
 import pg from 'pg'
-import type { Logger } from 'pino'
+import type { Logger } from '../logging.ts'
 import { CHANNEL } from './sql/operations.ts'
 
 export type Notice = { kind: 'cancel' | 'finish', operationId: string }

@@ -5,7 +5,8 @@ import { randomUUID } from 'node:crypto'
 import type { EventEmitter } from 'node:events'
 import type pg from 'pg'
 import type { PgBoss } from 'pg-boss'
-import type { Logger } from 'pino'
+import type { Logger } from '../logging.ts'
+import type { Clock } from './clock.ts'
 import { ContinueAsNewRequest, RunContext } from './context.ts'
 import { CancelledError, StepFailedError, toStoredError, type StoredError } from './errors.ts'
 import type { Halt } from './halt.ts'
@@ -25,6 +26,7 @@ export interface RunnerDeps {
   active: Map<string, RunContext>
   /** Called after a durable timer is set, so this process can wake a worker on time. */
   onTimer: (queue: string, wakeAt: number) => void
+  clock: Clock
 }
 
 type Outcome = { kind: 'returned', value: unknown } | { kind: 'threw', error: unknown } | Halt
@@ -34,10 +36,13 @@ export interface RunJob { id: string, retryCount: number }
 
 export async function runOperation (deps: RunnerDeps, operationId: string, job: RunJob): Promise<void> {
   const lease = randomUUID()
-  const op = await claimOperation(deps.pool, operationId, lease, job.id)
+  const sentAt = Date.now()
+  const claimed = await claimOperation(deps.pool, operationId, lease, job.id)
   // Finished, owned by a live run of another job, or waiting for its key:
   // whoever holds the key wakes it when it ends.
-  if (!op) return
+  if (!claimed) return
+  deps.clock.observe(claimed.db_now.getTime(), sentAt, Date.now())
+  const { db_now: _dbNow, ...op } = claimed
   const reg = deps.registrations.get(op.name)
   if (!reg) throw new Error(`orchestration "${op.name}" is not registered in this worker`)
   const log = deps.logger.child({ operationId: op.id, orchestration: op.name, key: op.key })
@@ -50,6 +55,8 @@ export async function runOperation (deps: RunnerDeps, operationId: string, job: 
     lease,
     history,
     policy: reg.stepPolicy,
+    activities: reg.activities,
+    clock: deps.clock,
     log,
     onStepFinished: (step, status, durationMs) => deps.events.emit('step:finished', { name: op.name, step, status, durationMs })
   })
@@ -146,5 +153,5 @@ async function finish (deps: RunnerDeps, op: Operation, lease: string, completeJ
     return
   }
   log.debug({ status }, 'operation finished')
-  deps.events.emit('operation:finished', { name: op.name, status, durationMs: Date.now() - op.created_at.getTime() })
+  deps.events.emit('operation:finished', { name: op.name, status, durationMs: deps.clock.now() - op.created_at.getTime() })
 }

@@ -1,7 +1,7 @@
 // The pg-boss workers of one engine: one worker per slot per queue, the runs
 // in flight (for a graceful stop), and local alarms for durable timers.
 import type { PgBoss } from 'pg-boss'
-import type { Logger } from 'pino'
+import type { Logger } from '../logging.ts'
 import type { JobData } from './tx.ts'
 
 export interface WorkersOptions {
@@ -43,13 +43,13 @@ export class Workers {
     }
   }
 
-  /** A local alarm so a short durable timer fires on time, not at the next poll. */
-  wakeAt (queue: string, at: number): void {
+  /** A local alarm in `ms` milliseconds, so a durable timer fires on time, not at the next poll. */
+  wakeIn (queue: string, ms: number): void {
     if (this.#stopped) return
     const timer = setTimeout(() => {
       this.#timers.delete(timer)
       for (const w of this.#workers) if (w.queue === queue) this.#o.boss.notifyWorker(w.id)
-    }, Math.max(0, at - Date.now()) + 5)
+    }, Math.max(0, ms) + 5)
     timer.unref()
     this.#timers.add(timer)
   }

@@ -1,8 +1,8 @@
 // Row → response mappings, in one place.
 import type { Engine, Operation, StepRecord } from '../engine/index.ts'
 import type { Queryable } from '../db/queryable.ts'
-import type { HealthCheckRow } from '../health/store.ts'
-import type { InstanceRow } from '../instances/store.ts'
+import type { HealthCheckRow } from '../db/health-checks.ts'
+import type { InstanceRow } from '../db/instances.ts'
 import type { InstanceHealthReportDto } from './schemas/health.ts'
 import type { InstanceDto } from './schemas/instances.ts'
 import type { OperationDto } from './schemas/operations.ts'
@@ -32,6 +32,7 @@ export function operationView (op: Operation, steps: StepRecord[]): OperationDto
       started_at: s.started_at.toISOString(),
       finished_at: iso(s.finished_at),
       error: s.error as { message: string } | null,
+      progress: s.progress,
       ...(s.status === 'succeeded' ? { output: s.output } : {})
     }))
   }
@@ -41,6 +42,14 @@ export async function loadOperationView (engine: Engine, db: Queryable, id: stri
   if (!id) return null
   const [op, steps] = await Promise.all([engine.getOperation(id, db), engine.getSteps(id, db)])
   return op ? operationView(op, steps) : null
+}
+
+/** What the current operation waits for now: its running step's latest reason, while it is under way. */
+function waitingFor (operation: OperationDto | null): string | null {
+  if (!operation || (operation.status !== 'running' && operation.status !== 'pending')) return null
+  const steps = operation.steps as Array<{ status: string, progress: string | null }>
+  const step = steps.findLast(s => s.status === 'running' || s.status === 'retrying')
+  return step?.progress ?? null
 }
 
 export function instanceView (row: InstanceRow, operation: OperationDto | null): InstanceDto {
@@ -62,6 +71,7 @@ export function instanceView (row: InstanceRow, operation: OperationDto | null):
     error: row.error,
     last_health_check_at: iso(row.last_health_check_at),
     last_response_time_ms: row.last_response_time_ms,
+    waiting_for: waitingFor(operation),
     operation,
     created_at: row.created_at.toISOString(),
     updated_at: row.updated_at.toISOString()

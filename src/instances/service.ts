@@ -3,30 +3,29 @@
 // a job without a row. Nothing here provisions anything.
 import { randomUUID } from 'node:crypto'
 import type pg from 'pg'
+import { findIdempotencyKey, insertIdempotencyKey } from '../db/idempotency-keys.ts'
+import { findInstanceById, findInstanceByName, insertInstance, markDeleting, readPasswordCiphertext, setInstanceOperation, type InstanceRow } from '../db/instances.ts'
 import { inTransaction, isUniqueViolation } from '../db/queryable.ts'
 import type { Engine } from '../engine/index.ts'
 import { ToygresError } from '../errors.ts'
-import { orchestrations } from '../orchestrations/names.ts'
-import type { CreateInstanceOrchestrationInput, DeleteInstanceOrchestrationInput } from '../orchestrations/types.ts'
+import type { Orchestrations } from '../orchestrations/registry.ts'
+import type { CreateInstanceInput, DeleteInstanceInput, Timeouts } from '../orchestrations/types.ts'
 import { generatePassword, type SecretBox } from '../secrets.ts'
-import { findIdempotencyKey, insertIdempotencyKey } from './idempotency.ts'
-import { findInstanceById, findInstanceByName, insertInstance, markDeleting, readPasswordCiphertext, setInstanceOperation, type InstanceRow } from './store.ts'
+import type { CreateInstanceRequest } from './requests.ts'
 
 export interface InstanceServiceDeps {
   readonly pool: pg.Pool
   readonly engine: Engine
   readonly secrets: SecretBox
+  readonly orchestrations: Pick<Orchestrations, 'createInstance' | 'deleteInstance'>
+  /** Seconds each wait of an operation may take (configuration, fixed into the operation's input). */
+  readonly timeouts: Timeouts
+  /** allowed_cidrs when a request does not say; null: anywhere. */
+  readonly defaultAllowedCidrs: string[] | null
 }
 
-export interface CreateRequest {
-  name: string
-  password?: string | undefined
-  postgres_version: string
-  storage_size_gb: number
-  use_load_balancer: boolean
-  dns_label: string | null
-  namespace: string
-}
+/** A create request with its defaults applied (the schema's defaults, by the validator). */
+export type CreateRequest = CreateInstanceRequest & Required<Pick<CreateInstanceRequest, 'postgres_version' | 'storage_size_gb' | 'use_load_balancer' | 'namespace'>>
 
 export interface CreateResult {
   instance: InstanceRow
@@ -37,7 +36,8 @@ export interface CreateResult {
 
 /** Key order fixed so the same request always digests the same. */
 function canonical (req: CreateRequest): string {
-  return JSON.stringify([req.name, req.password ?? null, req.postgres_version, req.storage_size_gb, req.use_load_balancer, req.dns_label, req.namespace])
+  return JSON.stringify([req.name, req.password ?? null, req.postgres_version, req.storage_size_gb, req.use_load_balancer, req.dns_label ?? null, req.namespace,
+    req.allowed_cidrs ?? null, Object.entries(req.labels ?? {}).sort()])
 }
 
 export async function requestCreate (deps: InstanceServiceDeps, req: CreateRequest, idempotencyKey?: string): Promise<CreateResult> {
@@ -53,18 +53,26 @@ export async function requestCreate (deps: InstanceServiceDeps, req: CreateReque
     try {
       instance = await insertInstance(client, {
         id: instanceId, name: req.name, namespace: req.namespace, postgres_version: req.postgres_version,
-        storage_size_gb: req.storage_size_gb, use_load_balancer: req.use_load_balancer, dns_label: req.dns_label,
+        storage_size_gb: req.storage_size_gb, use_load_balancer: req.use_load_balancer, dns_label: req.dns_label ?? null,
         password_ciphertext: deps.secrets.encrypt(password)
       })
     } catch (err) {
       if (isUniqueViolation(err, 'instances_name_key')) throw new ToygresError('conflict', `an instance named "${req.name}" already exists`, { cause: err })
       throw err
     }
-    const input: CreateInstanceOrchestrationInput = {
-      instance_id: instance.id, name: req.name, postgres_version: req.postgres_version, storage_size_gb: req.storage_size_gb,
-      use_load_balancer: req.use_load_balancer, dns_label: req.dns_label, namespace: req.namespace
+    const input: CreateInstanceInput = {
+      instance_id: instance.id,
+      name: req.name,
+      postgres_version: req.postgres_version,
+      storage_size_gb: req.storage_size_gb,
+      use_load_balancer: req.use_load_balancer,
+      dns_label: req.dns_label ?? null,
+      namespace: req.namespace,
+      allowed_cidrs: req.allowed_cidrs === undefined ? deps.defaultAllowedCidrs : req.allowed_cidrs,
+      labels: req.labels ?? {},
+      timeouts: deps.timeouts
     }
-    const { operation } = await deps.engine.start(orchestrations.CREATE_INSTANCE, input, { key: req.name, idempotencyKey: `create:${instance.id}`, db: client })
+    const { operation } = await deps.engine.start(deps.orchestrations.createInstance, input, { key: req.name, idempotencyKey: `create:${instance.id}`, db: client })
     await setInstanceOperation(client, instance.id, operation.id)
     instance.operation_id = operation.id
     return { instance, generatedPassword: req.password === undefined ? password : undefined, replayed: false }
@@ -99,8 +107,8 @@ export async function requestDelete (deps: InstanceServiceDeps, name: string): P
     // Repeating a delete returns the delete already under way.
     if (instance.state === 'deleting') return { instance, replayed: true }
     const previous = instance.operation_id
-    const input: DeleteInstanceOrchestrationInput = { instance_id: instance.id, name: instance.name, namespace: instance.namespace }
-    const { operation } = await deps.engine.start(orchestrations.DELETE_INSTANCE, input, { key: instance.name, idempotencyKey: `delete:${instance.id}`, db: client })
+    const input: DeleteInstanceInput = { instance_id: instance.id, name: instance.name, namespace: instance.namespace, timeouts: deps.timeouts }
+    const { operation } = await deps.engine.start(deps.orchestrations.deleteInstance, input, { key: instance.name, idempotencyKey: `delete:${instance.id}`, db: client })
     // A create still running stops at its next step boundary (its running step
     // is aborted) and cleans up; the delete, on the same key, runs after it.
     if (previous && instance.state === 'creating') await deps.engine.cancel(previous, { db: client, reason: 'instance deleted' })

@@ -1,23 +1,19 @@
-// Orchestration inputs and outputs: the plan's types and field names.
-// One deliberate change: the password never travels in an orchestration's
-// input (inputs are stored with the operation). The API encrypts it into the
-// instance row; the deploy and test steps read it back at run time by
-// instance_id, so a replay after a crash can still deploy.
+// Orchestration inputs and outputs: the plan's types and field names
+// (phase2-orchestrations-plan.md, Part 3). Deliberate changes: the password
+// never travels in an orchestration's input (inputs are stored with the
+// operation): the API seals it into the instance row and the activities
+// read it back by instance_id. Defaults are applied before the operation
+// starts, so a replay never depends on configuration that changed since.
 
-/** The plan's CreateInstanceInput, as POST /instances takes it. */
-export interface CreateInstanceInput {
-  name: string
-  /** Optional at the API: when omitted a strong one is generated and returned once. */
-  password?: string
-  postgres_version?: string
-  storage_size_gb?: number
-  use_load_balancer?: boolean
-  dns_label?: string | null
-  namespace?: string
+/** How long each wait may take, in seconds; from configuration when the operation starts. */
+export interface Timeouts {
+  ready_seconds: number
+  load_balancer_seconds: number
+  delete_seconds: number
 }
 
-/** What the create-instance operation stores: defaults applied, password replaced by instance_id. */
-export interface CreateInstanceOrchestrationInput {
+/** The plan's CreateInstanceInput, as stored: defaults applied, the password replaced by `instance_id`. */
+export interface CreateInstanceInput {
   instance_id: string
   name: string
   postgres_version: string
@@ -25,6 +21,9 @@ export interface CreateInstanceOrchestrationInput {
   use_load_balancer: boolean
   dns_label: string | null
   namespace: string
+  allowed_cidrs: string[] | null
+  labels: Record<string, string>
+  timeouts: Timeouts
 }
 
 export interface CreateInstanceOutput {
@@ -36,27 +35,37 @@ export interface CreateInstanceOutput {
   dns_name: string | null
   /** From SELECT version() */
   postgres_version: string
+  /** Seconds, first step to running. */
   deployment_time_seconds: number
 }
 
+/** The plan's DeleteInstanceInput, with the instance's id (the ownership mark). */
 export interface DeleteInstanceInput {
-  name: string
-  namespace?: string
-}
-
-export interface DeleteInstanceOrchestrationInput {
   instance_id: string
   name: string
   namespace: string
+  timeouts: Timeouts
 }
 
 export interface DeleteInstanceOutput {
   instance_name: string
+  /** False when nothing of the instance existed any more. */
   deleted: boolean
 }
 
+/** The plan's HealthCheckInput, plus when the next check is due. */
 export interface HealthCheckInput {
   instance_id: string
   name: string
   namespace: string
+  /** Bring back a server that died when it turns unhealthy (TOYGRES_HEALTH_AUTO_RESTART when the monitor started). */
+  auto_restart: boolean
+  /** Epoch ms by the database's clock; absent: check at once. */
+  due_at?: number
+}
+
+export interface HealthCheckOutput {
+  instance_id: string
+  /** Why the monitor ended. */
+  stopped: string
 }

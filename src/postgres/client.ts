@@ -1,11 +1,21 @@
 // One short-lived login to a PostgreSQL server, shared by test-connection and
-// the health probe. The password is handed to pg separately (connection
-// strings never carry it), and TLS follows libpq's sslmode=prefer: try TLS,
-// fall back to plain text only when the server says it does not do TLS. The
-// certificate is not verified: instances use self-signed ones.
+// the health check. The password is handed to pg separately (connection
+// strings never carry it). With the control plane's CA given, TLS is
+// required and the certificate must chain to it (libpq's sslmode=verify-ca:
+// clients reach instances by IP as often as by name). Without one, TLS
+// follows libpq's sslmode=prefer: try TLS, fall back to plain text only when
+// the server says it does not do TLS; servers that refused are remembered, so
+// each later login to them costs one connection, not two.
 import pg from 'pg'
 
-export interface Target { host: string, port: number, user: string, database: string }
+export interface Target {
+  host: string
+  port: number
+  user: string
+  database: string
+  /** The URL's sslmode (libpq's names); `prefer` when absent. */
+  sslmode: string
+}
 
 const NO_TLS = 'The server does not support SSL connections'
 
@@ -23,14 +33,17 @@ export function parseTarget (connectionString: string): Target {
     host: url.hostname.replace(/^\[(.*)\]$/, '$1') || '127.0.0.1',
     port: url.port ? Number(url.port) : 5432,
     user,
-    database: decodeURIComponent(url.pathname.slice(1)) || user
+    database: decodeURIComponent(url.pathname.slice(1)) || user,
+    sslmode: url.searchParams.get('sslmode') ?? 'prefer'
   }
 }
 
 export const describeTarget = (t: Target): string => `${t.host}:${t.port}`
 
-async function queryOver<R extends pg.QueryResultRow> (target: Target, password: string, sql: string, tls: boolean, signal: AbortSignal, applicationName: string): Promise<R[]> {
-  const client = new pg.Client({ ...target, password, ssl: tls ? { rejectUnauthorized: false } : false, application_name: applicationName })
+type Tls = false | { rejectUnauthorized: false } | { ca: string, rejectUnauthorized: true, checkServerIdentity: () => undefined }
+
+async function queryOver<R extends pg.QueryResultRow> (target: Target, password: string, sql: string, ssl: Tls, signal: AbortSignal, applicationName: string): Promise<R[]> {
+  const client = new pg.Client({ host: target.host, port: target.port, user: target.user, database: target.database, password, ssl, application_name: applicationName })
   // Ends the attempt at once on abort or timeout, whatever stage it is in.
   const hangUp = (): void => { (client as unknown as { connection?: { stream?: { destroy (): void } } }).connection?.stream?.destroy() }
   signal.addEventListener('abort', hangUp, { once: true })
@@ -45,18 +58,42 @@ async function queryOver<R extends pg.QueryResultRow> (target: Target, password:
   }
 }
 
+const plainTargets = new Set<string>()
+const PLAIN_TARGETS_MAX = 10_000
+
+export interface QueryOnceOptions {
+  /** Aborts the connection at whatever stage it is. */
+  signal: AbortSignal
+  applicationName: string
+  /**
+   * PEM of the CA instances' certificates chain to. Used when the target's
+   * sslmode is require, verify-ca or verify-full: TLS is then required and
+   * verified against it (as verify-ca); otherwise TLS is preferred, unverified.
+   */
+  caPem?: string | null
+}
+
+const REQUIRES_TLS = new Set(['require', 'verify-ca', 'verify-full'])
+
 /**
- * Logs in and runs `sql`. `plainTargets`, when given, remembers servers that
- * refused TLS, so the next login to them costs one connection, not two.
+ * Logs in as `target.user` with `password` and runs `sql`; resolves with its
+ * rows. Rejects with pg's error (SQLSTATE in `code`) or a socket error
+ * (errno in `code`), or the signal's reason.
  */
-export async function queryOnce<R extends pg.QueryResultRow> (target: Target, password: string, sql: string, opts: { signal: AbortSignal, applicationName: string, plainTargets?: Set<string> }): Promise<R[]> {
+export async function queryOnce<R extends pg.QueryResultRow> (target: Target, password: string, sql: string, opts: QueryOnceOptions): Promise<R[]> {
+  if (REQUIRES_TLS.has(target.sslmode)) {
+    if (!opts.caPem) throw new Error(`sslmode=${target.sslmode} needs the CA certificate`)
+    const ssl: Tls = { ca: opts.caPem, rejectUnauthorized: true, checkServerIdentity: () => undefined }
+    return queryOver<R>(target, password, sql, ssl, opts.signal, opts.applicationName)
+  }
   const where = describeTarget(target)
-  if (opts.plainTargets?.has(where)) return queryOver<R>(target, password, sql, false, opts.signal, opts.applicationName)
+  if (plainTargets.has(where)) return queryOver<R>(target, password, sql, false, opts.signal, opts.applicationName)
   try {
-    return await queryOver<R>(target, password, sql, true, opts.signal, opts.applicationName)
+    return await queryOver<R>(target, password, sql, { rejectUnauthorized: false }, opts.signal, opts.applicationName)
   } catch (err) {
     if ((err as Error).message !== NO_TLS) throw err
-    opts.plainTargets?.add(where)
+    if (plainTargets.size >= PLAIN_TARGETS_MAX) plainTargets.clear()
+    plainTargets.add(where)
     return queryOver<R>(target, password, sql, false, opts.signal, opts.applicationName)
   }
 }

@@ -1,27 +1,58 @@
 // What the activities need from a place that runs PostgreSQL. Two
 // implementations: kubernetes (production) and local (the embedded default).
 // Every method is idempotent: a repeat, or a re-run after a crash half-way,
-// converges to the same result.
+// converges to the same result. Every method acts only on what carries the
+// instance's mark (OwnedRef.instance_id); a same-named thing without it is
+// an error, never adopted and never removed.
 import type {
-  DeletePostgresInput, DeletePostgresOutput, DeployPostgresInput, DeployPostgresOutput,
-  GetConnectionStringsInput, GetConnectionStringsOutput, InstanceRef, WaitForReadyInput, WaitForReadyOutput
-} from '../activities/types.ts'
+  ActivityContext, ApplyLabelsInput, ApplyNetworkInput, ChangeOutput, DeletePostgresInput, DeletePostgresOutput,
+  DeploySpec, DeployPostgresOutput, GetConnectionStringsInput, GetConnectionStringsOutput, InstanceRef,
+  LogsInput, OwnedRef, ResizeStorageInput, RestartOutput, ServerNames, SetPasswordInput, WaitForReadyInput,
+  WaitForReadyOutput
+} from './types.ts'
 
 export interface Provisioner {
   readonly kind: 'local' | 'kubernetes'
-  deployPostgres (input: DeployPostgresInput, signal: AbortSignal): Promise<DeployPostgresOutput>
-  waitForReady (input: WaitForReadyInput, signal: AbortSignal): Promise<WaitForReadyOutput>
-  getConnectionStrings (input: GetConnectionStringsInput, signal: AbortSignal): Promise<GetConnectionStringsOutput>
-  deletePostgres (input: DeletePostgresInput, signal: AbortSignal): Promise<DeletePostgresOutput>
+  /** PostgreSQL major versions this provisioner can run now, e.g. ["17", "18"]. */
+  supportedVersions (): Promise<string[]>
+  /** What the instance's server certificate must name (Service DNS names, a DNS label's name, 127.0.0.1...). */
+  serverNames (input: InstanceRef & { dns_label: string | null }): Promise<ServerNames>
+
+  /** deploy-postgres: create what is missing; keep what exists with our mark; fail on what exists without it. */
+  deployPostgres (input: DeploySpec, ctx: ActivityContext): Promise<DeployPostgresOutput>
+  /** wait-for-ready: until the server accepts connections, reporting why not meanwhile; fails at the deadline with the last reason. */
+  waitForReady (input: WaitForReadyInput, ctx: ActivityContext): Promise<WaitForReadyOutput>
+  /** get-connection-strings: waits for an address that clients can use. */
+  getConnectionStrings (input: GetConnectionStringsInput, ctx: ActivityContext): Promise<GetConnectionStringsOutput>
+  /** delete-postgres: removes everything with the instance's mark, and waits until it is gone. */
+  deletePostgres (input: DeletePostgresInput, ctx: ActivityContext): Promise<DeletePostgresOutput>
+
+  /** A new server process on the same data; resolves once it accepts connections. */
+  restartPostgres (input: OwnedRef & { timeout_seconds: number }, ctx: ActivityContext): Promise<RestartOutput>
+  /** Stops the server, keeping its data (Kubernetes: scale to 0, volume kept). */
+  stopPostgres (input: OwnedRef & { timeout_seconds: number }, ctx: ActivityContext): Promise<ChangeOutput>
+  /** Starts a stopped server on its data; resolves once it accepts connections. */
+  startPostgres (input: OwnedRef & { timeout_seconds: number }, ctx: ActivityContext): Promise<ChangeOutput>
   /**
-   * Brings a stopped instance back (health monitoring's auto-restart).
-   * Resolves true when it restarted something. Optional: Kubernetes restarts pods itself.
+   * Health monitoring's auto-restart: brings back a server that died (not one
+   * a user stopped). Resolves true when it started something.
    */
-  restart? (ref: InstanceRef, signal: AbortSignal): Promise<boolean>
+  recoverPostgres (input: OwnedRef, ctx: ActivityContext): Promise<boolean>
+  /** Stores a new password where the platform keeps it (Kubernetes Secret); the role itself is changed over SQL. */
+  setPassword (input: SetPasswordInput, ctx: ActivityContext): Promise<ChangeOutput>
+  /** Grows the volume; says plainly when the platform cannot (a StorageClass without expansion). */
+  resizeStorage (input: ResizeStorageInput, ctx: ActivityContext): Promise<ChangeOutput>
+  /** Copies user labels onto every object of the instance. */
+  applyLabels (input: ApplyLabelsInput, ctx: ActivityContext): Promise<ChangeOutput>
+  /** Applies the allowed networks (load balancer source ranges, pg_hba rules) and reloads the server's configuration. */
+  applyNetwork (input: ApplyNetworkInput, ctx: ActivityContext): Promise<ChangeOutput>
+  /** The server's log: the last `tail` lines, then new ones while `follow` and until `signal` aborts. */
+  readLogs (input: LogsInput, signal: AbortSignal): AsyncIterable<string>
+
   close (): Promise<void>
 }
 
-/** An error the caller must not retry (bad spec, image that never pulls...). */
+/** An error the caller must not retry (bad spec, image that never pulls, someone else's object...). */
 export class PermanentProvisionerError extends Error {
   override name = 'PermanentProvisionerError'
   readonly retryable = false

@@ -1,5 +1,5 @@
 import t from 'tap'
-import { CancelledError } from '../../src/engine/index.ts'
+import { CancelledError, orchestration } from '../../src/engine/index.ts'
 import { engineDatabase } from './helpers.ts'
 import { effectCounts, recordEffect, until } from './fixtures/setup.ts'
 
@@ -9,7 +9,7 @@ t.test('cancelling a running step aborts its signal; compensation runs; ends can
   engine.register('test::cancellable', async ctx => {
     await ctx.step('provision', async () => { await recordEffect(pool, ctx.operationId, 'provision') })
     try {
-      await ctx.step('wait-ready', signal => new Promise((_resolve, reject) => {
+      await ctx.step('wait-ready', ({ signal }) => new Promise((_resolve, reject) => {
         recordEffect(pool, ctx.operationId, 'wait-ready').catch(reject)
         signal.addEventListener('abort', () => reject(signal.reason))
       }))
@@ -17,7 +17,7 @@ t.test('cancelling a running step aborts its signal; compensation runs; ends can
     } catch (err) {
       t.ok(err instanceof CancelledError, 'ctx.step throws CancelledError')
       t.ok(ctx.signal.aborted, 'ctx.signal is aborted')
-      await ctx.step('deprovision', async signal => {
+      await ctx.step('deprovision', async ({ signal }) => {
         t.notOk(signal.aborted, 'compensation steps get a live signal')
         await recordEffect(pool, ctx.operationId, 'deprovision')
       })
@@ -25,7 +25,7 @@ t.test('cancelling a running step aborts its signal; compensation runs; ends can
     }
   })
   await engine.work()
-  const { operation } = await engine.start('test::cancellable', {}, { key: 'a' })
+  const { operation } = await engine.start(orchestration('test::cancellable'), {}, { key: 'a' })
   await until(() => effectCounts(pool, operation.id), c => c['wait-ready'] === 1, 'step running')
   t.equal(await engine.cancel(operation.id, { reason: 'user asked' }), true)
   const done = await engine.waitFor(operation.id, { timeoutMs: 20_000 })
@@ -52,7 +52,7 @@ t.test('cancelling a sleeping operation wakes it at once to run its cleanup', as
     }
   })
   await engine.work()
-  const { operation } = await engine.start('test::sleeper', {}, { key: 'b' })
+  const { operation } = await engine.start(orchestration('test::sleeper'), {}, { key: 'b' })
   await until(() => engine.getSteps(operation.id), s => s[1]?.status === 'sleeping', 'sleeping')
   t.equal(await engine.cancel(operation.id), true)
   // An hour-long timer: finishing within the wait below proves the wake-up.
@@ -73,10 +73,10 @@ t.test('cancelling an operation that never started ends it and frees its key', a
   })
   engine.register('test::follower', async ctx => ctx.step('go', async () => 'went'))
   await engine.work()
-  const first = await engine.start('test::blocker', {}, { key: 'shared' })
+  const first = await engine.start(orchestration('test::blocker'), {}, { key: 'shared' })
   await until(() => effectCounts(pool, first.operation.id), c => c.hold === 1, 'first holds the key')
-  const second = await engine.start('test::follower', {}, { key: 'shared' })
-  const third = await engine.start('test::follower', {}, { key: 'shared' })
+  const second = await engine.start(orchestration('test::follower'), {}, { key: 'shared' })
+  const third = await engine.start(orchestration('test::follower'), {}, { key: 'shared' })
   t.equal(await engine.cancel(second.operation.id), true)
   const cancelled = await engine.waitFor(second.operation.id)
   t.match(cancelled, { status: 'cancelled', started_at: null, error: { code: 'cancelled' } })
@@ -98,7 +98,7 @@ t.test('cancel cuts an in-process back-off short; metrics events are emitted', a
     }, { initialDelayMs: 4900, maxAttempts: 5 }) // just under the in-process limit
   })
   await engine.work()
-  const { operation } = await engine.start('test::backing-off', {}, { key: 'bo' })
+  const { operation } = await engine.start(orchestration('test::backing-off'), {}, { key: 'bo' })
   await until(() => effectCounts(pool, operation.id), c => c.flaky === 1, 'first attempt failed')
   await engine.cancel(operation.id)
   const done = await engine.waitFor(operation.id, { timeoutMs: 20_000 })

@@ -1,3 +1,4 @@
+import { orchestration } from '../../src/engine/index.ts'
 import t from 'tap'
 import { spawn, type ChildProcess } from 'node:child_process'
 import { once } from 'node:events'
@@ -23,7 +24,7 @@ for (const hang of ['after-2', 'in-3'] as const) {
     const db = await engineDatabase(t)
     const api = await db.stack({ concurrency: 0 })
     const child = await startWorker(t, db.url, hang)
-    const { operation } = await api.engine.start('test::four-steps', {}, { key: 'crash' })
+    const { operation } = await api.engine.start(orchestration('test::four-steps'), {}, { key: 'crash' })
     if (hang === 'after-2') {
       await until(() => api.engine.getSteps(operation.id), s => s.length === 2, 'two checkpoints')
     } else {

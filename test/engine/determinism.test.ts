@@ -1,3 +1,4 @@
+import { orchestration } from '../../src/engine/index.ts'
 import t from 'tap'
 import { engineDatabase } from './helpers.ts'
 import { effectCounts, recordEffect } from './fixtures/setup.ts'
@@ -19,7 +20,7 @@ t.test('a replay that asks for a different step fails the operation, even if the
     return 'finished'
   })
   await engine.work()
-  const { operation } = await engine.start('test::fickle', {}, { key: 'a' })
+  const { operation } = await engine.start(orchestration('test::fickle'), {}, { key: 'a' })
   const done = await engine.waitFor(operation.id)
   t.equal(done.status, 'failed')
   t.match(done.error, { code: 'non-deterministic', message: /position 0 recorded step "first-name".*"second-name"/ })

@@ -1,3 +1,4 @@
+import { orchestration } from '../../src/engine/index.ts'
 import t from 'tap'
 import { randomUUID } from 'node:crypto'
 import { engineDatabase } from './helpers.ts'
@@ -6,13 +7,13 @@ import { claimOperation } from '../../src/engine/sql/operations.ts'
 import { selectSteps, writeCheckpoint, type CheckpointRow } from '../../src/engine/sql/steps.ts'
 
 const row = (position: number, output: unknown): CheckpointRow => ({
-  position, name: `s${position}`, status: 'succeeded', attempts: 1, startedAt: new Date(), finishedAt: new Date(), output, error: null
+  position, name: `s${position}`, status: 'succeeded', attempts: 1, startedAt: new Date(), finishedAt: new Date(), output, error: null, progress: null
 })
 
 t.test('a zombie that lost its lease cannot write checkpoints', async t => {
   const db = await engineDatabase(t)
   const { engine, pool } = await db.stack({ concurrency: 0 })
-  const { operation } = await engine.start('test::fenced', {}, { key: 'a' })
+  const { operation } = await engine.start(orchestration('test::fenced'), {}, { key: 'a' })
   const claim = async (lease: string, job: string) => {
     return claimOperation(pool, operation.id, lease, job)
   }
@@ -32,7 +33,7 @@ t.test('a zombie that lost its lease cannot write checkpoints', async t => {
 t.test('a checkpoint racing a claim either lands before it or not at all', async t => {
   const db = await engineDatabase(t)
   const { engine, pool } = await db.stack({ concurrency: 0 })
-  const { operation } = await engine.start('test::fenced', {}, { key: 'b' })
+  const { operation } = await engine.start(orchestration('test::fenced'), {}, { key: 'b' })
   const old = randomUUID()
   await pool.query('UPDATE toygres.operations SET status = $2, lease = $3, lease_job = $4 WHERE id = $1', [operation.id, 'running', old, 'job'])
   // Hold the claim's row lock open, then let the zombie's write queue behind it.

@@ -1,3 +1,4 @@
+import { orchestration } from '../../src/engine/index.ts'
 import t from 'tap'
 import { engineDatabase } from './helpers.ts'
 import { until } from './fixtures/setup.ts'
@@ -27,7 +28,7 @@ t.test('operations on one key never run steps concurrently, and run in start ord
   const starts = []
   for (let i = 0; i < 12; i++) {
     const key = i % 2 === 0 ? 'alpha' : 'beta'
-    starts.push(a.engine.start(i % 3 === 0 ? 'test::delete' : 'test::create', { i }, { key }))
+    starts.push(a.engine.start(orchestration(i % 3 === 0 ? 'test::delete' : 'test::create'), { i }, { key }))
   }
   for (const s of await Promise.all(starts)) ids.push(s.operation.id)
   for (const id of ids) t.equal((await a.engine.waitFor(id, { timeoutMs: 60_000 })).status, 'succeeded')
@@ -59,9 +60,9 @@ t.test('a sleeping key holder gets its key back even when an earlier-started ope
   const early = await pool.connect()
   t.teardown(() => early.release())
   await early.query('BEGIN') // now() is fixed here: its operation sorts first
-  const holder = await engine.start('test::napper', {}, { key: 'k' })
+  const holder = await engine.start(orchestration('test::napper'), {}, { key: 'k' })
   await until(() => engine.getSteps(holder.operation.id), s => s[1]?.status === 'sleeping', 'holder asleep')
-  const late = await engine.start('test::after', {}, { key: 'k', db: early })
+  const late = await engine.start(orchestration('test::after'), {}, { key: 'k', db: early })
   await early.query('COMMIT')
   const first = await engine.getOperation(late.operation.id)
   t.ok(first && first.created_at < holder.operation.created_at, 'the late commit sorts earlier')

@@ -1,3 +1,4 @@
+import { orchestration } from '../../src/engine/index.ts'
 import t from 'tap'
 import { engineDatabase } from './helpers.ts'
 import { effectCounts, recordEffect } from './fixtures/setup.ts'
@@ -16,7 +17,7 @@ t.test('a completed step is not re-run when the orchestration resumes', async t 
     return { a, b, now, id }
   })
   await engine.work()
-  const { operation, created } = await engine.start('test::replay', { n: 1 }, { key: 'k1' })
+  const { operation, created } = await engine.start(orchestration('test::replay'), { n: 1 }, { key: 'k1' })
   t.equal(created, true)
   t.equal(operation.status, 'pending')
   const done = await engine.waitFor(operation.id, { timeoutMs: 30_000 })
@@ -39,8 +40,8 @@ t.test('a completed step is not re-run when the orchestration resumes', async t 
 t.test('idempotent start returns the existing operation', async t => {
   const db = await engineDatabase(t)
   const { engine, pool } = await db.stack({ concurrency: 0 })
-  const first = await engine.start('test::idem', { x: 1 }, { key: 'k', idempotencyKey: 'req-1' })
-  const again = await engine.start('test::idem', { x: 2 }, { key: 'k', idempotencyKey: 'req-1' })
+  const first = await engine.start(orchestration('test::idem'), { x: 1 }, { key: 'k', idempotencyKey: 'req-1' })
+  const again = await engine.start(orchestration('test::idem'), { x: 2 }, { key: 'k', idempotencyKey: 'req-1' })
   t.equal(first.created, true)
   t.equal(again.created, false)
   t.equal(again.operation.id, first.operation.id)
@@ -48,7 +49,7 @@ t.test('idempotent start returns the existing operation', async t => {
   // Inside a caller's transaction: rolled back, nothing remains, not even the job.
   const client = await pool.connect()
   await client.query('BEGIN')
-  const inTx = await engine.start('test::idem', {}, { key: 'k', idempotencyKey: 'req-2', db: client })
+  const inTx = await engine.start(orchestration('test::idem'), {}, { key: 'k', idempotencyKey: 'req-2', db: client })
   await client.query('ROLLBACK')
   client.release()
   t.equal(await engine.getOperation(inTx.operation.id), null)
@@ -65,7 +66,7 @@ t.test('continueAsNew restarts with fresh input and an empty history', async t =
     return { rounds: input.round }
   })
   await engine.work()
-  const { operation } = await engine.start('test::loop', { round: 1 }, { key: 'loop' })
+  const { operation } = await engine.start(orchestration('test::loop'), { round: 1 }, { key: 'loop' })
   const done = await engine.waitFor(operation.id, { timeoutMs: 30_000 })
   t.equal(done.status, 'succeeded')
   t.same(done.output, { rounds: 3 })

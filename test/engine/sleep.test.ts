@@ -1,4 +1,5 @@
 import t from 'tap'
+import { orchestration } from '../../src/engine/index.ts'
 import { engineDatabase } from './helpers.ts'
 import { effectCounts, recordEffect, until } from './fixtures/setup.ts'
 import type { Engine } from '../../src/engine/index.ts'
@@ -18,7 +19,7 @@ t.test('a durable sleep survives stopping every worker', async t => {
   const first = await db.stack()
   register(first.engine, first.pool)
   await first.engine.work()
-  const { operation } = await first.engine.start('test::nap', {}, { key: 'a' })
+  const { operation } = await first.engine.start(orchestration('test::nap'), {}, { key: 'a' })
   const steps = await until(() => first.engine.getSteps(operation.id), s => s[1]?.status === 'sleeping', 'sleeping')
   const wakeAt = (steps[1]?.output as { wakeAt: number }).wakeAt
   await first.stop()

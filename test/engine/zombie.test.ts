@@ -1,3 +1,4 @@
+import { orchestration } from '../../src/engine/index.ts'
 import t from 'tap'
 import { randomUUID } from 'node:crypto'
 import { engineDatabase } from './helpers.ts'
@@ -14,7 +15,7 @@ t.test('a run whose lease was taken stops at its next checkpoint and writes noth
     await ctx.step('three', async () => { await recordEffect(pool, ctx.operationId, 'three') })
   })
   await engine.work()
-  const { operation } = await engine.start('test::zombie', {}, { key: 'z' })
+  const { operation } = await engine.start(orchestration('test::zombie'), {}, { key: 'z' })
   await until(() => effectCounts(pool, operation.id), c => c.two === 1, 'step two running')
   // What a new owner's claim does: a fresh lease for another job attempt.
   const thief = randomUUID()
@@ -46,7 +47,7 @@ t.test('stop() hands a long operation back at a step boundary; another engine re
   })
   register(first.engine)
   await first.engine.work()
-  const { operation } = await first.engine.start('test::long', {}, { key: 'l' })
+  const { operation } = await first.engine.start(orchestration('test::long'), {}, { key: 'l' })
   await until(() => effectCounts(first.pool, operation.id), c => c.s0 === 1, 'first step ran')
   await first.engine.stop()
   const kept = (await first.engine.getSteps(operation.id)).length

@@ -9,8 +9,8 @@ import { pollUntil } from '../helpers/poll.ts'
 import { buildHealthApp } from './fixtures/app.ts'
 import { createRunning, healthOf, liveMonitors, postmasterPid, waitForHealth } from './fixtures/helpers.ts'
 import { parseExposition, sample } from './fixtures/prometheus.ts'
-import { steps } from '../../src/orchestrations/names.ts'
-import { CHECKS_PER_GENERATION } from '../../src/plugins/health.ts'
+import { activityNames as steps } from '../../src/activities/names.ts'
+import { CHECKS_PER_GENERATION } from '../../src/plugins/app/orchestrations.ts'
 
 t.test('kill → unhealthy → auto-restart → healthy; delete stops it; metrics move', async t => {
   const env = await localProvisionerEnv(t)

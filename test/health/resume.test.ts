@@ -3,8 +3,8 @@
 // monitor that was lost is replaced by the reconciler; with auto-restart off
 // a dead server stays unhealthy until someone starts it.
 import t from 'tap'
-import { orchestrations } from '../../src/orchestrations/names.ts'
-import { CHECKS_PER_GENERATION } from '../../src/plugins/health.ts'
+import { orchestrationNames as orchestrations } from '../../src/orchestrations/names.ts'
+import { CHECKS_PER_GENERATION } from '../../src/plugins/app/orchestrations.ts'
 import { localProvisionerEnv } from '../helpers/app.ts'
 import { createTestDatabase } from '../helpers/db.ts'
 import { pollUntil } from '../helpers/poll.ts'
@@ -58,7 +58,7 @@ t.test('restart of the control plane: monitoring resumes, exactly one monitor; a
   t.same(await liveMonitors(second, id), replaced, 'still exactly one')
 
   // Starting again (a create's replayed step, a racing reconciler) never adds one.
-  const again = await Promise.all([second.healthMonitor.start(id), second.healthMonitor.start(id), second.healthMonitor.start(id)])
+  const again = await Promise.all([second.monitors.start(id), second.monitors.start(id), second.monitors.start(id)])
   t.same(again, [replaced[0], replaced[0], replaced[0]])
   t.same(await liveMonitors(second, id), replaced)
 
@@ -84,7 +84,7 @@ t.test('auto-restart off: a dead server stays unhealthy until it is started', as
   t.equal(restarts, 0, 'no restart step')
 
   // The operator starts it: the next check sees it healthy.
-  t.equal(await app.provisioner.restart!({ namespace: 'toygres', instance_name: 'fragile' }, new AbortController().signal), true)
+  t.equal(await app.provisioner.recoverPostgres({ namespace: 'toygres', instance_name: 'fragile', instance_id: id }, { signal: new AbortController().signal, progress () {} }), true)
   const back = await waitForHealth(app, 'fragile', 'healthy', 30_000)
   t.equal(back.consecutive_failures, 0)
 })

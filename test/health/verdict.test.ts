@@ -7,12 +7,13 @@ import pg from 'pg'
 import t from 'tap'
 import { pino } from 'pino'
 import { migrate } from '../../src/db/migrate.ts'
-import { probe } from '../../src/health/probe.ts'
-import { listHealthChecks, markStale, pruneHealthChecks, recordCheck, type CheckResult } from '../../src/health/store.ts'
-import { insertInstance, listInstanceEvents, markDeleting, markRunning } from '../../src/instances/store.ts'
+import { checkHealth } from '../../src/activities/check-health.ts'
+import { listHealthChecks, markStale, pruneHealthChecks, recordCheck, type HealthCheckOutcome } from '../../src/db/health-checks.ts'
+import { insertInstance, listInstanceEvents, markDeleting, markRunning } from '../../src/db/instances.ts'
 import { adminUrl, createTestDatabase } from '../helpers/db.ts'
 
-const check = (ok: boolean, at = new Date()): CheckResult => ({ ok, checked_at: at.toISOString(), response_time_ms: ok ? 1.5 : 3, error: ok ? null : 'refused' })
+const check = (ok: boolean): HealthCheckOutcome => ({ ok, response_time_ms: ok ? 1.5 : 3, error: ok ? null : 'refused' })
+const verdict = (v: Awaited<ReturnType<typeof recordCheck>>) => v && { previous: v.previous, current: v.current, consecutive_failures: v.consecutive_failures }
 
 t.test('verdict: threshold, recovery, events, retention, only while running', async t => {
   const url = await createTestDatabase(t)
@@ -25,13 +26,13 @@ t.test('verdict: threshold, recovery, events, retention, only while running', as
   t.equal(await recordCheck(pool, id, check(true), 3, 24), null, 'nothing recorded while creating')
   await markRunning(pool, id, { ip_connection_string: 'postgresql://postgres@127.0.0.1:1/postgres', dns_connection_string: null, external_ip: null, dns_name: null, server_version: 'x', deployment_time_seconds: 1 })
 
-  t.same(await recordCheck(pool, id, check(false), 3, 24), { previous: 'unknown', current: 'unknown', consecutive_failures: 1 }, 'below the threshold: still unknown')
-  t.same(await recordCheck(pool, id, check(true), 3, 24), { previous: 'unknown', current: 'healthy', consecutive_failures: 0 })
-  t.same(await recordCheck(pool, id, check(false), 3, 24), { previous: 'healthy', current: 'healthy', consecutive_failures: 1 }, 'one failure does not flip it')
-  t.same(await recordCheck(pool, id, check(false), 3, 24), { previous: 'healthy', current: 'healthy', consecutive_failures: 2 })
-  t.same(await recordCheck(pool, id, check(false), 3, 24), { previous: 'healthy', current: 'unhealthy', consecutive_failures: 3 })
-  t.same(await recordCheck(pool, id, check(false), 3, 24), { previous: 'unhealthy', current: 'unhealthy', consecutive_failures: 4 })
-  t.same(await recordCheck(pool, id, check(true), 3, 24), { previous: 'unhealthy', current: 'healthy', consecutive_failures: 0 }, 'a recovery flips it back')
+  t.same(verdict(await recordCheck(pool, id, check(false), 3, 24)), { previous: 'unknown', current: 'unknown', consecutive_failures: 1 }, 'below the threshold: still unknown')
+  t.same(verdict(await recordCheck(pool, id, check(true), 3, 24)), { previous: 'unknown', current: 'healthy', consecutive_failures: 0 })
+  t.same(verdict(await recordCheck(pool, id, check(false), 3, 24)), { previous: 'healthy', current: 'healthy', consecutive_failures: 1 }, 'one failure does not flip it')
+  t.same(verdict(await recordCheck(pool, id, check(false), 3, 24)), { previous: 'healthy', current: 'healthy', consecutive_failures: 2 })
+  t.same(verdict(await recordCheck(pool, id, check(false), 3, 24)), { previous: 'healthy', current: 'unhealthy', consecutive_failures: 3 })
+  t.same(verdict(await recordCheck(pool, id, check(false), 3, 24)), { previous: 'unhealthy', current: 'unhealthy', consecutive_failures: 4 })
+  t.same(verdict(await recordCheck(pool, id, check(true), 3, 24)), { previous: 'unhealthy', current: 'healthy', consecutive_failures: 0 }, 'a recovery flips it back')
 
   const health = (await listInstanceEvents(pool, id)).filter(e => e.kind === 'health').map(e => `${e.from_value}→${e.to_value}`).reverse()
   t.same(health, ['unknown→healthy', 'healthy→unhealthy', 'unhealthy→healthy'], 'each change once in the event history')
@@ -39,14 +40,19 @@ t.test('verdict: threshold, recovery, events, retention, only while running', as
   const checks = await listHealthChecks(pool, id, 500)
   t.equal(checks.length, 7)
   t.same(checks.map(c => c.ok), [true, false, false, false, false, true, false], 'newest first')
-  const row = (await pool.query('SELECT last_response_time_ms, last_health_check_at FROM toygres.instances WHERE id = $1', [id])).rows[0]
+  const row = (await pool.query('SELECT last_response_time_ms, last_health_check_at, now() AS db_now FROM toygres.instances WHERE id = $1', [id])).rows[0]
   t.equal(row.last_response_time_ms, 1.5)
+  // The time of a check is the database's: now, less the response time (never the app's clock).
+  const last = await recordCheck(pool, id, { ok: true, response_time_ms: 2000, error: null }, 3, 24)
+  const { rows: [clock] } = await pool.query<{ now: Date }>('SELECT clock_timestamp() AS now')
+  const age = clock!.now.getTime() - last!.checked_at.getTime()
+  t.ok(age >= 2000 && age < 3000, `checked_at is the database's clock less the response time (${age} ms ago)`)
 
   // Retention: a check older than the window goes with the next record, and globally.
-  await recordCheck(pool, id, check(true, new Date(Date.now() - 3 * 3600_000)), 3, 24)
-  t.equal((await listHealthChecks(pool, id, 500)).length, 8)
+  await pool.query("INSERT INTO toygres.health_checks (instance_id, checked_at, ok, response_time_ms) VALUES ($1, now() - interval '3 hours', true, 1)", [id])
+  t.equal((await listHealthChecks(pool, id, 500)).length, 9)
   await recordCheck(pool, id, check(true), 3, 2)
-  t.equal((await listHealthChecks(pool, id, 500)).length, 8, 'the 3 h old check was pruned with a 2 h retention')
+  t.equal((await listHealthChecks(pool, id, 500)).length, 9, 'the 3 h old check was pruned with a 2 h retention')
   await pool.query("UPDATE toygres.health_checks SET checked_at = checked_at - interval '30 hours' WHERE ok = false")
   t.equal(await pruneHealthChecks(pool, 24), 5)
 
@@ -63,14 +69,14 @@ t.test('verdict: threshold, recovery, events, retention, only while running', as
   t.equal((await pool.query('SELECT count(*)::int AS n FROM toygres.health_checks')).rows[0].n, 0, 'history goes with the instance')
 })
 
-t.test('probe: ok against a live server, a result (not an exception) otherwise', async t => {
+t.test('check-health: ok against a live server, a result (not an exception) otherwise', async t => {
   const admin = new URL(adminUrl())
-  const live = await probe({ connection_string: `postgresql://${admin.username || 'postgres'}@${admin.hostname}:${admin.port || 5432}/postgres`, password: decodeURIComponent(admin.password), timeout_ms: 5000 }, new AbortController().signal)
+  const live = await checkHealth({ connection_string: `postgresql://${admin.username || 'postgres'}@${admin.hostname}:${admin.port || 5432}/postgres`, password: decodeURIComponent(admin.password), ca_pem: null, timeout_ms: 5000 }, new AbortController().signal)
   t.equal(live.ok, true, live.error ?? '')
   t.equal(live.error, null)
   t.ok(live.response_time_ms > 0)
 
-  const refused = await probe({ connection_string: 'postgresql://postgres@127.0.0.1:1/postgres', password: 'secret-pw', timeout_ms: 2000 }, new AbortController().signal)
+  const refused = await checkHealth({ connection_string: 'postgresql://postgres@127.0.0.1:1/postgres', password: 'secret-pw', ca_pem: null, timeout_ms: 2000 }, new AbortController().signal)
   t.equal(refused.ok, false)
   t.match(refused.error, /ECONNREFUSED/)
 
@@ -79,7 +85,7 @@ t.test('probe: ok against a live server, a result (not an exception) otherwise',
   await new Promise<void>(resolve => silent.listen(0, '127.0.0.1', resolve))
   t.teardown(() => silent.close())
   const port = (silent.address() as { port: number }).port
-  const hung = await probe({ connection_string: `postgresql://postgres@127.0.0.1:${port}/postgres`, password: 'secret-pw', timeout_ms: 300 }, new AbortController().signal)
+  const hung = await checkHealth({ connection_string: `postgresql://postgres@127.0.0.1:${port}/postgres`, password: 'secret-pw', ca_pem: null, timeout_ms: 300 }, new AbortController().signal)
   t.equal(hung.ok, false)
   t.match(hung.error, /within 300 ms/)
   t.notMatch(hung.error, /secret-pw/)

@@ -2,7 +2,7 @@
 // SIGKILLed in the middle of a create is replaced by another, which resumes
 // the operation where it stopped. Finished steps are not run again.
 import t from 'tap'
-import { activities } from '../../src/activities/names.ts'
+import { activityNames as activities } from '../../src/activities/names.ts'
 import { startFakeKubeApi } from '../fakes/kube-api/index.ts'
 import { createTestDatabase } from '../helpers/db.ts'
 import { pollUntil } from '../helpers/poll.ts'

@@ -3,7 +3,7 @@
 // PostgreSQL processes on 127.0.0.x), plus failure with compensation.
 import pg from 'pg'
 import t from 'tap'
-import { activities } from '../../src/activities/names.ts'
+import { activityNames as activities } from '../../src/activities/names.ts'
 import { startFakeKubeApi } from '../fakes/kube-api/index.ts'
 import { buildTestApp } from '../helpers/app.ts'
 import { pollUntil } from '../helpers/poll.ts'

@@ -5,7 +5,7 @@ import { readdir, readFile } from 'node:fs/promises'
 import { join } from 'node:path'
 import { Writable } from 'node:stream'
 import t from 'tap'
-import { activities } from '../../src/activities/names.ts'
+import { activityNames as activities } from '../../src/activities/names.ts'
 import { buildTestApp, localProvisionerEnv } from '../helpers/app.ts'
 import { pollUntil } from '../helpers/poll.ts'
 

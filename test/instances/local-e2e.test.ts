@@ -5,8 +5,8 @@ import { readdir, readFile } from 'node:fs/promises'
 import { join } from 'node:path'
 import pg from 'pg'
 import t from 'tap'
-import { activities } from '../../src/activities/names.ts'
-import { orchestrations, steps } from '../../src/orchestrations/names.ts'
+import { activityNames as activities } from '../../src/activities/names.ts'
+import { orchestrationNames as orchestrations } from '../../src/orchestrations/names.ts'
 import { buildTestApp, localProvisionerEnv } from '../helpers/app.ts'
 import { pollUntil } from '../helpers/poll.ts'
 import { isAlive } from '../../src/provisioners/local/server.ts'
@@ -37,7 +37,7 @@ t.test('create → running → connect → delete → gone', async t => {
   t.same(running.operation.steps.slice(0, 4).map((s: { name: string }) => s.name), [
     activities.DEPLOY_POSTGRES, activities.WAIT_FOR_READY, activities.GET_CONNECTION_STRINGS, activities.TEST_CONNECTION
   ])
-  t.ok(running.operation.steps.some((s: { name: string }) => s.name === steps.MARK_RUNNING))
+  t.ok(running.operation.steps.some((s: { name: string }) => s.name === activities.MARK_RUNNING))
   for (const step of running.operation.steps) t.match(step, { status: 'succeeded', attempts: 1, started_at: String, finished_at: String })
   const deploy = running.operation.steps.find((s: { name: string }) => s.name === activities.DEPLOY_POSTGRES)
   t.match(deploy.output, { instance_name: 'orders-db', created: Array }, 'the timeline shows what each step returned')

@@ -1,6 +1,7 @@
 // SQL for toygres.operations, one small function per statement.
 import type { StoredError } from '../errors.ts'
-import type { Operation, Queryable } from '../types.ts'
+import type { Queryable } from '../../db/queryable.ts'
+import type { Operation } from '../types.ts'
 import { toJsonb } from './json.ts'
 
 const COLUMNS = `id, name, key, status, input, output, error, idempotency_key, attempts, generation,
@@ -45,8 +46,8 @@ export async function selectByIdempotencyKey (db: Queryable, key: string): Promi
  * snapshot), and two claims of one operation collide on its row, where the
  * UPDATE re-checks the lease on the newest version: no race lets both win.
  */
-export async function claimOperation (db: Queryable, id: string, lease: string, jobId: string): Promise<Operation | null> {
-  const { rows } = await db.query<Operation>({
+export async function claimOperation (db: Queryable, id: string, lease: string, jobId: string): Promise<(Operation & { db_now: Date }) | null> {
+  const { rows } = await db.query<Operation & { db_now: Date }>({
     name: 'toygres-claim-operation',
     text: `WITH me AS (
        SELECT o.id, o.key FROM toygres.operations o
@@ -66,7 +67,7 @@ export async function claimOperation (db: Queryable, id: string, lease: string, 
          started_at = coalesce(o.started_at, now())
      FROM hold
      WHERE o.id = hold.operation_id AND o.status IN ('pending', 'running') AND (o.lease IS NULL OR o.lease_job = $3)
-     RETURNING ${COLUMNS.split(',').map(c => `o.${c.trim()}`).join(', ')}`,
+     RETURNING ${COLUMNS.split(',').map(c => `o.${c.trim()}`).join(', ')}, clock_timestamp() AS db_now`,
     values: [id, lease, jobId]
   })
   return rows[0] ?? null
@@ -139,4 +140,31 @@ export async function cancelUnstarted (db: Queryable, id: string, error: StoredE
        WHERE p.key = done.key AND p.status = 'pending' AND p.id <> done.id ORDER BY p.created_at, p.id LIMIT 1) n ON true`,
     [id, toJsonb(error)])
   return rows[0] ?? null
+}
+
+/** Which of `ids` are still pending or running. */
+export async function selectLive (db: Queryable, ids: string[]): Promise<string[]> {
+  if (ids.length === 0) return []
+  const { rows } = await db.query<{ id: string }>(
+    "SELECT id FROM toygres.operations WHERE id = ANY($1::uuid[]) AND status IN ('pending', 'running')", [ids])
+  return rows.map(r => r.id)
+}
+
+/** Pending or running operations on `key`, optionally of one orchestration, oldest first. */
+export async function selectLiveByKey (db: Queryable, key: string, name: string | undefined): Promise<Operation[]> {
+  const { rows } = await db.query<Operation>(
+    `SELECT ${COLUMNS} FROM toygres.operations
+     WHERE key = $1 AND ($2::text IS NULL OR name = $2) AND status IN ('pending', 'running')
+     ORDER BY created_at, id`, [key, name ?? null])
+  return rows
+}
+
+/** Deletes finished operations (and by cascade their steps) older than the retention; returns how many. */
+export async function deleteFinishedBefore (db: Queryable, retentionSeconds: number, limit: number): Promise<number> {
+  const { rowCount } = await db.query(
+    `DELETE FROM toygres.operations WHERE id IN (
+       SELECT id FROM toygres.operations
+       WHERE status IN ('succeeded', 'failed', 'cancelled') AND finished_at < now() - make_interval(secs => $1)
+       LIMIT $2)`, [retentionSeconds, limit])
+  return rowCount ?? 0
 }

@@ -1,13 +1,14 @@
 // SQL for toygres.operation_steps: the checkpoints of each operation.
 import type { StoredError } from '../errors.ts'
-import type { Queryable, StepRecord, StepStatus } from '../types.ts'
+import type { Queryable } from '../../db/queryable.ts'
+import type { StepRecord, StepStatus } from '../types.ts'
 import { toJsonb } from './json.ts'
 
 /** The whole history of an operation, in one query, when a run begins. */
 export async function selectSteps (db: Queryable, operationId: string): Promise<StepRecord[]> {
   const { rows } = await db.query<StepRecord>({
     name: 'toygres-select-steps',
-    text: `SELECT position, name, status, attempts, started_at, finished_at, output, error
+    text: `SELECT position, name, status, attempts, started_at, finished_at, output, error, progress
      FROM toygres.operation_steps WHERE operation_id = $1 ORDER BY position`,
     values: [operationId]
   })
@@ -23,6 +24,8 @@ export interface CheckpointRow {
   finishedAt: Date | null
   output: unknown
   error: StoredError | null
+  /** What a running step waits for (StepContext.progress); null otherwise. */
+  progress: string | null
 }
 
 export interface CheckpointResult { held: boolean, cancelRequested: boolean }
@@ -40,17 +43,17 @@ export async function writeCheckpoint (db: Queryable, operationId: string, lease
     text: `WITH op AS (
        SELECT id, cancel_requested_at FROM toygres.operations WHERE id = $1 AND lease = $2 FOR SHARE),
      ins AS (
-       INSERT INTO toygres.operation_steps (operation_id, position, name, status, attempts, started_at, finished_at, output, error)
-       SELECT id, $3, $4, $5, $6, $7, $8, $9, $10 FROM op
+       INSERT INTO toygres.operation_steps (operation_id, position, name, status, attempts, started_at, finished_at, output, error, progress)
+       SELECT id, $3, $4, $5, $6, $7, $8, $9, $10, $11 FROM op
        ON CONFLICT (operation_id, position) DO UPDATE
        SET status = EXCLUDED.status, attempts = EXCLUDED.attempts, finished_at = EXCLUDED.finished_at,
-           output = EXCLUDED.output, error = EXCLUDED.error
+           output = EXCLUDED.output, error = EXCLUDED.error, progress = EXCLUDED.progress
        WHERE operation_steps.name = EXCLUDED.name
        RETURNING 1)
      SELECT EXISTS (SELECT 1 FROM op) AS held,
             coalesce((SELECT cancel_requested_at IS NOT NULL FROM op), false) AS "cancelRequested"`,
     values: [operationId, lease, row.position, row.name, row.status, row.attempts, row.startedAt, row.finishedAt,
-      toJsonb(row.output), toJsonb(row.error)]
+      toJsonb(row.output), toJsonb(row.error), row.progress]
   })
   return rows[0] ?? { held: false, cancelRequested: false }
 }

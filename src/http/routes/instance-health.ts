@@ -1,17 +1,16 @@
 // GET /instances/{name}/health: the current verdict and the recent checks,
 // newest first. Reads only; the checks are written by the health monitor.
-import type { FastifyPluginAsync } from 'fastify'
-import type { Static } from 'typebox'
+import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
+import { listHealthChecks } from '../../db/health-checks.ts'
+import { findInstanceByName } from '../../db/instances.ts'
 import { ToygresError } from '../../errors.ts'
-import { listHealthChecks } from '../../health/store.ts'
-import { findInstanceByName } from '../../instances/store.ts'
 import { HealthQuery, InstanceHealthReport } from '../schemas/health.ts'
 import { NameParams } from '../schemas/instances.ts'
 import { problems } from '../schemas/problem.ts'
 import { healthReportView } from '../views.ts'
 
-const instanceHealth: FastifyPluginAsync = async app => {
-  app.get<{ Params: { name: string }, Querystring: Static<typeof HealthQuery> }>('/instances/:name/health', {
+const instanceHealth: FastifyPluginAsyncTypebox = async app => {
+  app.get('/instances/:name/health', {
     schema: {
       tags: ['instances'],
       operationId: 'getInstanceHealth',

@@ -1,11 +1,11 @@
 // /instances: validate, then hand over to the instance service (one
 // transaction: metadata + operation). Routes never provision anything.
-import type { FastifyPluginAsync } from 'fastify'
+import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
 import { Type } from 'typebox'
+import { findInstanceByName, listInstances } from '../../db/instances.ts'
 import { ToygresError } from '../../errors.ts'
-import { requestCreate, requestDelete } from '../../instances/service.ts'
-import { findInstanceByName, listInstances } from '../../instances/store.ts'
-import { CreateInstanceBody, ListQuery, NameParams, type CreateInstanceBodyType } from '../schemas/instances.ts'
+import type { CreateRequest } from '../../instances/service.ts'
+import { CreateInstanceRequest, ListQuery, NameParams } from '../schemas/instances.ts'
 import { problems } from '../schemas/problem.ts'
 import { createMicroCache } from '../micro-cache.ts'
 import { instanceView, loadOperationView } from '../views.ts'
@@ -30,41 +30,32 @@ const cursor = {
 // How stale a polled status may be when another process changed it.
 const STATUS_TTL_MS = 200
 
-const instances: FastifyPluginAsync = async app => {
-  const deps = () => ({ pool: app.db, engine: app.engine, secrets: app.secrets })
+const instances: FastifyPluginAsyncTypebox = async app => {
   const status = createMicroCache(STATUS_TTL_MS, async (name: string) => {
     const row = await findInstanceByName(app.db, name)
     return row ? instanceView(row, await loadOperationView(app.engine, app.db, row.operation_id)) : null
   })
 
-  app.post<{ Body: CreateInstanceBodyType, Headers: { 'idempotency-key'?: string } }>('/instances', {
+  app.post('/instances', {
     schema: {
       tags: ['instances'],
       operationId: 'createInstance',
       summary: 'Create a PostgreSQL instance',
       description: 'Starts the create-instance operation and answers at once. Poll GET /instances/{name} until `state` is `running` (or `failed`).',
       headers: IdempotencyHeaders,
-      body: CreateInstanceBody,
+      body: CreateInstanceRequest,
       response: { 202: Type.Ref('CreatedInstance'), ...problems(400, 401, 409, 413, 415, 422) }
     }
   }, async (request, reply) => {
-    const b = request.body
-    const result = await requestCreate(deps(), {
-      name: b.name,
-      password: b.password,
-      postgres_version: b.postgres_version ?? '18',
-      storage_size_gb: b.storage_size_gb ?? 10,
-      use_load_balancer: b.use_load_balancer ?? true,
-      dns_label: b.dns_label ?? null,
-      namespace: b.namespace ?? 'toygres'
-    }, request.headers['idempotency-key'])
+    // The validator applied the schema's defaults (useDefaults): every optional field with a default is set.
+    const result = await app.instances.create(request.body as CreateRequest, request.headers['idempotency-key'])
     status.invalidate(result.instance.name)
     const operation = await loadOperationView(app.engine, app.db, result.instance.operation_id)
     reply.code(202).header('location', `/instances/${result.instance.name}`).header('retry-after', RETRY_AFTER_SECONDS)
     return { ...instanceView(result.instance, operation), ...(result.generatedPassword ? { password: result.generatedPassword } : {}) }
   })
 
-  app.get<{ Params: { name: string } }>('/instances/:name', {
+  app.get('/instances/:name', {
     schema: {
       tags: ['instances'],
       operationId: 'getInstance',
@@ -78,7 +69,7 @@ const instances: FastifyPluginAsync = async app => {
     return view
   })
 
-  app.get<{ Querystring: { limit?: number, cursor?: string, state?: 'creating' | 'running' | 'failed' | 'deleting' } }>('/instances', {
+  app.get('/instances', {
     schema: {
       tags: ['instances'],
       operationId: 'listInstances',
@@ -98,7 +89,7 @@ const instances: FastifyPluginAsync = async app => {
     }
   })
 
-  app.delete<{ Params: { name: string } }>('/instances/:name', {
+  app.delete('/instances/:name', {
     schema: {
       tags: ['instances'],
       operationId: 'deleteInstance',
@@ -108,7 +99,7 @@ const instances: FastifyPluginAsync = async app => {
       response: { 202: Type.Ref('Instance'), ...problems(400, 401, 404) }
     }
   }, async (request, reply) => {
-    const { instance } = await requestDelete(deps(), request.params.name)
+    const { instance } = await app.instances.delete(request.params.name)
     status.invalidate(instance.name)
     reply.code(202).header('location', `/instances/${instance.name}`).header('retry-after', RETRY_AFTER_SECONDS)
     return instanceView(instance, await loadOperationView(app.engine, app.db, instance.operation_id))

@@ -1,11 +1,11 @@
-import type { FastifyPluginAsync } from 'fastify'
+import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
 import { Type } from 'typebox'
 import { ToygresError } from '../../errors.ts'
 import { problems } from '../schemas/problem.ts'
 import { loadOperationView } from '../views.ts'
 
-const operations: FastifyPluginAsync = async app => {
-  app.get<{ Params: { id: string } }>('/operations/:id', {
+const operations: FastifyPluginAsyncTypebox = async app => {
+  app.get('/operations/:id', {
     schema: {
       tags: ['operations'],
       operationId: 'getOperation',

@@ -1,39 +1,10 @@
 // Instance request and response schemas. Types come from these (Static<>).
 import { Type, type Static } from 'typebox'
 import { Nullable, Time } from './common.ts'
-import {
-  DNS_LABEL_MAX_LENGTH, DNS_LABEL_PATTERN, INSTANCE_NAME_MAX_LENGTH, INSTANCE_NAME_PATTERN,
-  NAMESPACE_MAX_LENGTH, NAMESPACE_PATTERN, SUPPORTED_POSTGRES_VERSIONS
-} from '../../provisioners/instance-names.ts'
 
 const NullableString = Nullable(Type.String())
 
-export const InstanceName = Type.String({
-  pattern: INSTANCE_NAME_PATTERN,
-  minLength: 1,
-  maxLength: INSTANCE_NAME_MAX_LENGTH,
-  description: `A DNS-1035 label: lower-case letters, digits and '-', starting with a letter, at most ${INSTANCE_NAME_MAX_LENGTH} characters (so every Kubernetes object derived from it stays valid).`,
-  examples: ['orders-db']
-})
-
-export const CreateInstanceBody = Type.Object({
-  name: InstanceName,
-  password: Type.Optional(Type.String({
-    minLength: 12, maxLength: 128, pattern: '^[\\x21-\\x7e]+$', writeOnly: true,
-    description: 'Printable ASCII without spaces. Omit it and a strong one is generated and returned once, in the 202 response.'
-  })),
-  postgres_version: Type.Optional(Type.Union(SUPPORTED_POSTGRES_VERSIONS.map(v => Type.Literal(v)), { default: '18', description: 'Major version' })),
-  storage_size_gb: Type.Optional(Type.Integer({ minimum: 1, maximum: 1024, default: 10 })),
-  use_load_balancer: Type.Optional(Type.Boolean({ default: true, description: 'A LoadBalancer Service (public IP) instead of ClusterIP' })),
-  dns_label: Type.Optional(Type.Union([Type.String({ pattern: DNS_LABEL_PATTERN, maxLength: DNS_LABEL_MAX_LENGTH }), Type.Null()], { description: 'Azure DNS label: <label>.<region>.cloudapp.azure.com' })),
-  namespace: Type.Optional(Type.String({ pattern: NAMESPACE_PATTERN, maxLength: NAMESPACE_MAX_LENGTH, default: 'toygres' }))
-}, {
-  additionalProperties: false,
-  $id: 'CreateInstanceInput',
-  title: 'CreateInstanceInput',
-  examples: [{ name: 'orders-db', postgres_version: '18', storage_size_gb: 10, use_load_balancer: false }]
-})
-export type CreateInstanceBodyType = Static<typeof CreateInstanceBody>
+export { CreateInstanceRequest, InstanceName, NameParams } from '../../instances/requests.ts'
 
 export const InstanceState = Type.Union([Type.Literal('creating'), Type.Literal('running'), Type.Literal('failed'), Type.Literal('deleting')])
 export const InstanceHealth = Type.Union([Type.Literal('unknown'), Type.Literal('healthy'), Type.Literal('unhealthy')])
@@ -58,6 +29,9 @@ export const Instance = Type.Object({
   error: Type.Union([Type.Object({ step: NullableString, message: Type.String() }), Type.Null()]),
   last_health_check_at: Type.Union([Time, Type.Null()]),
   last_response_time_ms: Type.Union([Type.Number(), Type.Null()]),
+  waiting_for: Type.Union([Type.String(), Type.Null()], {
+    description: 'While creating or deleting: what the running step waits for now, in the cluster\'s words (e.g. "PersistentVolumeClaim data-orders-0 is not bound yet")'
+  }),
   operation: Type.Union([Type.Ref('Operation'), Type.Null()], { description: 'The current (or last) create/delete operation with its step timeline' }),
   created_at: Time,
   updated_at: Time
@@ -82,6 +56,7 @@ export const Instance = Type.Object({
     error: null,
     last_health_check_at: '2026-11-26T12:00:30.000Z',
     last_response_time_ms: 3.2,
+    waiting_for: null,
     operation: null,
     created_at: '2026-11-26T12:00:00.000Z',
     updated_at: '2026-11-26T12:00:01.000Z'
@@ -98,7 +73,6 @@ export const InstanceList = Type.Object({
   next_cursor: Type.Union([Type.String(), Type.Null()], { description: 'Pass as `cursor` for the next page; null on the last page' })
 }, { $id: 'InstanceList', title: 'InstanceList' })
 
-export const NameParams = Type.Object({ name: InstanceName })
 
 export const ListQuery = Type.Object({
   limit: Type.Optional(Type.Integer({ minimum: 1, maximum: 100, default: 20 })),

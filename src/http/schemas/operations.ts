@@ -7,11 +7,12 @@ export const StepError = Type.Object({ message: Type.String(), code: Type.Option
 export const Step = Type.Object({
   position: Type.Integer({ minimum: 0 }),
   name: Type.String({ examples: ['toygres-activities::activity::deploy-postgres'] }),
-  status: Type.String({ examples: ['succeeded'], description: 'succeeded, failed, cancelled, sleeping or retrying' }),
-  attempts: Type.Integer({ minimum: 0 }),
+  status: Type.String({ examples: ['succeeded'], description: 'running (under way for a while), succeeded, failed, cancelled, sleeping or retrying' }),
+  attempts: Type.Integer({ minimum: 0, description: 'The attempt under way, or the attempts it took' }),
   started_at: Time,
   finished_at: Nullable(Time),
   error: Nullable(StepError),
+  progress: Nullable(Type.String({ description: 'What a running step waits for now, in the platform\'s words' })),
   output: Type.Optional(Type.Unknown({ description: 'What the step returned (never a secret: step outputs are stored)' }))
 }, { $id: 'Step', title: 'Step' })
 

@@ -1,7 +1,7 @@
 // Connection strings from what the cluster reports. They never carry a
 // password: activity outputs are checkpointed, and whoever connects adds it.
 import type { V1Service } from '@kubernetes/client-node'
-import type { GetConnectionStringsOutput } from '../../activities/types.ts'
+import type { GetConnectionStringsOutput } from '../types.ts'
 import { POSTGRES_PORT } from './names.ts'
 
 export const connectionString = (host: string): string => `postgresql://postgres@${host}:${POSTGRES_PORT}/postgres`

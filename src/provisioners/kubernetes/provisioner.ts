@@ -2,11 +2,13 @@
 // client, and waits by watching rather than polling. Every method converges
 // when repeated or re-run after a crash half-way.
 import { KubeConfig, type V1Pod, type V1Service } from '@kubernetes/client-node'
-import type {
-  DeletePostgresInput, DeletePostgresOutput, DeployPostgresInput, DeployPostgresOutput,
-  GetConnectionStringsInput, GetConnectionStringsOutput, WaitForReadyInput, WaitForReadyOutput
-} from '../../activities/types.ts'
+import type { Logger } from '../../logging.ts'
+import { SUPPORTED_POSTGRES_VERSIONS } from '../instance-names.ts'
 import { PermanentProvisionerError, type Provisioner } from '../provisioner.ts'
+import type {
+  ActivityContext, DeletePostgresInput, DeletePostgresOutput, DeploySpec, DeployPostgresOutput,
+  GetConnectionStringsInput, GetConnectionStringsOutput, WaitForReadyInput, WaitForReadyOutput
+} from '../types.ts'
 import { createKubeClient, type Kind } from './client.ts'
 import { azureDnsName, clusterStrings, ingressOf, loadBalancerStrings } from './connection-strings.ts'
 import { ensureNamespace } from './namespace.ts'
@@ -16,11 +18,6 @@ import { describePod, podVerdict } from './pod-state.ts'
 import { assertValidSpec, type InstanceSpec } from './spec.ts'
 import { watchUntil } from './watch-until.ts'
 
-/** The part of a pino logger we use. Objects logged here never hold the password. */
-export interface ProvisionerLogger {
-  info (obj: object, msg: string): void
-  warn (obj: object, msg: string): void
-}
 
 export interface KubernetesProvisionerOptions {
   /** A kubeconfig file; otherwise the standard places (KUBECONFIG, ~/.kube/config, in-cluster). */
@@ -30,11 +27,10 @@ export interface KubernetesProvisionerOptions {
   storageClass?: string | undefined
   /** For the Azure DNS name; default: the first node's topology.kubernetes.io/region label. */
   region?: string | undefined
-  logger: ProvisionerLogger
-  /** How long get-connection-strings waits for a load balancer address. Default 300. */
-  loadBalancerTimeoutSeconds?: number
-  /** How long delete-postgres waits for the objects to be gone. Default 300. */
-  deleteTimeoutSeconds?: number
+  /** Objects logged here never hold the password. */
+  logger: Logger
+  /** This control plane's id: part of the mark on every object it makes. */
+  controlPlaneId: string
 }
 
 export function createKubernetesProvisioner (opts: KubernetesProvisionerOptions): Provisioner {
@@ -57,7 +53,7 @@ export function createKubernetesProvisioner (opts: KubernetesProvisionerOptions)
   return {
     kind: 'kubernetes',
 
-    async deployPostgres (input: DeployPostgresInput, signal: AbortSignal): Promise<DeployPostgresOutput> {
+    async deployPostgres (input: DeploySpec, { signal }: ActivityContext): Promise<DeployPostgresOutput> {
       const spec: InstanceSpec = { ...input, image, storageClass: opts.storageClass }
       assertValidSpec(spec)
       const ns = input.namespace
@@ -80,7 +76,7 @@ export function createKubernetesProvisioner (opts: KubernetesProvisionerOptions)
       return { instance_name: input.instance_name, namespace: ns, created, existing }
     },
 
-    async waitForReady (input: WaitForReadyInput, signal: AbortSignal): Promise<WaitForReadyOutput> {
+    async waitForReady (input: WaitForReadyInput, { signal }: ActivityContext): Promise<WaitForReadyOutput> {
       const started = Date.now()
       const names = objectNames(input.instance_name)
       const target = client.target<V1Pod>('Pod', input.namespace, names.pod)
@@ -97,7 +93,7 @@ export function createKubernetesProvisioner (opts: KubernetesProvisionerOptions)
       return { ready: true, pod_name: names.pod, elapsed_seconds: elapsed }
     },
 
-    async getConnectionStrings (input: GetConnectionStringsInput, signal: AbortSignal): Promise<GetConnectionStringsOutput> {
+    async getConnectionStrings (input: GetConnectionStringsInput, { signal }: ActivityContext): Promise<GetConnectionStringsOutput> {
       const names = objectNames(input.instance_name)
       if (!input.use_load_balancer) return clusterStrings(names.service, input.namespace)
       const missing = new PermanentProvisionerError(`Service ${input.namespace}/${names.service} not found: deploy-postgres first`)
@@ -106,7 +102,7 @@ export function createKubernetesProvisioner (opts: KubernetesProvisionerOptions)
         const found = ingressOf(svc)
         return found ? { done: found } : undefined
       }, {
-        deadline: seconds(opts.loadBalancerTimeoutSeconds ?? 300),
+        deadline: seconds(input.timeout_seconds),
         signal,
         describe: () => `LoadBalancer ${input.namespace}/${names.service} has no ingress IP or hostname yet`
       })
@@ -116,7 +112,7 @@ export function createKubernetesProvisioner (opts: KubernetesProvisionerOptions)
       return out
     },
 
-    async deletePostgres (input: DeletePostgresInput, signal: AbortSignal): Promise<DeletePostgresOutput> {
+    async deletePostgres (input: DeletePostgresInput, { signal }: ActivityContext): Promise<DeletePostgresOutput> {
       const ns = input.namespace
       const names = objectNames(input.instance_name)
       // Claims outlive a StatefulSet, so they are found by label, plus the derived name for a claim that lost its labels.
@@ -131,7 +127,7 @@ export function createKubernetesProvisioner (opts: KubernetesProvisionerOptions)
         if (await client.deleteIfPresent(kind, ns, name)) deleted = true
       }
       // The pod goes with its StatefulSet (garbage collection); wait for it too, so its volume is released.
-      const deadline = seconds(opts.deleteTimeoutSeconds ?? 300)
+      const deadline = seconds(input.timeout_seconds)
       for (const [kind, name] of [...objects, ['Pod', names.pod] as [Kind, string]]) {
         await watchUntil(kc, client.target(kind, ns, name), o => o ? undefined : { done: true }, {
           deadline, signal, describe: () => `${kind} ${ns}/${name} still exists`
@@ -141,6 +137,29 @@ export function createKubernetesProvisioner (opts: KubernetesProvisionerOptions)
       return { deleted }
     },
 
+    async supportedVersions () { return [...SUPPORTED_POSTGRES_VERSIONS] },
+
+    async serverNames (input) {
+      const names = objectNames(input.instance_name)
+      const dns = [names.service, `${names.service}.${input.namespace}`, `${names.service}.${input.namespace}.svc`, `${names.service}.${input.namespace}.svc.cluster.local`]
+      if (input.dns_label) dns.push(azureDnsName(input.dns_label, await region()))
+      return { dns, ip: [] }
+    },
+
+    restartPostgres: notYet('restart'),
+    stopPostgres: notYet('stop'),
+    startPostgres: notYet('start'),
+    recoverPostgres: async () => false, // the kubelet restarts containers; the StatefulSet controller recreates pods
+    setPassword: notYet('password reset'),
+    resizeStorage: notYet('storage resize'),
+    applyLabels: notYet('labels'),
+    applyNetwork: notYet('allowed_cidrs changes'),
+    readLogs: notYet('logs'),
+
     async close () {}
   }
+}
+
+function notYet (what: string): () => never {
+  return () => { throw new PermanentProvisionerError(`${what} is not available on the Kubernetes provisioner yet`) }
 }

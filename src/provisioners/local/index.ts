@@ -11,11 +11,11 @@
 // storage_size_gb and use_load_balancer have no local meaning and are ignored.
 import { chmod, mkdir, rename, rm, stat } from 'node:fs/promises'
 import { join } from 'node:path'
-import type { Logger } from 'pino'
+import type { Logger } from '../../logging.ts'
 import type {
-  DeletePostgresInput, DeletePostgresOutput, DeployPostgresInput, DeployPostgresOutput, GetConnectionStringsInput,
+  ActivityContext, DeletePostgresInput, DeletePostgresOutput, DeploySpec, DeployPostgresOutput, GetConnectionStringsInput,
   GetConnectionStringsOutput, InstanceRef, WaitForReadyInput, WaitForReadyOutput
-} from '../../activities/types.ts'
+} from '../types.ts'
 import { assertReachable, findBinaries, postgresRunAs } from '../../postgres/binaries.ts'
 import { configureCluster, isInitialised, type ClusterOptions } from '../../postgres/cluster.ts'
 import { PermanentProvisionerError, type Provisioner } from '../provisioner.ts'
@@ -34,6 +34,8 @@ export interface LocalProvisionerOptions {
   portMax: number
   binDir?: string | undefined
   logger: Logger
+  /** This control plane's id: part of the mark on every instance it makes. */
+  controlPlaneId: string
 }
 
 export function createLocalProvisioner (opts: LocalProvisionerOptions): Provisioner {
@@ -45,7 +47,7 @@ export function createLocalProvisioner (opts: LocalProvisionerOptions): Provisio
   const templates = createTemplateSource(cluster(''), join(opts.dataDir, 'templates'), log)
   const queue = createKeyedQueue()
 
-  async function ensureMeta (paths: InstancePaths, input: DeployPostgresInput, created: string[], existing: string[]): Promise<InstanceMeta> {
+  async function ensureMeta (paths: InstancePaths, input: DeploySpec, created: string[], existing: string[]): Promise<InstanceMeta> {
     const found = await readMeta(paths)
     if (found) {
       existing.push(`PortReservation/${input.instance_name}`)
@@ -89,7 +91,7 @@ export function createLocalProvisioner (opts: LocalProvisionerOptions): Provisio
     }
   }
 
-  async function deployPostgres (input: DeployPostgresInput, signal: AbortSignal): Promise<DeployPostgresOutput> {
+  async function deployPostgres (input: DeploySpec, { signal }: ActivityContext): Promise<DeployPostgresOutput> {
     const paths = instancePaths(opts.dataDir, input)
     return queue.run(paths.key, async () => {
       signal.throwIfAborted()
@@ -121,7 +123,7 @@ export function createLocalProvisioner (opts: LocalProvisionerOptions): Provisio
     return { paths, meta }
   }
 
-  async function waitForReady (input: WaitForReadyInput, signal: AbortSignal): Promise<WaitForReadyOutput> {
+  async function waitForReady (input: WaitForReadyInput, { signal }: ActivityContext): Promise<WaitForReadyOutput> {
     const { paths, meta } = await requireMeta(input)
     const elapsed = await waitUntilReady(meta.port, paths.pgdata, input.timeout_seconds * 1000, signal)
     return { ready: true, pod_name: input.instance_name, elapsed_seconds: elapsed / 1000 }
@@ -139,7 +141,7 @@ export function createLocalProvisioner (opts: LocalProvisionerOptions): Provisio
     }
   }
 
-  async function deletePostgres (input: DeletePostgresInput, signal: AbortSignal): Promise<DeletePostgresOutput> {
+  async function deletePostgres (input: DeletePostgresInput, { signal }: ActivityContext): Promise<DeletePostgresOutput> {
     const paths = instancePaths(opts.dataDir, input)
     return queue.run(paths.key, async () => {
       signal.throwIfAborted()
@@ -153,7 +155,7 @@ export function createLocalProvisioner (opts: LocalProvisionerOptions): Provisio
     })
   }
 
-  async function restart (ref: InstanceRef, signal: AbortSignal): Promise<boolean> {
+  async function recoverPostgres (ref: InstanceRef, { signal }: ActivityContext): Promise<boolean> {
     const paths = instancePaths(opts.dataDir, ref)
     return queue.run(paths.key, async () => {
       signal.throwIfAborted()
@@ -170,10 +172,24 @@ export function createLocalProvisioner (opts: LocalProvisionerOptions): Provisio
     waitForReady,
     getConnectionStrings,
     deletePostgres,
-    restart,
+    recoverPostgres,
+    async supportedVersions () { return [(await (version ??= serverVersion(binaries))).split('.')[0]!] },
+    async serverNames () { return { dns: ['localhost'], ip: ['127.0.0.1'] } },
+    restartPostgres: notYet('restart'),
+    stopPostgres: notYet('stop'),
+    startPostgres: notYet('start'),
+    setPassword: async () => ({ changed: false, detail: 'the server keeps only the SCRAM verifier, set over SQL' }),
+    resizeStorage: notYet('storage resize'),
+    applyLabels: notYet('labels'),
+    applyNetwork: notYet('allowed_cidrs changes'),
+    readLogs: notYet('logs'),
     async close () {
       // Instances outlive the control plane on purpose: nothing to stop.
       await templates.close()
     }
   }
+}
+
+function notYet (what: string): () => never {
+  return () => { throw new PermanentProvisionerError(`${what} is not available on the local provisioner yet`) }
 }

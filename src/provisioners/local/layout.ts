@@ -10,7 +10,7 @@
 import { link, readFile, rm, writeFile } from 'node:fs/promises'
 import { join } from 'node:path'
 import { randomBytes } from 'node:crypto'
-import type { InstanceRef } from '../../activities/types.ts'
+import type { InstanceRef } from '../types.ts'
 import { NAMESPACE_MAX_LENGTH, NAMESPACE_PATTERN, isValidInstanceName } from '../instance-names.ts'
 import { PermanentProvisionerError } from '../provisioner.ts'
 

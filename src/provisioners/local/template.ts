@@ -9,7 +9,7 @@
 import { chown, mkdir, readdir, rename, rm } from 'node:fs/promises'
 import { join } from 'node:path'
 import { randomBytes } from 'node:crypto'
-import type { Logger } from 'pino'
+import type { Logger } from '../../logging.ts'
 import { runBinary } from '../../postgres/binaries.ts'
 import { isInitialised, type ClusterOptions } from '../../postgres/cluster.ts'
 import { copyDataDir, doneStaging, stagingPath, sweep } from './copies.ts'

@@ -1,19 +1,19 @@
 // What get-connection-strings returns for each kind of Service and ingress.
 import t from 'tap'
-import { deployInput, harness, never } from './helpers.ts'
+import { deployInput, harness, never, INSTANCE_ID } from './helpers.ts'
 
-const ref = { namespace: 'toygres', instance_name: 'orders' }
+const ref = { namespace: 'toygres', instance_name: 'orders', instance_id: INSTANCE_ID }
 
 t.test('a hostname ingress (AWS-style) and the region from a node label', async t => {
   const { provisioner, logs } = await harness(t, { loadBalancer: 'hostname', nodes: [{ name: 'n0' }, { name: 'n1', region: 'northeurope' }] })
   await provisioner.deployPostgres(deployInput({ dns_label: 'orders-dns' }), never())
-  t.same(await provisioner.getConnectionStrings({ ...ref, use_load_balancer: true, dns_label: 'orders-dns' }, never()), {
+  t.same(await provisioner.getConnectionStrings({ ...ref, use_load_balancer: true, dns_label: 'orders-dns', timeout_seconds: 300 }, never()), {
     ip_connection_string: 'postgresql://postgres@orders-toygres.lb.fake.invalid:5432/postgres',
     dns_connection_string: 'postgresql://postgres@orders-dns.northeurope.cloudapp.azure.com:5432/postgres',
     external_ip: null,
     dns_name: 'orders-dns.northeurope.cloudapp.azure.com'
   })
-  t.same(await provisioner.getConnectionStrings({ ...ref, use_load_balancer: true, dns_label: null }, never()), {
+  t.same(await provisioner.getConnectionStrings({ ...ref, use_load_balancer: true, dns_label: null, timeout_seconds: 300 }, never()), {
     ip_connection_string: 'postgresql://postgres@orders-toygres.lb.fake.invalid:5432/postgres',
     dns_connection_string: 'postgresql://postgres@orders-toygres.lb.fake.invalid:5432/postgres',
     external_ip: null,
@@ -25,7 +25,7 @@ t.test('a hostname ingress (AWS-style) and the region from a node label', async 
 t.test('an IP ingress without a DNS label', async t => {
   const { provisioner } = await harness(t)
   await provisioner.deployPostgres(deployInput(), never())
-  const out = await provisioner.getConnectionStrings({ ...ref, use_load_balancer: true, dns_label: null }, never())
+  const out = await provisioner.getConnectionStrings({ ...ref, use_load_balancer: true, dns_label: null, timeout_seconds: 300 }, never())
   t.match(out.external_ip, /^127\.0\.0\.\d+$/)
   t.equal(out.ip_connection_string, `postgresql://postgres@${out.external_ip}:5432/postgres`)
   t.equal(out.dns_name, null)
@@ -36,7 +36,7 @@ t.test('ClusterIP: the in-cluster DNS name', async t => {
   const { kube, provisioner } = await harness(t)
   await provisioner.deployPostgres(deployInput({ use_load_balancer: false }), never())
   t.equal(kube.state.get('services', 'toygres', 'orders')?.spec.type, 'ClusterIP')
-  t.same(await provisioner.getConnectionStrings({ ...ref, use_load_balancer: false, dns_label: null }, never()), {
+  t.same(await provisioner.getConnectionStrings({ ...ref, use_load_balancer: false, dns_label: null, timeout_seconds: 300 }, never()), {
     ip_connection_string: 'postgresql://postgres@orders.toygres.svc.cluster.local:5432/postgres',
     dns_connection_string: 'postgresql://postgres@orders.toygres.svc.cluster.local:5432/postgres',
     external_ip: null,
@@ -47,5 +47,5 @@ t.test('ClusterIP: the in-cluster DNS name', async t => {
 t.test('a DNS label with no region anywhere is a clear error', async t => {
   const { provisioner } = await harness(t)
   await provisioner.deployPostgres(deployInput({ dns_label: 'x' }), never())
-  await t.rejects(provisioner.getConnectionStrings({ ...ref, use_load_balancer: true, dns_label: 'x' }, never()), { name: 'PermanentProvisionerError', message: /topology\.kubernetes\.io\/region/ })
+  await t.rejects(provisioner.getConnectionStrings({ ...ref, use_load_balancer: true, dns_label: 'x', timeout_seconds: 300 }, never()), { name: 'PermanentProvisionerError', message: /topology\.kubernetes\.io\/region/ })
 })

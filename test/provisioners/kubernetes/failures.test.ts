@@ -3,9 +3,9 @@
 import t from 'tap'
 import { PermanentProvisionerError } from '../../../src/provisioners/provisioner.ts'
 import type { FakeKubeApiOptions } from '../../fakes/kube-api/index.ts'
-import { deployInput, harness, never } from './helpers.ts'
+import { deployInput, harness, never, INSTANCE_ID, ctxOf } from './helpers.ts'
 
-const ref = { namespace: 'toygres', instance_name: 'orders' }
+const ref = { namespace: 'toygres', instance_name: 'orders', instance_id: INSTANCE_ID }
 // Far beyond the test's own timeout: passing means the failure was seen, not waited out.
 const LONG = { ...ref, timeout_seconds: 3600 }
 
@@ -51,27 +51,27 @@ t.test('an instance name that would not fit is refused before any call', async t
 t.test('waiting for a pod honours the signal, whenever it comes', async t => {
   const { kube, provisioner } = await harness(t)
   const ac = new AbortController()
-  const waiting = provisioner.waitForReady(LONG, ac.signal)
+  const waiting = provisioner.waitForReady(LONG, ctxOf(ac.signal))
   setImmediate(() => ac.abort(new Error('cancelled by the operation')))
   await t.rejects(waiting, { message: 'cancelled by the operation' })
   // And once the watch is open.
   const later = new AbortController()
   kube.events.once('watch', () => later.abort(new Error('cancelled later')))
-  await t.rejects(provisioner.waitForReady(LONG, later.signal), { message: 'cancelled later' })
+  await t.rejects(provisioner.waitForReady(LONG, ctxOf(later.signal)), { message: 'cancelled later' })
 })
 
 t.test('a load balancer that never gets an address: bounded wait, and abortable', async t => {
-  const { provisioner } = await harness(t, { loadBalancer: 'none' }, { loadBalancerTimeoutSeconds: 1 })
+  const { provisioner } = await harness(t, { loadBalancer: 'none' })
   await provisioner.deployPostgres(deployInput(), never())
-  const conn = { ...ref, use_load_balancer: true, dns_label: null }
+  const conn = { ...ref, use_load_balancer: true, dns_label: null, timeout_seconds: 1 }
   await t.rejects(provisioner.getConnectionStrings(conn, never()), { name: 'WaitTimeoutError', message: /no ingress IP or hostname/ })
   const ac = new AbortController()
-  const waiting = provisioner.getConnectionStrings(conn, ac.signal)
+  const waiting = provisioner.getConnectionStrings(conn, ctxOf(ac.signal))
   setImmediate(() => ac.abort(new Error('stop')))
   await t.rejects(waiting, { message: 'stop' })
 })
 
 t.test('connection strings for an instance that was never deployed', async t => {
   const { provisioner } = await harness(t)
-  await t.rejects(provisioner.getConnectionStrings({ ...ref, use_load_balancer: true, dns_label: null }, never()), { name: 'PermanentProvisionerError', message: /Service toygres\/orders not found/ })
+  await t.rejects(provisioner.getConnectionStrings({ ...ref, use_load_balancer: true, dns_label: null, timeout_seconds: 300 }, never()), { name: 'PermanentProvisionerError', message: /Service toygres\/orders not found/ })
 })

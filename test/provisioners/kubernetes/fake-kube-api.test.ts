@@ -2,7 +2,7 @@
 // provisioner's tests are only as good as it is.
 import t from 'tap'
 import { startFakeKubeApi } from '../../fakes/kube-api/index.ts'
-import { deployInput, harness, never } from './helpers.ts'
+import { deployInput, harness, never, INSTANCE_ID } from './helpers.ts'
 
 async function fake (t: { teardown (fn: () => unknown): void }) {
   const kube = await startFakeKubeApi({ namespaces: ['toygres'] })
@@ -77,7 +77,7 @@ t.test('a watch resumes from a resourceVersion and streams events as they happen
 t.test('the simulated controllers: pod, claims, ingress, garbage collection', async t => {
   const { kube, provisioner } = await harness(t)
   await provisioner.deployPostgres(deployInput(), never())
-  await provisioner.waitForReady({ namespace: 'toygres', instance_name: 'orders', timeout_seconds: 30 }, never())
+  await provisioner.waitForReady({ namespace: 'toygres', instance_name: 'orders', instance_id: INSTANCE_ID, timeout_seconds: 30 }, never())
   const pod = kube.state.get('pods', 'toygres', 'orders-0')!
   t.match(pod.metadata.labels, { 'app.kubernetes.io/instance': 'orders', 'statefulset.kubernetes.io/pod-name': 'orders-0', 'controller-revision-hash': /^orders-[0-9a-f]{10}$/ })
   t.match(pod.status.conditions, [{ type: 'PodScheduled', status: 'True' }, {}, {}, { type: 'Ready', status: 'True' }])
@@ -106,7 +106,7 @@ t.test('wait-for-ready survives a dropped watch: it lists again and keeps watchi
     // Only now, with the second watch open, does the pod start.
     if (watches === 2) void kube.startPod('toygres', 'orders-0')
   })
-  const ready = await provisioner.waitForReady({ namespace: 'toygres', instance_name: 'orders', timeout_seconds: 3600 }, never())
+  const ready = await provisioner.waitForReady({ namespace: 'toygres', instance_name: 'orders', instance_id: INSTANCE_ID, timeout_seconds: 3600 }, never())
   t.equal(ready.ready, true)
   t.equal(watches, 2)
 })

@@ -5,7 +5,7 @@ import pino from 'pino'
 import { loggerOptions } from '../../../src/logging.ts'
 import { createKubernetesProvisioner, type KubernetesProvisionerOptions } from '../../../src/provisioners/kubernetes/provisioner.ts'
 import type { Provisioner } from '../../../src/provisioners/provisioner.ts'
-import type { DeployPostgresInput } from '../../../src/activities/types.ts'
+import type { ActivityContext, DeploySpec } from '../../../src/provisioners/types.ts'
 import { startFakeKubeApi, type FakeKubeApi, type FakeKubeApiOptions } from '../../fakes/kube-api/index.ts'
 
 interface Teardown { teardown (fn: () => unknown): void }
@@ -16,7 +16,7 @@ export async function harness (t: Teardown, fake: FakeKubeApiOptions = {}, prov:
   const kube = await startFakeKubeApi(fake)
   const logs: string[] = []
   const logger = pino(loggerOptions('debug'), { write: (line: string) => { logs.push(line) } })
-  const provisioner = createKubernetesProvisioner({ kubeconfigPath: kube.kubeconfigPath, image: 'postgres', logger, ...prov })
+  const provisioner = createKubernetesProvisioner({ kubeconfigPath: kube.kubeconfigPath, image: 'postgres', logger, controlPlaneId: 'test-plane', ...prov })
   t.teardown(async () => {
     await provisioner.close()
     await kube.close()
@@ -24,20 +24,36 @@ export async function harness (t: Teardown, fake: FakeKubeApiOptions = {}, prov:
   return { kube, provisioner, logs }
 }
 
-export function deployInput (over: Partial<DeployPostgresInput> = {}): DeployPostgresInput {
+export const INSTANCE_ID = '00000000-0000-4000-8000-000000000001'
+
+/** A server certificate for tests that do not look at TLS (the provisioner stores it, nothing verifies it here). */
+export const TEST_TLS = { ca_pem: 'test-ca', cert_pem: 'test-cert', key_pem: 'test-key' }
+
+export function deployInput (over: Partial<DeploySpec> = {}): DeploySpec {
   return {
     namespace: 'toygres',
     instance_name: 'orders',
+    instance_id: INSTANCE_ID,
     password: 'pw-Zq9!x@y:z/%-never-logged',
     postgres_version: '17',
     storage_size_gb: 10,
     use_load_balancer: true,
     dns_label: null,
+    allowed_cidrs: null,
+    labels: {},
+    tls: TEST_TLS,
     ...over
   }
 }
 
-export const never = (): AbortSignal => new AbortController().signal
+/** A step context that is never cancelled; progress reports are collected. */
+export const never = (): ActivityContext & { reports: string[] } => ctxOf(new AbortController().signal)
+
+/** A step context on `signal`; progress reports are collected in `reports`. */
+export function ctxOf (signal: AbortSignal): ActivityContext & { reports: string[] } {
+  const reports: string[] = []
+  return { signal, progress: reason => { reports.push(reason) }, reports }
+}
 
 /** What a client does with a checkpointed connection string: adds the password, percent-encoded. */
 export function withPassword (connectionString: string, password: string): string {

@@ -9,7 +9,7 @@ import { deployInput, harness, never, withPassword } from './helpers.ts'
 t.test('an instance from deploy to delete, connected to for real', { timeout: 120_000 }, async t => {
   const { kube, provisioner, logs } = await harness(t, { realPostgres: true }, { region: 'eastus' })
   const input = deployInput({ dns_label: 'orders-db' })
-  const ref = { namespace: input.namespace, instance_name: input.instance_name }
+  const ref = { namespace: input.namespace, instance_name: input.instance_name, instance_id: input.instance_id }
 
   const started = performance.now()
   const deployed = await provisioner.deployPostgres(input, never())
@@ -20,7 +20,7 @@ t.test('an instance from deploy to delete, connected to for real', { timeout: 12
   t.comment(`deploy → ready against the fake with a real PostgreSQL: ${readyMs.toFixed(0)} ms`)
   t.match(ready, { ready: true, pod_name: 'orders-0' })
 
-  const strings = await provisioner.getConnectionStrings({ ...ref, use_load_balancer: true, dns_label: 'orders-db' }, never())
+  const strings = await provisioner.getConnectionStrings({ ...ref, use_load_balancer: true, dns_label: 'orders-db', timeout_seconds: 300 }, never())
   const ip = strings.external_ip!
   t.match(ip, /^127\.0\.0\.(\d+)$/)
   t.not(ip, '127.0.0.1')
@@ -42,7 +42,7 @@ t.test('an instance from deploy to delete, connected to for real', { timeout: 12
   t.ok(backing.pid, 'a real postmaster backs the pod')
   t.ok(kube.state.get('persistentvolumeclaims', 'toygres', 'data-orders-0'), 'the StatefulSet made its claim')
 
-  t.same(await provisioner.deletePostgres(ref, never()), { deleted: true })
+  t.same(await provisioner.deletePostgres({ ...ref, timeout_seconds: 300 }, never()), { deleted: true })
   for (const resource of ['secrets', 'services', 'statefulsets', 'pods', 'persistentvolumeclaims']) {
     t.same(kube.state.list(resource, 'toygres'), [], `no ${resource} left`)
   }
@@ -51,7 +51,7 @@ t.test('an instance from deploy to delete, connected to for real', { timeout: 12
   t.notOk(isRunning(backing.pid!), 'the postmaster is gone')
   t.notOk(existsSync(backing.dataDir), 'its data is removed')
 
-  t.same(await provisioner.deletePostgres(ref, never()), { deleted: false }, 'nothing left to delete')
+  t.same(await provisioner.deletePostgres({ ...ref, timeout_seconds: 300 }, never()), { deleted: false }, 'nothing left to delete')
 
   const everything = JSON.stringify([deployed, ready, strings]) + logs.join('')
   t.notOk(everything.includes(input.password), 'no output or log line holds the password')

@@ -8,27 +8,27 @@ import { findBinaries, postgresRunAs } from '../../../src/postgres/binaries.ts'
 import { stopCluster } from '../../../src/postgres/cluster.ts'
 import { testConnection } from '../../../src/activities/test-connection.ts'
 import { livePid } from '../../../src/provisioners/local/server.ts'
-import { deployInput, harness, never, secretPassword } from './fixtures/helpers.ts'
+import { deployInput, harness, never, secretPassword, INSTANCE_ID } from './fixtures/helpers.ts'
 
 const cluster = (dataDir: string) => ({ binaries: findBinaries(), runAs: postgresRunAs(), dataDir })
 
 t.test('each method twice', async t => {
   const h = await harness(t, 27300)
   const input = deployInput('twice', secretPassword())
-  const ref = { namespace: 'toygres', instance_name: 'twice' }
+  const ref = { namespace: 'toygres', instance_name: 'twice', instance_id: INSTANCE_ID }
   const first = await h.provisioner.deployPostgres(input, never)
   const second = await h.provisioner.deployPostgres(input, never)
   t.same(second.existing, first.created, 'the second deploy finds what the first created')
   t.same(second.created, [])
   t.equal((await h.provisioner.waitForReady({ ...ref, timeout_seconds: 30 }, never)).ready, true)
   t.equal((await h.provisioner.waitForReady({ ...ref, timeout_seconds: 30 }, never)).ready, true)
-  const strings = await h.provisioner.getConnectionStrings({ ...ref, use_load_balancer: false, dns_label: null }, never)
-  t.same(await h.provisioner.getConnectionStrings({ ...ref, use_load_balancer: false, dns_label: null }, never), strings)
+  const strings = await h.provisioner.getConnectionStrings({ ...ref, use_load_balancer: false, dns_label: null, timeout_seconds: 60 }, never)
+  t.same(await h.provisioner.getConnectionStrings({ ...ref, use_load_balancer: false, dns_label: null, timeout_seconds: 60 }, never), strings)
   // Concurrent repeats too: the engine may retry while a first attempt still runs.
   const both = await Promise.all([h.provisioner.deployPostgres(input, never), h.reopen().deployPostgres(input, never)])
   t.same(both.map(b => b.created), [[], []])
-  t.same(await h.provisioner.deletePostgres(ref, never), { deleted: true })
-  t.same(await h.provisioner.deletePostgres(ref, never), { deleted: false })
+  t.same(await h.provisioner.deletePostgres({ ...ref, timeout_seconds: 60 }, never), { deleted: true })
+  t.same(await h.provisioner.deletePostgres({ ...ref, timeout_seconds: 60 }, never), { deleted: false })
 })
 
 t.test('deploy converges after crashes half-way', async t => {
@@ -49,7 +49,7 @@ t.test('deploy converges after crashes half-way', async t => {
   const deployed = await h.provisioner.deployPostgres(input, never)
   t.same(deployed.created, ['PortReservation/crashy', 'DataDirectory/crashy', 'Process/crashy'])
   t.same(await readdir(dir), ['instance.json', 'pgdata'], 'the partial copy was swept')
-  const strings = await h.provisioner.getConnectionStrings({ namespace: 'toygres', instance_name: 'crashy', use_load_balancer: false, dns_label: null }, never)
+  const strings = await h.provisioner.getConnectionStrings({ namespace: 'toygres', instance_name: 'crashy', instance_id: INSTANCE_ID, use_load_balancer: false, dns_label: null, timeout_seconds: 60 }, never)
   t.equal(new URL(strings.ip_connection_string).port, String(h.ports.portMin + 7), 'the earlier reservation was used')
 
   // 3. Configured but not started (a clean stop stands in for a crash before pg_ctl start).
@@ -61,25 +61,25 @@ t.test('deploy converges after crashes half-way', async t => {
   const again = await h.reopen().deployPostgres(input, never)
   t.same(again.created, ['Process/crashy'])
   t.same(again.existing, ['PortReservation/crashy', 'DataDirectory/crashy'])
-  await h.provisioner.waitForReady({ namespace: 'toygres', instance_name: 'crashy', timeout_seconds: 60 }, never)
-  t.match((await testConnection({ connection_string: strings.ip_connection_string, password }, never)).version, /^PostgreSQL 18/)
+  await h.provisioner.waitForReady({ namespace: 'toygres', instance_name: 'crashy', instance_id: INSTANCE_ID, timeout_seconds: 60 }, never)
+  t.match((await testConnection({ connection_string: strings.ip_connection_string, password, ca_pem: null }, never.signal)).version, /^PostgreSQL 18/)
 })
 
 t.test('delete converges after a crash half-way', async t => {
   const h = await harness(t, 27400)
-  const ref = { namespace: 'toygres', instance_name: 'halfgone' }
+  const ref = { namespace: 'toygres', instance_name: 'halfgone', instance_id: INSTANCE_ID }
   await h.provisioner.deployPostgres(deployInput('halfgone', secretPassword()), never)
   const dir = join(h.dataDir, 'instances', 'toygres', 'halfgone')
   // Stopped and data removed, but the record and the port reservation are still there.
   await stopCluster(cluster(join(dir, 'pgdata')), 'immediate')
   await rm(join(dir, 'pgdata'), { recursive: true })
-  t.same(await h.provisioner.deletePostgres(ref, never), { deleted: true })
+  t.same(await h.provisioner.deletePostgres({ ...ref, timeout_seconds: 60 }, never), { deleted: true })
   t.same(await readdir(join(h.dataDir, 'ports')), [])
   // Only a port reservation left (crash between removing the data and releasing the port).
   await symlink('toygres/halfgone', join(h.dataDir, 'ports', String(h.ports.portMin)))
-  t.same(await h.provisioner.deletePostgres(ref, never), { deleted: true })
+  t.same(await h.provisioner.deletePostgres({ ...ref, timeout_seconds: 60 }, never), { deleted: true })
   t.same(await readdir(join(h.dataDir, 'ports')), [])
-  t.same(await h.provisioner.deletePostgres(ref, never), { deleted: false })
+  t.same(await h.provisioner.deletePostgres({ ...ref, timeout_seconds: 60 }, never), { deleted: false })
 })
 
 t.test('ports in use by other programs are skipped', async t => {

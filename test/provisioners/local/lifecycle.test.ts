@@ -4,7 +4,7 @@ import { join } from 'node:path'
 import pg from 'pg'
 import { isAlive, livePid } from '../../../src/provisioners/local/server.ts'
 import { probe } from '../../../src/provisioners/local/probe.ts'
-import { deployInput, filesContaining, harness, never, secretPassword } from './fixtures/helpers.ts'
+import { ctxOf, deployInput, filesContaining, harness, never, secretPassword, INSTANCE_ID } from './fixtures/helpers.ts'
 
 async function selectOne (connectionString: string, password: string): Promise<number> {
   // The string carries no password; pg is given it separately (a URL's empty password would override it).
@@ -24,7 +24,7 @@ t.test('create, connect, survive a control-plane restart, delete', async t => {
   const h = await harness(t, 27100)
   const password = secretPassword()
   const input = deployInput('life', password)
-  const ref = { namespace: input.namespace, instance_name: input.instance_name }
+  const ref = { namespace: input.namespace, instance_name: input.instance_name, instance_id: input.instance_id }
   const outputs: unknown[] = []
 
   const deployed = await h.provisioner.deployPostgres(input, never)
@@ -35,7 +35,7 @@ t.test('create, connect, survive a control-plane restart, delete', async t => {
   outputs.push(ready)
   t.equal(ready.ready, true)
 
-  const strings = await h.provisioner.getConnectionStrings({ ...ref, use_load_balancer: false, dns_label: 'life' }, never)
+  const strings = await h.provisioner.getConnectionStrings({ ...ref, use_load_balancer: false, dns_label: 'life', timeout_seconds: 60 }, never)
   outputs.push(strings)
   t.match(strings.ip_connection_string, /^postgresql:\/\/postgres@127\.0\.0\.1:\d+\/postgres$/)
   t.equal(strings.external_ip, '127.0.0.1')
@@ -56,7 +56,7 @@ t.test('create, connect, survive a control-plane restart, delete', async t => {
   const redeployed = await again.deployPostgres(input, never)
   t.same(redeployed.created, [], 'nothing to create after a restart')
   t.same(redeployed.existing, ['PortReservation/life', 'DataDirectory/life', 'Process/life'])
-  t.same(await again.getConnectionStrings({ ...ref, use_load_balancer: false, dns_label: null }, never), strings, 'same port')
+  t.same(await again.getConnectionStrings({ ...ref, use_load_balancer: false, dns_label: null, timeout_seconds: 60 }, never), strings, 'same port')
   t.equal(await livePid(pgdata), pid, 'same server process')
   t.equal(await selectOne(strings.ip_connection_string, password), 1)
 
@@ -64,13 +64,13 @@ t.test('create, connect, survive a control-plane restart, delete', async t => {
   t.notOk(h.lines.some(line => line.includes(password)), 'no log line holds the password')
   t.notOk(JSON.stringify(outputs).includes(password), 'no output holds the password')
 
-  t.same(await again.deletePostgres(ref, never), { deleted: true })
+  t.same(await again.deletePostgres({ ...ref, timeout_seconds: 60 }, never), { deleted: true })
   t.notOk(isAlive(pid!), 'the server process is gone')
   t.notOk(await exists(join(h.dataDir, 'instances', 'toygres', 'life')), 'its data is gone')
   t.notOk(await exists(join(h.dataDir, 'ports', String(port))), 'its port is free again')
   t.same(await probe(port), { ready: false, reason: 'ECONNREFUSED' })
-  t.same(await again.deletePostgres(ref, never), { deleted: false }, 'deleting again finds nothing')
-  await t.rejects(again.getConnectionStrings({ ...ref, use_load_balancer: false, dns_label: null }, never), { name: 'PermanentProvisionerError' })
+  t.same(await again.deletePostgres({ ...ref, timeout_seconds: 60 }, never), { deleted: false }, 'deleting again finds nothing')
+  await t.rejects(again.getConnectionStrings({ ...ref, use_load_balancer: false, dns_label: null, timeout_seconds: 60 }, never), { name: 'PermanentProvisionerError' })
 })
 
 t.test('a requested version other than the local one is accepted, recorded and logged', async t => {
@@ -92,15 +92,15 @@ t.test('names that are not valid instance names are refused before touching the 
 t.test('waitForReady times out with the reason, and stops at once when aborted', async t => {
   const h = await harness(t, 27170, 27179)
   const input = deployInput('slow', secretPassword())
-  const ref = { namespace: input.namespace, instance_name: input.instance_name }
+  const ref = { namespace: input.namespace, instance_name: input.instance_name, instance_id: input.instance_id }
   await h.provisioner.deployPostgres(input, never)
   const pgdata = join(h.dataDir, 'instances', 'toygres', 'slow', 'pgdata')
   const pid = await livePid(pgdata)
   process.kill(pid!, 'SIGKILL')
   await t.rejects(h.provisioner.waitForReady({ ...ref, timeout_seconds: 1 }, never), { name: 'NotReadyError', message: /no server process is running/ })
   const controller = new AbortController()
-  const waiting = h.provisioner.waitForReady({ ...ref, timeout_seconds: 300 }, controller.signal)
+  const waiting = h.provisioner.waitForReady({ ...ref, timeout_seconds: 300 }, ctxOf(controller.signal))
   controller.abort(new Error('cancelled by the test'))
   await t.rejects(waiting, { message: 'cancelled by the test' })
-  await t.rejects(h.provisioner.waitForReady({ namespace: 'toygres', instance_name: 'nope', timeout_seconds: 1 }, never), { name: 'PermanentProvisionerError' })
+  await t.rejects(h.provisioner.waitForReady({ namespace: 'toygres', instance_name: 'nope', instance_id: INSTANCE_ID, timeout_seconds: 1 }, never), { name: 'PermanentProvisionerError' })
 })

@@ -1,6 +1,6 @@
-// The `secrets` decorator: seals instance passwords at rest.
+// The `secrets` decorator: seals instance passwords (and the CA key) at rest.
 import fp from 'fastify-plugin'
-import { createSecretBox, loadSecretKey, type SecretBox } from '../secrets.ts'
+import { createSecretBox, loadSecretKey, type SecretBox } from '../../secrets.ts'
 
 declare module 'fastify' {
   interface FastifyInstance {

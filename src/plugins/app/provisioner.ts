@@ -1,6 +1,6 @@
 // The `provisioner` decorator: local (the embedded default) or kubernetes.
 import fp from 'fastify-plugin'
-import type { Provisioner } from '../provisioners/provisioner.ts'
+import type { Provisioner } from '../../provisioners/provisioner.ts'
 
 declare module 'fastify' {
   interface FastifyInstance {
@@ -12,20 +12,26 @@ export default fp(async app => {
   const { config } = app
   let provisioner: Provisioner
   if (config.provisioner === 'kubernetes') {
-    const { createKubernetesProvisioner } = await import('../provisioners/kubernetes/provisioner.ts')
+    const { createKubernetesProvisioner } = await import('../../provisioners/kubernetes/provisioner.ts')
     provisioner = createKubernetesProvisioner({
       kubeconfigPath: config.kubernetes.kubeconfig,
       image: config.kubernetes.image,
       storageClass: config.kubernetes.storageClass,
       region: config.kubernetes.region,
-      logger: app.log as never
+      logger: app.log,
+      controlPlaneId: app.controlPlane.id
     })
   } else {
-    const { createLocalProvisioner } = await import('../provisioners/local/index.ts')
+    const { createLocalProvisioner } = await import('../../provisioners/local/index.ts')
     provisioner = createLocalProvisioner({
-      dataDir: config.dataDir, portMin: config.local.portMin, portMax: config.local.portMax, binDir: config.pgBinDir, logger: app.log as never
+      dataDir: config.dataDir,
+      portMin: config.local.portMin,
+      portMax: config.local.portMax,
+      binDir: config.pgBinDir,
+      logger: app.log,
+      controlPlaneId: app.controlPlane.id
     })
   }
   app.decorate('provisioner', provisioner)
   app.addHook('onClose', async () => { await provisioner.close() })
-}, { name: 'provisioner' })
+}, { name: 'provisioner', dependencies: ['control-plane'] })

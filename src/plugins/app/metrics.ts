@@ -7,7 +7,7 @@
 // every route, and it attaches to the engine on ready, when it exists.
 import fp from 'fastify-plugin'
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client'
-import { countInstancesBy } from '../instances/store.ts'
+import { countInstancesBy } from '../../db/instances.ts'
 
 export interface Metrics {
   readonly registry: Registry

@@ -1,7 +1,7 @@
 // The `engine` decorator: durable operations on pg-boss. Orchestrations are
 // registered by the orchestrations plugin, which then starts the workers.
 import fp from 'fastify-plugin'
-import { Engine } from '../engine/index.ts'
+import { Engine } from '../../engine/index.ts'
 
 declare module 'fastify' {
   interface FastifyInstance {
@@ -13,7 +13,7 @@ export default fp(async app => {
   const engine = new Engine({
     pool: app.db,
     boss: app.boss,
-    logger: app.log as never,
+    logger: app.log,
     concurrency: app.config.workers.concurrency,
     heartbeatSeconds: app.config.workers.heartbeatSeconds
   })

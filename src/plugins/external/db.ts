@@ -1,7 +1,7 @@
 // The `db` decorator: one pg Pool for the app, migrated before anything uses it.
 import fp from 'fastify-plugin'
 import pg from 'pg'
-import { migrate, migrationNames, MIGRATIONS_TABLE, SCHEMA } from './migrate.ts'
+import { migrate, migrationNames, MIGRATIONS_TABLE, SCHEMA } from '../../db/migrate.ts'
 
 declare module 'fastify' {
   interface FastifyInstance {

@@ -1,5 +1,5 @@
 // Idempotency-Key records for POST /instances (kept 24 h, pruned by the housekeeping job).
-import type { Queryable } from '../db/queryable.ts'
+import type { Queryable } from './queryable.ts'
 
 export interface IdempotencyRecord {
   key: string

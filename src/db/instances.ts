@@ -1,6 +1,6 @@
 // Instance metadata: small, plain, parameterised SQL, one function per use.
 // Transitions are guarded by a trigger (migrations/003_instances.sql).
-import type { Queryable } from '../db/queryable.ts'
+import type { Queryable } from './queryable.ts'
 
 export type InstanceState = 'creating' | 'running' | 'failed' | 'deleting'
 export type InstanceHealth = 'unknown' | 'healthy' | 'unhealthy'
@@ -142,4 +142,28 @@ export async function countInstancesBy (db: Queryable): Promise<Array<{ state: I
   const { rows } = await db.query<{ state: InstanceState, health: InstanceHealth, count: number }>(
     'SELECT state, health, count(*)::int AS count FROM toygres.instances GROUP BY state, health')
   return rows
+}
+
+/** What a health probe needs, in one read; null when the instance is gone. */
+export interface ProbeTarget {
+  state: InstanceState
+  ip_connection_string: string | null
+  password_ciphertext: string
+}
+
+export async function readProbeTarget (db: Queryable, instanceId: string): Promise<ProbeTarget | null> {
+  // Named: every probe runs it, so it is prepared once per connection.
+  const { rows } = await db.query<ProbeTarget>({
+    name: 'toygres-read-probe-target',
+    text: 'SELECT state, ip_connection_string, password_ciphertext FROM toygres.instances WHERE id = $1',
+    values: [instanceId]
+  })
+  return rows[0] ?? null
+}
+
+/** A running instance, locked for the caller's transaction; null when it is not running. */
+export async function lockRunningInstance (db: Queryable, instanceId: string): Promise<{ name: string, namespace: string, health_operation_id: string | null } | null> {
+  const { rows } = await db.query<{ name: string, namespace: string, health_operation_id: string | null }>(
+    "SELECT name, namespace, health_operation_id FROM toygres.instances WHERE id = $1 AND state = 'running' FOR UPDATE", [instanceId])
+  return rows[0] ?? null
 }

@@ -1,0 +1,96 @@
+// Health SQL: one small function per statement. The verdict lives on
+// toygres.instances (its changes become instance events through the trigger
+// in 003); each probe's outcome lives in toygres.health_checks (004).
+import type { InstanceHealth } from './instances.ts'
+import type { Queryable } from './queryable.ts'
+
+/** One health probe's outcome (the time of the check is the database's, set when recorded). */
+export interface HealthCheckOutcome {
+  ok: boolean
+  /** Milliseconds, connect to answer (or to the failure). */
+  response_time_ms: number
+  error: string | null
+}
+
+/** How a recorded check moved the instance's health. */
+export interface HealthVerdict {
+  previous: InstanceHealth
+  current: InstanceHealth
+  consecutive_failures: number
+  /** When the check started, by the database's clock: now minus its response time. */
+  checked_at: Date
+}
+
+/**
+ * One statement: record the check, prune this instance's checks past the
+ * retention, and move the verdict. Healthy on a success; unhealthy once
+ * `threshold` checks in a row failed; below the threshold the verdict stays
+ * what it was (unknown until a first success). Applies only while the
+ * instance is running; null otherwise (gone, deleting...).
+ */
+export async function recordCheck (db: Queryable, instanceId: string, r: HealthCheckOutcome, threshold: number, retentionHours: number): Promise<HealthVerdict | null> {
+  const { rows } = await db.query<HealthVerdict>({
+    name: 'toygres-record-check',
+    text: `WITH at AS (
+       SELECT clock_timestamp() - make_interval(secs => $3::double precision / 1000) AS checked_at
+     ), prev AS (
+       SELECT id, health FROM toygres.instances WHERE id = $1::uuid AND state = 'running' FOR UPDATE
+     ), upd AS (
+       UPDATE toygres.instances i SET
+         consecutive_failures = CASE WHEN $2::boolean THEN 0 ELSE i.consecutive_failures + 1 END,
+         health = CASE WHEN $2::boolean THEN 'healthy' WHEN i.consecutive_failures + 1 >= $5::int THEN 'unhealthy' ELSE i.health END,
+         last_health_check_at = at.checked_at, last_response_time_ms = $3::double precision
+       FROM prev, at WHERE i.id = prev.id
+       RETURNING prev.health AS previous, i.health AS current, i.consecutive_failures, at.checked_at
+     ), ins AS (
+       INSERT INTO toygres.health_checks (instance_id, checked_at, ok, response_time_ms, error)
+       SELECT $1::uuid, upd.checked_at, $2::boolean, $3::double precision, $4::text FROM upd
+     ), pruned AS (
+       DELETE FROM toygres.health_checks
+       WHERE instance_id = $1::uuid AND checked_at < now() - make_interval(secs => $6::double precision) AND EXISTS (SELECT 1 FROM upd)
+     )
+     SELECT previous, current, consecutive_failures, checked_at FROM upd`,
+    values: [instanceId, r.ok, r.response_time_ms, r.error, threshold, retentionHours * 3600]
+  })
+  return rows[0] ?? null
+}
+
+export interface HealthCheckRow {
+  checked_at: Date
+  ok: boolean
+  response_time_ms: number
+  error: string | null
+}
+
+export async function listHealthChecks (db: Queryable, instanceId: string, limit: number): Promise<HealthCheckRow[]> {
+  const { rows } = await db.query<HealthCheckRow>(
+    `SELECT checked_at, ok, response_time_ms, error FROM toygres.health_checks
+     WHERE instance_id = $1 ORDER BY checked_at DESC, id DESC LIMIT $2`, [instanceId, limit])
+  return rows
+}
+
+/** Every instance's checks past the retention (instances no longer checked keep none either). */
+export async function pruneHealthChecks (db: Queryable, retentionHours: number): Promise<number> {
+  const { rowCount } = await db.query(
+    'DELETE FROM toygres.health_checks WHERE checked_at < now() - make_interval(secs => $1)', [retentionHours * 3600])
+  return rowCount ?? 0
+}
+
+/**
+ * Running instances whose last check is older than `staleSeconds` lose their
+ * verdict: with checks not running we do not know (workers down, a backlog).
+ */
+export async function markStale (db: Queryable, staleSeconds: number): Promise<number> {
+  const { rowCount } = await db.query(
+    `UPDATE toygres.instances SET health = 'unknown', consecutive_failures = 0
+     WHERE state = 'running' AND health <> 'unknown' AND last_health_check_at < now() - make_interval(secs => $1)`, [staleSeconds])
+  return rowCount ?? 0
+}
+
+/** Running instances and the monitor each records (maybe finished or gone), by id, a page at a time. */
+export async function listRunningMonitors (db: Queryable, afterId: string | null, limit: number): Promise<Array<{ id: string, health_operation_id: string | null }>> {
+  const { rows } = await db.query<{ id: string, health_operation_id: string | null }>(
+    `SELECT id, health_operation_id FROM toygres.instances
+     WHERE state = 'running' AND ($1::uuid IS NULL OR id > $1) ORDER BY id LIMIT $2`, [afterId, limit])
+  return rows
+}

@@ -1,0 +1,79 @@
+// Housekeeping: one pass, at boot and every interval, in worker processes.
+// It starts the health monitors that are missing (crash, failure, a start
+// that never happened), marks verdicts stale when checks stopped, and
+// prunes what has outlived its retention: health checks, idempotency keys,
+// finished operations. Processes that run it together take turns on an
+// advisory lock: one does the work, the others skip.
+import type { Logger } from '../logging.ts'
+import { listRunningMonitors, markStale, pruneHealthChecks } from '../db/health-checks.ts'
+import { pruneIdempotencyKeys } from '../db/idempotency-keys.ts'
+import { startMonitor, type MonitorDeps } from './monitors.ts'
+
+export interface HousekeepingDeps extends MonitorDeps {
+  log: Logger
+  /** Health check interval, milliseconds. */
+  intervalMs: number
+  /** One check's timeout, milliseconds. */
+  timeoutMs: number
+  retentionHours: number
+  /** Finished operations (and their steps) are kept this long. */
+  operationRetentionHours: number
+}
+
+export interface HousekeepingResult {
+  ran: boolean
+  started: number
+  stale: number
+  prunedChecks: number
+  prunedKeys: number
+  prunedOperations: number
+}
+
+const LOCK = 'toygres.housekeeping'
+const BATCH = 500
+const START_PARALLELISM = 4
+const IDEMPOTENCY_KEY_HOURS = 24
+
+export async function housekeeping (deps: HousekeepingDeps): Promise<HousekeepingResult> {
+  const lock = await deps.pool.connect()
+  const result: HousekeepingResult = { ran: false, started: 0, stale: 0, prunedChecks: 0, prunedKeys: 0, prunedOperations: 0 }
+  try {
+    const { rows } = await lock.query<{ got: boolean }>('SELECT pg_try_advisory_lock(hashtextextended($1, 0)) AS got', [LOCK])
+    if (!rows[0]!.got) return result
+    try {
+      result.ran = true
+      result.started = await startMissingMonitors(deps)
+      // Three intervals without a check (plus the check's timeout): the verdict is no longer known.
+      result.stale = await markStale(deps.pool, (3 * deps.intervalMs + deps.timeoutMs) / 1000)
+      result.prunedChecks = await pruneHealthChecks(deps.pool, deps.retentionHours)
+      result.prunedKeys = await pruneIdempotencyKeys(deps.pool, IDEMPOTENCY_KEY_HOURS)
+      result.prunedOperations = await deps.engine.pruneFinished(deps.operationRetentionHours * 3600)
+    } finally {
+      await lock.query('SELECT pg_advisory_unlock(hashtextextended($1, 0))', [LOCK])
+    }
+  } finally {
+    lock.release()
+  }
+  if (result.started > 0) deps.log.info({ started: result.started }, 'started missing health monitors')
+  if (result.stale > 0) deps.log.warn({ instances: result.stale }, 'health unknown: no recent check')
+  return result
+}
+
+/** Running instances whose recorded monitor is missing or finished get one, a few at a time. */
+async function startMissingMonitors (deps: HousekeepingDeps): Promise<number> {
+  let started = 0
+  let after: string | null = null
+  for (;;) {
+    const page = await listRunningMonitors(deps.pool, after, BATCH)
+    if (page.length === 0) return started
+    after = page[page.length - 1]!.id
+    const live = await deps.engine.liveAmong(page.map(r => r.health_operation_id).filter((id): id is string => id !== null))
+    const missing = page.filter(r => r.health_operation_id === null || !live.has(r.health_operation_id))
+    for (let i = 0; i < missing.length; i += START_PARALLELISM) {
+      const results = await Promise.all(missing.slice(i, i + START_PARALLELISM).map(m =>
+        // Spread first checks over one interval, so a fleet resumed at once does not check at once.
+        startMonitor(deps, m.id, deps.engine.now() + Math.floor(Math.random() * deps.intervalMs))))
+      started += results.filter(Boolean).length
+    }
+  }
+}

@@ -39,7 +39,8 @@ export const EnvSchema = Type.Object({
   TOYGRES_LOAD_BALANCER_TIMEOUT_SECONDS: Type.Optional(Type.Integer({ minimum: 10, maximum: 24 * 3600 })),
   TOYGRES_DELETE_TIMEOUT_SECONDS: Type.Optional(Type.Integer({ minimum: 10, maximum: 24 * 3600 })),
   TOYGRES_DEFAULT_ALLOWED_CIDRS: Type.Optional(Type.String({ minLength: 1 })),
-  TOYGRES_OPERATION_RETENTION_HOURS: Type.Optional(Type.Number({ exclusiveMinimum: 0, maximum: 24 * 3650 }))
+  TOYGRES_OPERATION_RETENTION_HOURS: Type.Optional(Type.Number({ exclusiveMinimum: 0, maximum: 24 * 3650 })),
+  TOYGRES_STATUS_CACHE_MS: Type.Optional(Type.Integer({ minimum: 0, maximum: 10_000 }))
 })
 export type Env = Static<typeof EnvSchema>
 
@@ -116,7 +117,9 @@ export function loadConfig (source: Record<string, string | undefined>, cwd = pr
       delete_seconds: env.TOYGRES_DELETE_TIMEOUT_SECONDS ?? 600
     },
     defaultAllowedCidrs,
-    operationRetentionHours: env.TOYGRES_OPERATION_RETENTION_HOURS ?? 24 * 30
+    operationRetentionHours: env.TOYGRES_OPERATION_RETENTION_HOURS ?? 24 * 30,
+    /** How long a GET /instances/{name} answer may be reused by other pollers (0: only concurrent requests share a load). */
+    statusCacheMs: env.TOYGRES_STATUS_CACHE_MS ?? 200
   }
 }
 

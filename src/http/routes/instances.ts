@@ -27,11 +27,9 @@ const cursor = {
   }
 }
 
-// How stale a polled status may be when another process changed it.
-const STATUS_TTL_MS = 200
-
 const instances: FastifyPluginAsyncTypebox = async app => {
-  const status = createMicroCache(STATUS_TTL_MS, async (name: string) => {
+  // How stale a polled status may be when another process changed it (TOYGRES_STATUS_CACHE_MS).
+  const status = createMicroCache(app.config.statusCacheMs, async (name: string) => {
     const row = await findInstanceByName(app.db, name)
     return row ? instanceView(row, await loadOperationView(app.engine, app.db, row.operation_id)) : null
   })

@@ -8,6 +8,8 @@ import { randomUUID } from 'node:crypto'
 import type { FastifyPluginAsync } from 'fastify'
 import fp from 'fastify-plugin'
 import { isCidr } from './cidr.ts'
+import { clientErrorHandler, parseJsonBody } from './http/plugins/errors.ts'
+import { schemaController } from './http/validation.ts'
 import type { Config } from './config.ts'
 import auth from './http/plugins/auth.ts'
 import errors from './http/plugins/errors.ts'
@@ -48,14 +50,17 @@ const app: FastifyPluginAsync<AppOptions> = async (fastify, opts) => {
   fastify.addHook('onRequest', async (request, reply) => { reply.header('x-request-id', request.id) })
   // The API speaks JSON only: anything else is a 415, not a string to validate.
   fastify.removeContentTypeParser('text/plain')
+  fastify.removeContentTypeParser('application/json')
+  fastify.addContentTypeParser('application/json', { parseAs: 'string' }, parseJsonBody)
   await fastify.register(errors)
   await fastify.register(auth, { token: opts.config.auth.token, metricsPublic: opts.config.metricsPublic })
   await fastify.register(swagger)
 
   if (opts.databaseUrl !== null) {
     // External: what the app runs on.
-    await fastify.register(db, { databaseUrl: opts.databaseUrl })
-    await fastify.register(boss, { databaseUrl: opts.databaseUrl })
+    const direct = opts.config.databaseDirectUrl
+    await fastify.register(db, { databaseUrl: opts.databaseUrl, directUrl: direct })
+    await fastify.register(boss, { databaseUrl: direct ?? opts.databaseUrl })
     // The app's own: each decorates one thing and declares what it needs.
     await fastify.register(secrets)
     await fastify.register(controlPlane)
@@ -75,18 +80,24 @@ const app: FastifyPluginAsync<AppOptions> = async (fastify, opts) => {
 
 export default fp(app, { name: 'toygres' })
 
+/** A caller's X-Request-Id, when it is short and plain enough to repeat in every log line; otherwise none. */
+export function acceptedRequestId (header: string | string[] | undefined): string | undefined {
+  return typeof header === 'string' && /^[A-Za-z0-9._:-]{1,64}$/.test(header) ? header : undefined
+}
+
 /** Fastify server options shared by the server and the tests. */
 export const serverOptions = {
-  // Request ids: honour a caller's X-Request-Id, otherwise a fresh UUID.
-  requestIdHeader: 'x-request-id',
-  genReqId: () => randomUUID(),
+  // Request ids: honour a caller's short, plain X-Request-Id, otherwise a fresh UUID.
+  requestIdHeader: false as const,
+  genReqId: (req: { headers: Record<string, string | string[] | undefined> }) => acceptedRequestId(req.headers['x-request-id']) ?? randomUUID(),
   bodyLimit: 64 * 1024,
   // Boot runs migrations and starts pg-boss against a database that may be busy.
   pluginTimeout: 60_000,
-  ajv: {
-    customOptions: {
-      removeAdditional: false, coerceTypes: 'array' as const, useDefaults: true, allErrors: true,
-      formats: { cidr: isCidr }
-    }
-  }
+  // A client that sends headers and then nothing must not hold a socket for
+  // ever: the whole request must arrive within 30 s, its headers within 10 s,
+  // and Node checks both every second (its default is every 30 s).
+  requestTimeout: 30_000,
+  http: { headersTimeout: 10_000, connectionsCheckingInterval: 1000, maxHeaderSize: 16 * 1024 },
+  clientErrorHandler,
+  schemaController: schemaController({ cidr: isCidr })
 }

@@ -12,6 +12,9 @@ export const EnvSchema = Type.Object({
   PORT: Type.Optional(Port),
   HOST: Type.Optional(Type.String({ minLength: 1 })),
   DATABASE_URL: Type.Optional(Type.String({ pattern: '^postgres(ql)?://' })),
+  TOYGRES_DATABASE_DIRECT_URL: Type.Optional(Type.String({ pattern: '^postgres(ql)?://' })),
+  TOYGRES_DATABASE_TIMEOUT_SECONDS: Type.Optional(Type.Integer({ minimum: 1, maximum: 300 })),
+  TOYGRES_REQUEST_TIMEOUT_SECONDS: Type.Optional(Type.Integer({ minimum: 1, maximum: 3600 })),
   LOG_LEVEL: Type.Optional(Type.Union(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'].map(l => Type.Literal(l)))),
   KUBECONFIG: Type.Optional(Type.String({ minLength: 1 })),
   TOYGRES_DATA_DIR: Type.Optional(Type.String({ minLength: 1 })),
@@ -75,6 +78,7 @@ export function loadConfig (source: Record<string, string | undefined>, cwd = pr
   const portMax = env.TOYGRES_LOCAL_PORT_MAX ?? 25999
   if (portMax < portMin) throw new ConfigError('invalid TOYGRES_LOCAL_PORT_MAX: must not be below TOYGRES_LOCAL_PORT_MIN')
   const dataDir = env.TOYGRES_DATA_DIR ?? './.toygres'
+  if (env.TOYGRES_DATABASE_DIRECT_URL && !env.DATABASE_URL) throw new ConfigError('invalid TOYGRES_DATABASE_DIRECT_URL: it goes with DATABASE_URL (the pooled connection); set both or neither')
   const defaultAllowedCidrs = env.TOYGRES_DEFAULT_ALLOWED_CIDRS?.split(',').map(c => c.trim()).filter(Boolean) ?? null
   const badCidr = defaultAllowedCidrs?.find(c => !isCidr(c))
   if (badCidr !== undefined) throw new ConfigError(`invalid TOYGRES_DEFAULT_ALLOWED_CIDRS: "${badCidr}" is not an IPv4 or IPv6 network in CIDR notation (e.g. 203.0.113.0/24)`)
@@ -83,6 +87,16 @@ export function loadConfig (source: Record<string, string | undefined>, cwd = pr
     port: env.PORT ?? 3000,
     host,
     databaseUrl: env.DATABASE_URL,
+    /**
+     * A session (not transaction-pooled) connection to the same database, for
+     * LISTEN/NOTIFY, advisory locks and pg-boss; set it when DATABASE_URL goes
+     * through a transaction pooler (PgBouncer pool_mode=transaction).
+     */
+    databaseDirectUrl: env.TOYGRES_DATABASE_DIRECT_URL,
+    /** Seconds any one database wait may take: connect, pool acquire, statement. */
+    databaseTimeoutSeconds: env.TOYGRES_DATABASE_TIMEOUT_SECONDS ?? 5,
+    /** Seconds a request (headers and body) may take to arrive. */
+    requestTimeoutSeconds: env.TOYGRES_REQUEST_TIMEOUT_SECONDS ?? 30,
     logLevel: env.LOG_LEVEL ?? 'info',
     dataDir: isAbsolute(dataDir) ? dataDir : resolve(cwd, dataDir),
     embeddedDbPort: env.TOYGRES_EMBEDDED_DB_PORT ?? 54329,

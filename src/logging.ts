@@ -24,18 +24,35 @@ const redactPaths = [
   'req.headers.authorization', 'req.headers.cookie', 'headers.authorization'
 ]
 
+const STACK_LINES = 8
+
+/**
+ * An error as a log line carries it: type, message, code, a few stack frames
+ * and its causes' messages; never the whole object (driver errors carry
+ * dozens of fields, some with the statement or its parameters). Credentials
+ * inside URLs are scrubbed.
+ */
+export function serializeError (err: unknown): Record<string, unknown> {
+  if (!(err instanceof Error)) return { message: scrubUrls(String(err)) }
+  const full = stdSerializers.err(err)
+  const out: Record<string, unknown> = { type: full.type, message: scrubUrls(full.message) }
+  const { code, routine } = err as { code?: unknown, routine?: unknown }
+  if (typeof code === 'string') out.code = code
+  if (typeof routine === 'string') out.routine = routine
+  if (full.stack) out.stack = scrubUrls(full.stack.split('\n').slice(0, STACK_LINES).join('\n'))
+  const causes: string[] = []
+  for (let c = err.cause, depth = 0; c && depth < 3; c = (c as { cause?: unknown }).cause, depth++) {
+    causes.push(scrubUrls(c instanceof Error ? c.message : String(c)))
+  }
+  if (causes.length) out.causes = causes
+  return out
+}
+
 export function loggerOptions (level: string, pretty = false): LoggerOptions {
   return {
     level,
     redact: { paths: redactPaths, censor: '***' },
-    serializers: {
-      err: (err: Error) => {
-        const out = stdSerializers.err(err)
-        out.message = scrubUrls(out.message)
-        if (out.stack) out.stack = scrubUrls(out.stack)
-        return out
-      }
-    },
+    serializers: { err: serializeError },
     ...(pretty ? { transport: { target: 'pino-pretty', options: { translateTime: 'SYS:HH:MM:ss.l', ignore: 'pid,hostname' } } } : {})
   }
 }

@@ -36,6 +36,8 @@ export interface EngineOptions {
   pollingIntervalSeconds?: number
   /** stop(): milliseconds runs may go on before they are released at their next step boundary. Default 10 000. */
   graceMs?: number
+  /** Where LISTEN connects when the pool goes through a transaction pooler; default: the pool's settings. */
+  listenConnectionString?: string | undefined
 }
 
 export interface StartOptions {
@@ -74,6 +76,7 @@ export class Engine extends EventEmitter {
   #waiters = new Waiters()
   #listener: Promise<Listener> | null = null
   #stopped = false
+  #listenConnectionString: string | undefined
 
   constructor (opts: EngineOptions) {
     super()
@@ -83,6 +86,7 @@ export class Engine extends EventEmitter {
     this.#concurrency = opts.concurrency ?? 4
     this.#heartbeatSeconds = opts.heartbeatSeconds ?? 10
     this.#graceMs = opts.graceMs ?? 10_000
+    this.#listenConnectionString = opts.listenConnectionString
     const deps: RunnerDeps = {
       pool: this.#pool,
       boss: this.#boss,
@@ -251,7 +255,8 @@ export class Engine extends EventEmitter {
 
   #ensureListener (): Promise<Listener> {
     if (!this.#listener) {
-      const listener = new Listener(this.#pool.options, n => this.#onNotice(n), this.#log)
+      const config = this.#listenConnectionString ? { connectionString: this.#listenConnectionString } : this.#pool.options
+      const listener = new Listener(config, n => this.#onNotice(n), this.#log)
       this.#listener = listener.start().then(() => listener)
       this.#listener.catch(() => { this.#listener = null })
     }

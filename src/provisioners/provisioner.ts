@@ -13,6 +13,12 @@ import type {
 
 export interface Provisioner {
   readonly kind: 'local' | 'kubernetes'
+  /**
+   * Whether the platform answers now: null when it does, else why not, in
+   * words a person can act on (e.g. which kubeconfig places were looked at).
+   * Bounded by `signal`; /readyz and boot call it.
+   */
+  unreachableReason (signal: AbortSignal): Promise<string | null>
   /** PostgreSQL major versions this provisioner can run now, e.g. ["17", "18"]. */
   supportedVersions (): Promise<string[]>
   /** What the instance's server certificate must name (Service DNS names, a DNS label's name, 127.0.0.1...). */

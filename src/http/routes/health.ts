@@ -2,9 +2,19 @@
 import type { FastifyPluginAsync } from 'fastify'
 import { Type } from 'typebox'
 import { ProblemRef } from '../schemas/problem.ts'
-import { sendProblem } from '../plugins/errors.ts'
+import { RETRY_AFTER_SECONDS, sendProblem } from '../plugins/errors.ts'
+
+/** Milliseconds a readiness check may take (probes of orchestrators time out at about 1 s by default). */
+const READINESS_TIMEOUT_MS = 2000
 
 const Status = Type.Object({ status: Type.String({ examples: ['ok'] }) })
+
+/** `promise`, or a rejection with `message` once `signal` aborts. */
+function withDeadline<T> (promise: Promise<T>, signal: AbortSignal, message: string): Promise<T> {
+  return Promise.race([promise, new Promise<never>((_resolve, reject) => {
+    signal.addEventListener('abort', () => reject(new Error(message)), { once: true })
+  })])
+}
 
 const health: FastifyPluginAsync = async app => {
   app.get('/healthz', {
@@ -20,13 +30,18 @@ const health: FastifyPluginAsync = async app => {
       response: { 200: Status, 503: ProblemRef }
     }
   }, async (request, reply) => {
-    try {
-      if (await app.migrationsApplied()) return { status: 'ok' }
-      return sendProblem(reply, 'unavailable', 'database migrations are not all applied')
-    } catch (err) {
-      request.log.warn({ err }, 'readiness check failed')
-      return sendProblem(reply, 'unavailable', 'database is unreachable')
-    }
+    const signal = AbortSignal.timeout(READINESS_TIMEOUT_MS)
+    const [database, platform] = await Promise.all([
+      withDeadline(app.migrationsApplied(), signal, `did not answer within ${READINESS_TIMEOUT_MS / 1000} s`).then(
+        applied => applied ? null : 'database migrations are not all applied: run npm run migrate, or start one replica to apply them',
+        (err: Error) => { app.outage.report(err); return `the control plane's database is unreachable: ${err.message}` }),
+      app.provisioner.unreachableReason(signal)
+    ])
+    const reasons = [database, platform].filter((r): r is string => r !== null)
+    if (reasons.length === 0) return { status: 'ok' }
+    reply.header('retry-after', String(RETRY_AFTER_SECONDS))
+    request.log.debug({ reasons }, 'not ready')
+    return sendProblem(reply, 'unavailable', reasons.join('; '))
   })
 }
 

@@ -13,7 +13,10 @@ export default fp(async app => {
   const engine = new Engine({
     pool: app.db,
     boss: app.boss,
-    logger: app.log,
+    // Errors that only mean "the database is down" are the outage log's to report, once.
+    logger: app.outage.filter(app.log),
+    // LISTEN needs a session connection, not a transaction pooler.
+    listenConnectionString: app.config.databaseDirectUrl,
     concurrency: app.config.workers.concurrency,
     heartbeatSeconds: app.config.workers.heartbeatSeconds
   })

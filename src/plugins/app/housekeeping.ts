@@ -11,7 +11,7 @@ export default fp(async app => {
   const intervalMs = config.health.intervalSeconds * 1000
   const deps = {
     ...app.monitors.deps,
-    log: app.log,
+    log: app.outage.filter(app.log),
     intervalMs,
     timeoutMs: config.health.timeoutSeconds * 1000,
     retentionHours: config.health.retentionHours,
@@ -21,7 +21,7 @@ export default fp(async app => {
   let pass: Promise<unknown> = Promise.resolve()
   let closing = false
   const tick = (): void => {
-    pass = housekeeping(deps).catch(err => app.log.error({ err }, 'housekeeping pass failed'))
+    pass = housekeeping(deps).catch(err => deps.log.error({ err }, 'housekeeping pass failed'))
     void pass.then(() => { if (!closing) timer = setTimeout(tick, intervalMs).unref() })
   }
   app.addHook('onReady', async () => { tick() })

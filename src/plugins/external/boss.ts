@@ -1,6 +1,7 @@
 // The one pg-boss instance: error listener before start(), stop() on close.
 import fp from 'fastify-plugin'
 import { PgBoss } from 'pg-boss'
+import { boundedWaits } from './db.ts'
 
 declare module 'fastify' {
   interface FastifyInstance {
@@ -8,9 +9,13 @@ declare module 'fastify' {
   }
 }
 
+/** pg-boss needs a session connection: LISTEN/NOTIFY and advisory locks do not survive a transaction pooler. */
 export default fp<{ databaseUrl: string }>(async (app, opts) => {
+  // Its maintenance statements may run longer than a request's: a wider bound.
+  const waits = boundedWaits(Math.max(30, app.config.databaseTimeoutSeconds))
   const boss = new PgBoss({
     connectionString: opts.databaseUrl,
+    ...waits,
     schema: 'pgboss',
     application_name: 'toygres-boss',
     // Workers wake on NOTIFY (a few ms) instead of waiting for the next poll.
@@ -21,7 +26,7 @@ export default fp<{ databaseUrl: string }>(async (app, opts) => {
     superviseIntervalSeconds: app.config.workers.heartbeatSeconds,
     monitorIntervalSeconds: app.config.workers.heartbeatSeconds
   })
-  boss.on('error', err => app.log.error({ err }, 'pg-boss error'))
+  boss.on('error', err => { if (!app.outage.report(err)) app.log.error({ err }, 'pg-boss error') })
   await boss.start()
   app.decorate('boss', boss)
   app.addHook('onClose', async () => {

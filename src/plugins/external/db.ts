@@ -1,38 +1,76 @@
-// The `db` decorator: one pg Pool for the app, migrated before anything uses it.
+// The `db` decorator: one pg Pool for the app, migrated before anything uses
+// it, every wait on it bounded, and `outage` that says plainly (once) when
+// the database is down. Through a transaction pooler (TOYGRES_DATABASE_DIRECT_URL
+// set), statements are sent unnamed: a named prepared statement lives on one
+// server connection, and the pooler hands each transaction another one.
 import fp from 'fastify-plugin'
 import pg from 'pg'
 import { migrate, migrationNames, MIGRATIONS_TABLE, SCHEMA } from '../../db/migrate.ts'
+import { createOutageLog, type OutageLog } from '../../db/outage.ts'
 
 declare module 'fastify' {
   interface FastifyInstance {
     db: pg.Pool
+    outage: OutageLog
     /** True when every migration on disk is applied. */
     migrationsApplied (): Promise<boolean>
   }
 }
 
 export interface DbPluginOptions {
+  /** Where queries go (possibly through a transaction pooler). */
   readonly databaseUrl: string
+  /** A session connection for migrations (advisory locks); defaults to databaseUrl. */
+  readonly directUrl?: string | undefined
   readonly poolSize?: number
   readonly migrate?: boolean
 }
 
+/** pg options bounding every wait: connect and pool acquire, and each statement on both sides. */
+export function boundedWaits (timeoutSeconds: number) {
+  return {
+    connectionTimeoutMillis: timeoutSeconds * 1000,
+    // The server abandons the statement; the client stops waiting a moment later (a frozen server answers nothing).
+    statement_timeout: timeoutSeconds * 1000,
+    query_timeout: timeoutSeconds * 1000 + 1000
+  }
+}
+
 export default fp<DbPluginOptions>(async (app, opts) => {
-  if (opts.migrate !== false) await migrate(opts.databaseUrl, app.log)
+  if (opts.migrate !== false) await migrate(opts.directUrl ?? opts.databaseUrl, app.log)
+  const pooled = opts.directUrl !== undefined && opts.directUrl !== opts.databaseUrl
   const pool = new pg.Pool({
     connectionString: opts.databaseUrl,
     max: opts.poolSize ?? 10,
     application_name: 'toygres',
-    connectionTimeoutMillis: 10_000
+    ...boundedWaits(app.config.databaseTimeoutSeconds)
   })
+  if (pooled) pool.on('connect', client => unnameStatements(client))
+  const outage = createOutageLog({ log: app.log, probe: () => pool.query('SELECT 1') })
   // An idle client that loses its server must not crash the process.
-  pool.on('error', err => app.log.warn({ err }, 'idle database connection failed'))
+  pool.on('error', err => { if (!outage.report(err)) app.log.warn({ err }, 'idle database connection failed') })
   const expected = migrationNames()
   app.decorate('db', pool)
+  app.decorate('outage', outage)
   app.decorate('migrationsApplied', async () => {
     const { rows } = await pool.query<{ name: string }>(`SELECT name FROM ${SCHEMA}.${MIGRATIONS_TABLE}`)
     const applied = new Set(rows.map(r => r.name))
     return expected.every(name => applied.has(name))
   })
-  app.addHook('onClose', async () => { await pool.end() })
+  app.addHook('onClose', async () => {
+    outage.close()
+    await pool.end()
+  })
 }, { name: 'db' })
+
+/** Sends this client's named statements unnamed (each parsed again: the price of a transaction pooler). */
+function unnameStatements (client: pg.PoolClient): void {
+  const query = client.query.bind(client) as (...args: unknown[]) => unknown
+  client.query = ((config: unknown, ...rest: unknown[]) => {
+    if (config && typeof config === 'object' && 'name' in config) {
+      const { name: _name, ...unnamed } = config as Record<string, unknown>
+      return query(unnamed, ...rest)
+    }
+    return query(config, ...rest)
+  }) as typeof client.query
+}

@@ -137,6 +137,18 @@ export function createKubernetesProvisioner (opts: KubernetesProvisionerOptions)
       return { deleted }
     },
 
+    async unreachableReason (signal) {
+      try {
+        await Promise.race([client.core.listNamespace({ limit: 1 }), new Promise((_resolve, reject) => {
+          signal.addEventListener('abort', () => reject(signal.reason), { once: true })
+        })])
+        return null
+      } catch (err) {
+        if (signal.aborted) return `the Kubernetes API at ${kc.getCurrentCluster()?.server ?? '(no cluster)'} did not answer in time`
+        return `the Kubernetes API at ${kc.getCurrentCluster()?.server ?? '(no cluster)'} is not reachable: ${(err as Error).message}`
+      }
+    },
+
     async supportedVersions () { return [...SUPPORTED_POSTGRES_VERSIONS] },
 
     async serverNames (input) {

@@ -173,6 +173,7 @@ export function createLocalProvisioner (opts: LocalProvisionerOptions): Provisio
     getConnectionStrings,
     deletePostgres,
     recoverPostgres,
+    async unreachableReason () { return null },
     async supportedVersions () { return [(await (version ??= serverVersion(binaries))).split('.')[0]!] },
     async serverNames () { return { dns: ['localhost'], ip: ['127.0.0.1'] } },
     restartPostgres: notYet('restart'),

@@ -5,13 +5,15 @@ import { chmod, mkdtemp, rm } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { findBinaries, postgresRunAs } from '../../src/postgres/binaries.ts'
-import { configureCluster, initCluster, startCluster, stopCluster } from '../../src/postgres/cluster.ts'
+import { configureCluster, initCluster, startCluster, stopCluster, type ClusterOptions } from '../../src/postgres/cluster.ts'
 import { freePort } from './ports.ts'
 
 export interface ThrowawayCluster {
   /** The `postgres` database, as the superuser. */
   readonly url: string
   readonly port: number
+  /** The cluster as src/postgres/cluster.ts takes it, to stop and start it in a test. */
+  readonly cluster: ClusterOptions
   stop (): Promise<void>
 }
 
@@ -26,6 +28,7 @@ export async function startThrowawayCluster (prefix: string, password: string): 
   return {
     url: `postgresql://postgres:${encodeURIComponent(password)}@127.0.0.1:${port}/postgres`,
     port,
+    cluster,
     async stop () {
       await stopCluster(cluster, 'immediate')
       await rm(dir, { recursive: true, force: true })

@@ -7,6 +7,7 @@ import fp from 'fastify-plugin'
 import pg from 'pg'
 import { migrate, migrationNames, MIGRATIONS_TABLE, SCHEMA } from '../../db/migrate.ts'
 import { createOutageLog, type OutageLog } from '../../db/outage.ts'
+import { isTransactionPooled } from '../../db/pooler.ts'
 
 declare module 'fastify' {
   interface FastifyInstance {
@@ -37,8 +38,11 @@ export function boundedWaits (timeoutSeconds: number) {
 }
 
 export default fp<DbPluginOptions>(async (app, opts) => {
-  if (opts.migrate !== false) await migrate(opts.directUrl ?? opts.databaseUrl, app.log)
   const pooled = opts.directUrl !== undefined && opts.directUrl !== opts.databaseUrl
+  if (!pooled && await isTransactionPooled(opts.databaseUrl, app.config.databaseTimeoutSeconds * 1000)) {
+    throw new Error('DATABASE_URL goes through a transaction pooler (e.g. PgBouncer pool_mode=transaction), where prepared statements and LISTEN are lost between transactions: set TOYGRES_DATABASE_DIRECT_URL to a direct (session) connection to the same database')
+  }
+  if (opts.migrate !== false) await migrate(opts.directUrl ?? opts.databaseUrl, app.log)
   const pool = new pg.Pool({
     connectionString: opts.databaseUrl,
     max: opts.poolSize ?? 10,

@@ -48,8 +48,8 @@ export interface FakeKubeApi {
   }
   /** 'watch' (resource, namespace): a client's watch is open. */
   events: EventEmitter
-  /** core/v1 Events in `namespace` (about `involvedName` if given), oldest first. */
-  kubeEvents (namespace: string, involvedName?: string): KubeObject[]
+  /** core/v1 Events in `namespace` (about `involvedName`, of `kind`, if given), in the order first recorded. */
+  kubeEvents (namespace: string, involvedName?: string, kind?: string): KubeObject[]
   /** Every request, as the API server's RequestInfo resolver saw it. Live array. */
   readonly requests: RequestRecord[]
   clearRequests (): void
@@ -107,10 +107,13 @@ export async function startFakeKubeApi (opts: FakeKubeApiOptions = {}): Promise<
     events,
     requests,
     clearRequests () { requests.length = 0 },
-    kubeEvents (namespace, involvedName) {
+    kubeEvents (namespace, involvedName, kind) {
+      // In the order they were first recorded (the name ends in hex nanoseconds, as the recorder makes it).
+      const order = (e: KubeObject): bigint => BigInt(`0x${e.metadata.name.slice(e.metadata.name.lastIndexOf('.') + 1)}`)
       return store.list('events', namespace)
         .filter(e => involvedName === undefined || (e.involvedObject as { name: string }).name === involvedName)
-        .sort((a, b) => Number(a.metadata.resourceVersion) - Number(b.metadata.resourceVersion))
+        .filter(e => kind === undefined || (e.involvedObject as { kind: string }).kind === kind)
+        .sort((a, b) => (order(a) < order(b) ? -1 : order(a) > order(b) ? 1 : 0))
     },
     dropWatches () { for (const res of watches) res.end() },
     startPod: (ns, name) => controllers.startPod(ns, name),

@@ -476,7 +476,8 @@ export class Kubelet {
       await tasks.sleep(b.lastUpdate + b.backoffMs - Date.now(), signal)
       return false
     }
-    showCreating()
+    // A pull that takes time is seen as ContainerCreating (the sandbox exists, the container does not).
+    if (opts.pullMs > 0) showCreating()
     recorder.record(cref, 'Normal', 'Pulling', `Pulling image "${image}"`, source)
     if (opts.pullMs > 0) await tasks.sleep(opts.pullMs, signal)
     if (signal.aborted) return false

@@ -3,7 +3,7 @@
 // container instance (validateContainerLogStatus in pkg/kubelet/kubelet_pods.go)
 // and its CRI log reader (pkg/kubelet/kuberuntime/logs): tailLines,
 // sinceSeconds/sinceTime, timestamps, limitBytes, previous, follow.
-import { open } from 'node:fs/promises'
+import { open, type FileHandle } from 'node:fs/promises'
 import type { IncomingMessage, ServerResponse } from 'node:http'
 import { parseCri, type LogLine } from './container-log.ts'
 import type { Kubelet } from './kubelet.ts'
@@ -11,22 +11,20 @@ import { badRequest, notFound } from './status.ts'
 import type { Store } from './store.ts'
 import { nanoTimestamp } from './util.ts'
 
-async function readAll (path: string, from: number): Promise<{ text: string, size: number }> {
-  const fh = await open(path, 'r').catch(() => undefined)
+/** Whole lines from `from` on; the handle stays open, so a log removed with its pod can still be drained. */
+async function readFrom (fh: FileHandle | undefined, from: number): Promise<{ text: string, size: number }> {
   if (!fh) return { text: '', size: from }
-  try {
-    const { size } = await fh.stat()
-    if (size <= from) return { text: '', size: from }
-    const buf = Buffer.alloc(size - from)
-    await fh.read(buf, 0, buf.length, from)
-    // Only whole lines: a partial last line waits for the next read.
-    const text = buf.toString('utf8')
-    const end = text.lastIndexOf('\n') + 1
-    return { text: text.slice(0, end), size: from + Buffer.byteLength(text.slice(0, end)) }
-  } finally { await fh.close() }
+  const { size } = await fh.stat()
+  if (size <= from) return { text: '', size: from }
+  const buf = Buffer.alloc(size - from)
+  await fh.read(buf, 0, buf.length, from)
+  // Only whole lines: a partial last line waits for the next read.
+  const text = buf.toString('utf8')
+  const end = text.lastIndexOf('\n') + 1
+  return { text: text.slice(0, end), size: from + Buffer.byteLength(text.slice(0, end)) }
 }
 
-export async function serveLogs (store: Store, kubelet: Kubelet, ns: string, name: string, url: URL, req: IncomingMessage, res: ServerResponse): Promise<void> {
+export async function serveLogs (store: Store, kubelet: Kubelet, ns: string, name: string, url: URL, _req: IncomingMessage, res: ServerResponse): Promise<void> {
   const q = url.searchParams
   const pod = store.get('pods', ns, name)
   if (!pod) throw notFound('pods', name)
@@ -66,9 +64,11 @@ export async function serveLogs (store: Store, kubelet: Kubelet, ns: string, nam
   const limitBytes = q.has('limitBytes') ? Number(q.get('limitBytes')) : Infinity
   const follow = q.get('follow') === 'true' && !previous
 
-  res.writeHead(200, { 'content-type': 'text/plain', 'transfer-encoding': 'chunked' })
-  res.flushHeaders()
-  if (!instance) { res.end(); return }
+  const start = (): void => {
+    res.writeHead(200, { 'content-type': 'text/plain', 'transfer-encoding': 'chunked' })
+    res.flushHeaders()
+  }
+  if (!instance) { start(); res.end(); return }
   let written = 0
   const emit = (lines: LogLine[]): boolean => {
     for (const l of lines) {
@@ -82,20 +82,26 @@ export async function serveLogs (store: Store, kubelet: Kubelet, ns: string, nam
     }
     return written < limitBytes
   }
-  let { text, size } = await readAll(instance.log.path, 0)
-  let lines = parseCri(text)
-  if (tail !== undefined && tail >= 0) lines = lines.slice(Math.max(0, lines.length - tail))
-  if (!emit(lines) || !follow) { res.end(); return }
-  let closed = false
-  req.on('close', () => { closed = true })
-  res.on('close', () => { closed = true })
-  while (!closed) {
-    const finished = instance.finished
-    const now = store.get('pods', ns, name)
-    ;({ text, size } = await readAll(instance.log.path, size))
-    if (text && !emit(parseCri(text))) break
-    if (finished || !now || now.metadata.uid !== pod.metadata.uid) break
-    await new Promise(resolve => setTimeout(resolve, 50))
+  const fh = await open(instance.log.path, 'r').catch(() => undefined)
+  try {
+    // What is there now, read before the client sees the response start: a follow misses nothing after it.
+    let { text, size } = await readFrom(fh, 0)
+    start()
+    let lines = parseCri(text)
+    if (tail !== undefined && tail >= 0) lines = lines.slice(Math.max(0, lines.length - tail))
+    if (!emit(lines) || !follow) return
+    let closed = false
+    res.on('close', () => { closed = true })
+    while (!closed) {
+      const finished = instance.finished
+      const now = store.get('pods', ns, name)
+      ;({ text, size } = await readFrom(fh, size))
+      if (text && !emit(parseCri(text))) break
+      if (finished || !now || now.metadata.uid !== pod.metadata.uid) break
+      await new Promise(resolve => setTimeout(resolve, 50))
+    }
+  } finally {
+    await fh?.close()
+    res.end()
   }
-  res.end()
 }

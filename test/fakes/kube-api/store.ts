@@ -23,6 +23,8 @@ const sameJson = (a: unknown, b: unknown): boolean => JSON.stringify(a) === JSON
 function shouldDelete (resource: string, o: KubeObject): boolean {
   const m = o.metadata
   if (!m.deletionTimestamp || (m.finalizers?.length ?? 0) > 0) return false
+  // A namespace also waits for its spec.finalizers ('kubernetes': the namespace controller).
+  if (resource === 'namespaces' && (o.spec?.finalizers?.length ?? 0) > 0) return false
   return resource !== 'pods' || m.deletionGracePeriodSeconds === 0
 }
 

@@ -112,11 +112,38 @@ function exitedNow (exitCode: number, port: number, pgdata: string): RunningCont
   return { pid: undefined, port, pgdata, ready: Promise.resolve(false), exited: exit, kill () {}, stop: () => exit }
 }
 
+/**
+ * The readiness probe, as `pg_isready` judges (PQping): a startup packet, and
+ * the first answer. An authentication request, or any error but 57P03
+ * cannot_connect_now ("the database system is starting up"), means the server
+ * accepts connections. Hanging up during authentication leaves no log line
+ * (auth.c returns STATUS_EOF silently), as with pg_isready.
+ */
 function accepts (host: string, port: number): Promise<boolean> {
   return new Promise(resolve => {
     const s = connect({ host, port })
-    s.once('connect', () => { s.destroy(); resolve(true) })
+    let buf = Buffer.alloc(0)
+    const done = (ok: boolean): void => { s.removeAllListeners('data'); s.end(); s.destroy(); resolve(ok) }
+    s.setTimeout(2000, () => done(false))
     s.once('error', () => resolve(false))
+    s.once('connect', () => {
+      const params = Buffer.from('user\0postgres\0database\0postgres\0\0')
+      const head = Buffer.alloc(8)
+      head.writeInt32BE(8 + params.length, 0)
+      head.writeInt32BE(196608, 4)
+      s.write(Buffer.concat([head, params]))
+    })
+    s.on('data', (chunk: Buffer) => {
+      buf = Buffer.concat([buf, chunk])
+      if (buf.length < 5) return
+      const type = String.fromCharCode(buf[0]!)
+      if (type !== 'E') return done(true)
+      const len = buf.readInt32BE(1)
+      if (buf.length < 1 + len) return
+      const fields = buf.subarray(5, 1 + len).toString('utf8').split('\0')
+      const code = fields.find(f => f.startsWith('C'))?.slice(1)
+      done(code !== '57P03')
+    })
   })
 }
 

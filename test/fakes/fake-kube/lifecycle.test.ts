@@ -202,3 +202,23 @@ t.test('pod logs: 400s with the real messages, tailLines, timestamps, sinceSecon
   await kube.evictPod('toygres', 'db-0')
   t.match(await body, /received fast shutdown request\n.*database system is shut down\n$/s, 'the stream ends with the container')
 })
+
+t.test('propagationPolicy: Orphan leaves the pod, Foreground deletes it before its StatefulSet', async t => {
+  const { kube, call } = await ready(t)
+  await until(kube, () => podState(kube.state.get('pods', 'toygres', 'db-0')) === 'Ready', 5000)
+  t.equal((await call('DELETE', `${STS}/db`, { propagationPolicy: 'Orphan' })).status, 200)
+  await until(kube, () => !kube.state.get('statefulsets', 'toygres', 'db'), 5000)
+  const orphan = kube.state.get('pods', 'toygres', 'db-0')!
+  t.same(orphan.metadata.ownerReferences, [], 'the orphan lost its owner reference and stays')
+
+  await call('DELETE', '/api/v1/namespaces/toygres/pods/db-0')
+  await until(kube, () => !kube.state.get('pods', 'toygres', 'db-0'), 5000)
+  await call('POST', STS, statefulSet('db'))
+  await until(kube, () => podState(kube.state.get('pods', 'toygres', 'db-0')) === 'Ready', 5000)
+  const order: string[] = []
+  kube.state.store.subscribe(kube.state.store.resourceVersion, e => { if (e.type === 'DELETED' && (e.resource === 'pods' || e.resource === 'statefulsets')) order.push(e.resource) })
+  const fg = await call('DELETE', `${STS}/db`, { propagationPolicy: 'Foreground' })
+  t.match(fg.body.metadata, { deletionTimestamp: /Z$/, finalizers: ['foregroundDeletion'] })
+  await until(kube, () => order.length === 2, 10_000)
+  t.same(order, ['pods', 'statefulsets'])
+})

@@ -139,3 +139,33 @@ t.test('an image name that cannot be parsed: InvalidImageName', async t => {
   await until(kube, () => reasons(kube, 'toygres', 'db-0').includes('Warning InspectFailed'), 5000)
   t.pass()
 })
+
+t.test('pullFailures per image, with the runtime message given', async t => {
+  const { kube, call } = await fake(t, { backoffBaseMs: 20, pullFailures: { 'postgres': { count: 2, message: 'rpc error: code = Unavailable desc = registry down' } } })
+  await call('POST', '/api/v1/namespaces/toygres/secrets', secret('db-credentials', { password: 'pw' }))
+  await call('POST', '/apis/apps/v1/namespaces/toygres/statefulsets', statefulSet('db'))
+  await until(kube, () => podState(kube.state.get('pods', 'toygres', 'db-0')) === 'Ready', 5000)
+  const events = kube.kubeEvents('toygres', 'db-0')
+  t.match(events.find(e => e.reason === 'Pulling'), { count: 3 })
+  t.match(events.find(e => e.reason === 'Failed'), { count: 2, message: 'Failed to pull image "postgres:18": rpc error: code = Unavailable desc = registry down' })
+  // Another image is not throttled.
+  await call('POST', '/apis/apps/v1/namespaces/toygres/statefulsets', { ...statefulSet('other', { image: 'mirror.example/postgres:18' }), metadata: { name: 'other' } })
+  await call('POST', '/api/v1/namespaces/toygres/secrets', secret('other-credentials', { password: 'pw' }))
+  await until(kube, () => podState(kube.state.get('pods', 'toygres', 'other-0')) === 'Ready', 5000)
+  t.notOk(kube.kubeEvents('toygres', 'other-0').some(e => e.reason === 'Failed' && !String(e.message).startsWith('Error: secret')))
+})
+
+t.test('a WaitForFirstConsumer class: the claim waits for a pod, then binds', async t => {
+  const { kube, call } = await fake(t, { volumeBindingDelayMs: 50, defaultStorageClass: { name: 'wffc', volumeBindingMode: 'WaitForFirstConsumer' } })
+  await call('POST', '/api/v1/namespaces/toygres/persistentvolumeclaims', { apiVersion: 'v1', kind: 'PersistentVolumeClaim', metadata: { name: 'lonely' }, spec: { accessModes: ['ReadWriteOnce'], resources: { requests: { storage: '1Gi' } } } })
+  await until(kube, () => reasons(kube, 'toygres', 'lonely').includes('Normal WaitForFirstConsumer'), 5000)
+  t.equal(kube.kubeEvents('toygres', 'lonely')[0]!.message, 'waiting for first consumer to be created before binding')
+  t.equal(kube.state.get('persistentvolumeclaims', 'toygres', 'lonely')!.status.phase, 'Pending')
+  await call('POST', '/api/v1/namespaces/toygres/secrets', secret('db-credentials', { password: 'pw' }))
+  const pods = record(kube, 'pods', 'db-0')
+  await call('POST', '/apis/apps/v1/namespaces/toygres/statefulsets', statefulSet('db'))
+  await until(kube, () => podState(kube.state.get('pods', 'toygres', 'db-0')) === 'Ready', 5000)
+  t.notOk(pods.some(e => podState(e.object) === 'Unschedulable'), 'no FailedScheduling: the scheduler waits for the provisioning it asked for')
+  t.match(kube.state.get('persistentvolumeclaims', 'toygres', 'data-db-0'), { metadata: { annotations: { 'volume.kubernetes.io/selected-node': 'fake-node-1' } }, status: { phase: 'Bound' } })
+  t.equal(kube.state.get('persistentvolumeclaims', 'toygres', 'lonely')!.status.phase, 'Pending', 'a claim no pod uses stays Pending')
+})

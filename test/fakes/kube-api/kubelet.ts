@@ -131,7 +131,7 @@ export class Kubelet {
   /** Starts the pod's worker (once); resolves when it is running (or stopped trying). */
   start (pod: KubeObject): Promise<void> {
     const uid = pod.metadata.uid!
-    if (this.#workers.has(uid)) return Promise.resolve()
+    if (this.#workers.has(uid) || this.#d.tasks.closed) return Promise.resolve()
     this.#workers.add(uid)
     return new Promise(resolve => {
       this.#d.tasks.run(`pod ${key(pod.metadata.namespace, pod.metadata.name)}`, async () => {

@@ -1,5 +1,8 @@
 // Label and field selectors, the subset of the grammar clients commonly send:
 // `k=v`, `k==v`, `k!=v`, `k`, `!k`, comma-separated (all must hold).
+// Field selectors resolve a dotted path in the object (`metadata.name`,
+// `involvedObject.uid`, `spec.nodeName`, `status.phase`); the real API server
+// accepts only a fixed list per resource, the fake accepts any path.
 type Requirement = (get: (key: string) => string | undefined) => boolean
 
 function parse (selector: string | null): Requirement[] {
@@ -16,9 +19,31 @@ function parse (selector: string | null): Requirement[] {
 
 interface Meta { metadata: { name?: string, namespace?: string, labels?: Record<string, string> } }
 
+function path (o: unknown, dotted: string): string | undefined {
+  let cur: any = o
+  for (const part of dotted.split('.')) {
+    if (cur === null || typeof cur !== 'object') return undefined
+    cur = cur[part]
+  }
+  return cur === undefined || cur === null ? undefined : String(cur)
+}
+
+/** `metadata.name=x` with nothing else: the name RequestInfo takes from a list or watch. */
+export function exactName (fieldSelector: string | null): string | undefined {
+  const terms = (fieldSelector ?? '').split(',').map(s => s.trim()).filter(Boolean)
+  for (const t of terms) {
+    const m = /^metadata\.name==?(.+)$/.exec(t)
+    if (m) return m[1]
+  }
+  return undefined
+}
+
 export function matcher (labelSelector: string | null, fieldSelector: string | null): (o: Meta) => boolean {
   const labels = parse(labelSelector)
   const fields = parse(fieldSelector)
-  return o => labels.every(r => r(k => o.metadata.labels?.[k])) &&
-    fields.every(r => r(k => k === 'metadata.name' ? o.metadata.name : k === 'metadata.namespace' ? o.metadata.namespace : undefined))
+  return o => labels.every(r => r(k => o.metadata.labels?.[k])) && fields.every(r => r(k => path(o, k)))
 }
+
+/** A matchLabels map as the `a=b,c=d` string autoscaling/v1 Scale reports. */
+export const selectorString = (labels: Record<string, string> | undefined): string =>
+  Object.entries(labels ?? {}).map(([k, v]) => `${k}=${v}`).join(',')

@@ -2,8 +2,9 @@
 // resourceVersion counter, an event log so a watch can resume from any
 // resourceVersion, and live watchers.
 import { randomUUID } from 'node:crypto'
-import { alreadyExists, notFound } from './status.ts'
+import { alreadyExists, conflict, notFound } from './status.ts'
 import { RESOURCES, type KubeObject } from './resources.ts'
+import { timestamp } from './util.ts'
 
 export type EventType = 'ADDED' | 'MODIFIED' | 'DELETED'
 export interface WatchEvent { type: EventType, resource: string, object: KubeObject, rv: number }
@@ -11,6 +12,21 @@ type Listener = (e: WatchEvent) => void
 
 const key = (namespace: string | undefined, name: string): string => `${namespace ?? ''}/${name}`
 const clone = <T>(o: T): T => structuredClone(o)
+const sameJson = (a: unknown, b: unknown): boolean => JSON.stringify(a) === JSON.stringify(b)
+
+/**
+ * An update that leaves an object with a deletionTimestamp and no finalizers
+ * deletes it, as the registry's Update does (shouldDeleteDuringUpdate in
+ * k8s.io/apiserver/pkg/registry/generic/registry/store.go). A pod also waits
+ * for its grace period to be over: the kubelet ends it with a grace-0 delete.
+ */
+function shouldDelete (resource: string, o: KubeObject): boolean {
+  const m = o.metadata
+  if (!m.deletionTimestamp || (m.finalizers?.length ?? 0) > 0) return false
+  // A namespace also waits for its spec.finalizers ('kubernetes': the namespace controller).
+  if (resource === 'namespaces' && (o.spec?.finalizers?.length ?? 0) > 0) return false
+  return resource !== 'pods' || m.deletionGracePeriodSeconds === 0
+}
 
 export class Store {
   #rv = 0
@@ -48,7 +64,10 @@ export class Store {
     const stored = clone(object)
     stored.metadata.uid = randomUUID()
     stored.metadata.resourceVersion = String(++this.#rv)
-    stored.metadata.creationTimestamp = new Date().toISOString().replace(/\.\d+Z$/, 'Z')
+    stored.metadata.creationTimestamp = timestamp()
+    if (stored.spec !== undefined) stored.metadata.generation = 1
+    delete stored.metadata.deletionTimestamp
+    delete stored.metadata.deletionGracePeriodSeconds
     t.set(k, stored)
     this.#emit('ADDED', resource, stored)
     return clone(stored)
@@ -56,13 +75,42 @@ export class Store {
 
   /** Replaces an object through `change`; controllers use it for status. */
   update (resource: string, namespace: string | undefined, name: string, change: (o: KubeObject) => void): KubeObject | undefined {
-    const t = this.#table(resource)
-    const current = t.get(key(namespace, name))
+    const current = this.#table(resource).get(key(namespace, name))
     if (!current) return undefined
     const next = clone(current)
     change(next)
+    return this.#write(resource, current, next)
+  }
+
+  /**
+   * PUT semantics: the whole object, with optimistic concurrency when the
+   * body carries a resourceVersion (a stale one is 409 Conflict).
+   */
+  replace (resource: string, next: KubeObject): KubeObject {
+    const { namespace, name } = next.metadata
+    const current = this.#table(resource).get(key(namespace, name))
+    if (!current) throw notFound(resource, name, RESOURCES[resource]?.group)
+    const rv = next.metadata.resourceVersion
+    if (rv !== undefined && rv !== '' && rv !== current.metadata.resourceVersion) throw conflict(resource, name, RESOURCES[resource]?.group)
+    const merged = clone(next)
+    // Fields a client cannot change on an update (ObjectMeta rules).
+    for (const f of ['uid', 'creationTimestamp', 'deletionTimestamp', 'deletionGracePeriodSeconds', 'generation'] as const) {
+      if (current.metadata[f] === undefined) delete merged.metadata[f]
+      else merged.metadata[f] = current.metadata[f] as never
+    }
+    return this.#write(resource, current, merged)
+  }
+
+  #write (resource: string, current: KubeObject, next: KubeObject): KubeObject {
+    const k = key(current.metadata.namespace, current.metadata.name)
+    if (current.spec !== undefined && !sameJson(current.spec, next.spec)) next.metadata.generation = (current.metadata.generation ?? 1) + 1
     next.metadata.resourceVersion = String(++this.#rv)
-    t.set(key(namespace, name), next)
+    if (shouldDelete(resource, next)) {
+      this.#table(resource).delete(k)
+      this.#emit('DELETED', resource, next)
+      return clone(next)
+    }
+    this.#table(resource).set(k, next)
     this.#emit('MODIFIED', resource, next)
     return clone(next)
   }
@@ -70,7 +118,7 @@ export class Store {
   remove (resource: string, namespace: string | undefined, name: string): KubeObject {
     const t = this.#table(resource)
     const current = t.get(key(namespace, name))
-    if (!current) throw notFound(resource, name)
+    if (!current) throw notFound(resource, name, RESOURCES[resource]?.group)
     t.delete(key(namespace, name))
     current.metadata.resourceVersion = String(++this.#rv)
     this.#emit('DELETED', resource, current)

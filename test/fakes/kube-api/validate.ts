@@ -81,3 +81,48 @@ export function validate (type: ResourceType, o: KubeObject): void {
   }
   if (causes.length > 0) throw invalid(type.kind, String(o.metadata?.name ?? ''), causes, type.group)
 }
+
+const STS_MUTABLE = ['replicas', 'ordinals', 'template', 'updateStrategy', 'revisionHistoryLimit', 'persistentVolumeClaimRetentionPolicy', 'minReadySeconds']
+const same = (a: unknown, b: unknown): boolean => JSON.stringify(a ?? null) === JSON.stringify(b ?? null)
+const without = (o: Record<string, unknown> | undefined, keys: string[]): Record<string, unknown> =>
+  Object.fromEntries(Object.entries(o ?? {}).filter(([k]) => !keys.includes(k)))
+
+/**
+ * Update validation (ValidateXUpdate in pkg/apis/{apps,core}/validation):
+ * what may change on an existing object. 422 Invalid, as the API server says it.
+ */
+export function validateUpdate (type: ResourceType, old: KubeObject, next: KubeObject, quantity: (q: unknown) => number): void {
+  const causes: Cause[] = []
+  const name = old.metadata.name
+  if (type.resource === 'statefulsets' && !same(without(old.spec, STS_MUTABLE), without(next.spec, STS_MUTABLE))) {
+    causes.push({ reason: 'FieldValueForbidden', field: 'spec', message: "Forbidden: updates to statefulset spec for fields other than 'replicas', 'ordinals', 'template', 'updateStrategy', 'revisionHistoryLimit', 'persistentVolumeClaimRetentionPolicy' and 'minReadySeconds' are forbidden" })
+  }
+  if (type.resource === 'statefulsets' && typeof next.spec?.replicas === 'number' && next.spec.replicas < 0) {
+    causes.push({ reason: 'FieldValueInvalid', field: 'spec.replicas', message: `Invalid value: ${next.spec.replicas}: must be greater than or equal to 0` })
+  }
+  if (type.resource === 'persistentvolumeclaims') {
+    const bound = old.status?.phase === 'Bound'
+    const mutable = bound ? ['resources', 'volumeAttributesClassName'] : []
+    // The binder fills volumeName; a client echoing it back changes nothing.
+    const strip = (s: any): Record<string, unknown> => without({ ...s, volumeName: s?.volumeName ?? old.spec?.volumeName }, mutable)
+    if (!same(strip(old.spec), strip(next.spec)) || (!bound && !same(old.spec?.resources, next.spec?.resources))) {
+      causes.push({ reason: 'FieldValueForbidden', field: 'spec', message: 'Forbidden: spec is immutable after creation except resources.requests and volumeAttributesClassName for bound claims' })
+    } else if (quantity(next.spec?.resources?.requests?.storage) < quantity(old.spec?.resources?.requests?.storage)) {
+      causes.push({ reason: 'FieldValueForbidden', field: 'spec.resources.requests.storage', message: 'Forbidden: field can not be less than previous value' })
+    }
+  }
+  if (type.resource === 'services' && old.spec?.clusterIP && next.spec?.clusterIP && next.spec.clusterIP !== old.spec.clusterIP) {
+    causes.push({ reason: 'FieldValueInvalid', field: 'spec.clusterIPs[0]', message: `Invalid value: ${JSON.stringify([next.spec.clusterIP])}: may not change once set` })
+  }
+  if ((type.resource === 'secrets' || type.resource === 'configmaps') && old.immutable === true) {
+    if (!same(old.data, next.data) || !same(old.binaryData, next.binaryData)) causes.push({ reason: 'FieldValueForbidden', field: 'data', message: 'Forbidden: field is immutable when `immutable` is set' })
+    if (next.immutable !== true) causes.push({ reason: 'FieldValueForbidden', field: 'immutable', message: 'Forbidden: field is immutable when `immutable` is set' })
+  }
+  if (type.resource === 'pods') {
+    const images = (s: any): unknown => ({ ...s, containers: (s?.containers ?? []).map((c: any) => ({ ...c, image: '' })), nodeName: undefined })
+    if (!same(images(old.spec), images(next.spec))) {
+      causes.push({ reason: 'FieldValueForbidden', field: 'spec', message: 'Forbidden: pod updates may not change fields other than `spec.containers[*].image`,`spec.initContainers[*].image`,`spec.activeDeadlineSeconds`,`spec.tolerations` (only additions to existing tolerations),`spec.terminationGracePeriodSeconds` (allow it to be set to 1 if it was previously negative)' })
+    }
+  }
+  if (causes.length > 0) throw invalid(type.kind, name, causes, type.group)
+}

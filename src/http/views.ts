@@ -52,7 +52,7 @@ function waitingFor (operation: OperationDto | null): string | null {
   return step?.progress ?? null
 }
 
-export function instanceView (row: InstanceRow, operation: OperationDto | null): InstanceDto {
+export function instanceView (row: InstanceRow, operation: OperationDto | null, caCertificate?: string): InstanceDto {
   return {
     name: row.name,
     namespace: row.namespace,
@@ -72,6 +72,7 @@ export function instanceView (row: InstanceRow, operation: OperationDto | null):
     last_health_check_at: iso(row.last_health_check_at),
     last_response_time_ms: row.last_response_time_ms,
     waiting_for: waitingFor(operation),
+    ...(caCertificate ? { ca_certificate: caCertificate } : {}),
     operation,
     created_at: row.created_at.toISOString(),
     updated_at: row.updated_at.toISOString()

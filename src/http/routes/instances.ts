@@ -31,7 +31,7 @@ const instances: FastifyPluginAsyncTypebox = async app => {
   // How stale a polled status may be when another process changed it (TOYGRES_STATUS_CACHE_MS).
   const status = createMicroCache(app.config.statusCacheMs, async (name: string) => {
     const row = await findInstanceByName(app.db, name)
-    return row ? instanceView(row, await loadOperationView(app.engine, app.db, row.operation_id)) : null
+    return row ? instanceView(row, await loadOperationView(app.engine, app.db, row.operation_id), app.controlPlane.authority.certificatePem) : null
   })
 
   app.post('/instances', {
@@ -50,7 +50,7 @@ const instances: FastifyPluginAsyncTypebox = async app => {
     status.invalidate(result.instance.name)
     const operation = await loadOperationView(app.engine, app.db, result.instance.operation_id)
     reply.code(202).header('location', `/instances/${result.instance.name}`).header('retry-after', RETRY_AFTER_SECONDS)
-    return { ...instanceView(result.instance, operation), ...(result.generatedPassword ? { password: result.generatedPassword } : {}) }
+    return { ...instanceView(result.instance, operation, app.controlPlane.authority.certificatePem), ...(result.generatedPassword ? { password: result.generatedPassword } : {}) }
   })
 
   app.get('/instances/:name', {
@@ -85,6 +85,23 @@ const instances: FastifyPluginAsyncTypebox = async app => {
       items: page.map(row => instanceView(row, null)),
       next_cursor: rows.length > limit ? cursor.encode(page[page.length - 1]!.name) : null
     }
+  })
+
+  app.get('/instances/:name/ca-certificate', {
+    schema: {
+      tags: ['instances'],
+      operationId: 'getInstanceCaCertificate',
+      summary: 'The CA certificate (PEM) that verifies the instance\'s server certificate',
+      description: 'Save it and connect with `sslmode=verify-ca sslrootcert=<file>` (or `verify-full` through a name the certificate carries).',
+      params: NameParams,
+      produces: ['application/x-pem-file'],
+      response: { 200: { description: 'PEM', content: { 'application/x-pem-file': { schema: Type.String() } } }, ...problems(400, 401, 404) }
+    }
+  }, async (request, reply) => {
+    if (!(await findInstanceByName(app.db, request.params.name))) throw new ToygresError('not-found', `no instance named "${request.params.name}"`)
+    return reply.type('application/x-pem-file')
+      .header('content-disposition', `attachment; filename="${request.params.name}-ca.crt"`)
+      .send(app.controlPlane.authority.certificatePem)
   })
 
   app.delete('/instances/:name', {

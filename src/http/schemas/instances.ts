@@ -29,6 +29,9 @@ export const Instance = Type.Object({
   error: Type.Union([Type.Object({ step: NullableString, message: Type.String() }), Type.Null()]),
   last_health_check_at: Type.Union([Time, Type.Null()]),
   last_response_time_ms: Type.Union([Type.Number(), Type.Null()]),
+  ca_certificate: Type.Optional(Type.String({
+    description: 'PEM of the CA that signed the server\'s certificate (GET of one instance): save it and connect with sslmode=verify-ca sslrootcert=<file>, or verify-full through a name in the certificate'
+  })),
   waiting_for: Type.Union([Type.String(), Type.Null()], {
     description: 'While creating or deleting: what the running step waits for now, in the cluster\'s words (e.g. "PersistentVolumeClaim data-orders-0 is not bound yet")'
   }),

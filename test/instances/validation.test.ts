@@ -132,3 +132,58 @@ t.test('TOYGRES_METRICS_PUBLIC opens /metrics alone', async t => {
   t.match(res.body, /# TYPE toygres_instances gauge/)
   t.equal((await app.inject('/instances')).statusCode, 401)
 })
+
+t.test('errors say what is allowed, in words, and bodies get exactly the stated types', async t => {
+  const app = await buildTestApp(t)
+  const post = (payload: unknown, headers: Record<string, string> = { 'content-type': 'application/json' }) =>
+    app.inject({ method: 'POST', url: '/instances', payload: typeof payload === 'string' ? payload : JSON.stringify(payload), headers })
+  const message = async (payload: unknown, field: string): Promise<string> => {
+    const res = await post(payload)
+    t.equal(res.statusCode, 400, `${field}: ${res.body}`)
+    const found = (res.json().errors as Array<{ field: string, message: string }>).find(e => e.field === field)
+    t.ok(found, `names ${field}: ${res.body}`)
+    return found?.message ?? ''
+  }
+  const schemaSpeak = /must be equal to constant|must match pattern|must have required property|must match a schema in anyOf|\^\[/
+
+  const version = await message({ name: 'db', postgres_version: '16x' }, 'body.postgres_version')
+  t.match(version, /one of "15", "16", "17" or "18"/, 'the allowed versions, listed')
+  const name = await message({ name: 'Bad_Name' }, 'body.name')
+  t.match(name, /lower-case letters, digits and '-', starting with a letter, at most 40 characters/, 'the naming rule in English, from the schema\'s description')
+  t.match(await message({}, 'body.name'), /^is required/)
+  t.match(await message({ name: 'db', password: 'short' }, 'body.password'), /at least 12 characters/)
+  t.match(await message({ name: 'db', storage_size_gb: 0 }, 'body.storage_size_gb'), /at least 1/)
+  t.match(await message({ name: 'db', replicas: 3 }, 'body.replicas'), /not a field of this request; the fields are name, password/)
+  t.match(await message({ name: 'db', allowed_cidrs: ['10.0.0.1'] }, 'body.allowed_cidrs.0'), /CIDR notation/)
+  t.match(await message({ name: 'db', dns_label: 5 }, 'body.dns_label'), /text \(a JSON string\) or null \(got integer\)/)
+  for (const m of [version, name]) t.notMatch(m, schemaSpeak)
+
+  // No coercion of bodies: the types the OpenAPI document states, exactly.
+  t.match(await message({ name: ['x'] }, 'body.name'), /must be text \(a JSON string\) \(got array\)/)
+  t.match(await message({ name: 'db', storage_size_gb: '10' }, 'body.storage_size_gb'), /whole number \(got "10"\)/)
+  t.match(await message({ name: 'db', use_load_balancer: 'true' }, 'body.use_load_balancer'), /true or false/)
+  // Query strings are text on the wire: numbers there are still parsed.
+  t.equal((await app.inject('/instances?limit=5')).statusCode, 200)
+
+  const proto = await post('{"name": "db", "__proto__": {"admin": true}}')
+  t.equal(proto.statusCode, 400)
+  t.match(proto.json().detail, /"__proto__".*refused/)
+  t.notMatch(proto.json().detail, /not valid JSON/)
+  const broken = await post('{"name": "db",')
+  t.match(broken.json().detail, /^the body is not valid JSON: /)
+
+  const noType = await app.inject({ method: 'POST', url: '/instances', payload: 'name=db', headers: {} })
+  t.equal(noType.statusCode, 415)
+  t.match(noType.json().detail, /no Content-Type: send it as JSON with Content-Type: application\/json/)
+  const wrongType = await app.inject({ method: 'POST', url: '/instances', payload: '<db/>', headers: { 'content-type': 'application/xml' } })
+  t.match(wrongType.json().detail, /the body is application\/xml; this API takes JSON/)
+
+  const put = await app.inject({ method: 'PUT', url: '/instances/db' })
+  t.equal(put.statusCode, 405, 'a known path with another method')
+  t.equal(put.headers.allow, 'DELETE, GET, HEAD')
+  t.match(put.json(), { type: 'https://toygres.dev/problems/method-not-allowed', detail: /PUT is not allowed on \/instances\/db/ })
+  t.equal((await app.inject({ method: 'PATCH', url: '/nowhere' })).statusCode, 404, 'an unknown path stays 404')
+
+  const { rows: [counts] } = await app.db.query<{ n: number }>('SELECT count(*)::int AS n FROM toygres.instances')
+  t.equal(counts!.n, 0, 'nothing half-made')
+})

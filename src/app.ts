@@ -13,9 +13,11 @@ import { schemaController } from './http/validation.ts'
 import type { Config } from './config.ts'
 import auth from './http/plugins/auth.ts'
 import errors from './http/plugins/errors.ts'
+import statusCache from './http/plugins/status-cache.ts'
 import swagger from './http/plugins/swagger.ts'
 import health from './http/routes/health.ts'
 import instanceHealth from './http/routes/instance-health.ts'
+import instanceChanges from './http/routes/instance-changes.ts'
 import instances from './http/routes/instances.ts'
 import metricsRoute from './http/routes/metrics.ts'
 import operations from './http/routes/operations.ts'
@@ -51,7 +53,8 @@ const app: FastifyPluginAsync<AppOptions> = async (fastify, opts) => {
   // The API speaks JSON only: anything else is a 415, not a string to validate.
   fastify.removeContentTypeParser('text/plain')
   fastify.removeContentTypeParser('application/json')
-  fastify.addContentTypeParser('application/json', { parseAs: 'string' }, parseJsonBody)
+  // PATCH bodies are JSON merge patches (RFC 7396): the same parser.
+  fastify.addContentTypeParser(['application/json', 'application/merge-patch+json'], { parseAs: 'string' }, parseJsonBody)
   await fastify.register(errors)
   await fastify.register(auth, { token: opts.config.auth.token, metricsPublic: opts.config.metricsPublic })
   await fastify.register(swagger)
@@ -69,10 +72,12 @@ const app: FastifyPluginAsync<AppOptions> = async (fastify, opts) => {
     await fastify.register(metrics)
     await fastify.register(orchestrations)
     await fastify.register(housekeeping)
+    await fastify.register(statusCache)
   }
 
   await fastify.register(health)
   await fastify.register(instances)
+  await fastify.register(instanceChanges)
   await fastify.register(instanceHealth)
   await fastify.register(operations)
   await fastify.register(metricsRoute)

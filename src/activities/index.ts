@@ -10,6 +10,7 @@ import type { Provisioner } from '../provisioners/provisioner.ts'
 import type { SecretBox } from '../secrets.ts'
 import type { CertificateAuthority } from '../tls/authority.ts'
 import { checkHealth } from './check-health.ts'
+import { createDay2Activities } from './day2.ts'
 import { TestConnectionError, testConnection } from './test-connection.ts'
 import type { Activities } from './types.ts'
 
@@ -39,6 +40,9 @@ export interface ActivityDeps {
   onHealthCheck?: (responseTimeMs: number, ok: boolean) => void
 }
 
+/** States in which health checks run; the monitor ends in any other. */
+const MONITORED_STATES = new Set(['running', 'restarting', 'updating'])
+
 class InstanceGoneError extends Error {
   override name = 'InstanceGoneError'
   readonly retryable = false
@@ -54,6 +58,7 @@ export function createActivities (deps: ActivityDeps): Activities {
   }
 
   return {
+    ...createDay2Activities(deps),
     async deployPostgres (input, ctx) {
       const names = await provisioner.serverNames(input)
       const tls = await deps.authority.issueServerCertificate(names, input.instance_name)
@@ -81,14 +86,18 @@ export function createActivities (deps: ActivityDeps): Activities {
 
     async checkHealth ({ instance_id: id }, ctx) {
       const target = await readProbeTarget(db, id)
-      if (!target || target.state !== 'running') return null
+      // Monitoring goes on through a restart or an update (a check may fail then: the server is briefly away).
+      if (!target || !MONITORED_STATES.has(target.state)) return null
       if (!target.ip_connection_string) return { ok: false, response_time_ms: 0, error: 'the instance has no connection string' }
-      const result = await checkHealth({
-        connection_string: target.ip_connection_string,
-        password: secrets.decrypt(target.password_ciphertext),
+      const check = (sealed: string) => checkHealth({
+        connection_string: target.ip_connection_string!,
+        password: secrets.decrypt(sealed),
         ca_pem: deps.authority.certificatePem,
         timeout_ms: deps.health.timeoutMs
       }, ctx.signal)
+      let result = await check(target.password_ciphertext)
+      // During a password reset the server may already have the new one: not a health problem.
+      if (!result.ok && /\(28P01\)$/.test(result.error ?? '') && target.pending_password_ciphertext) result = await check(target.pending_password_ciphertext)
       deps.onHealthCheck?.(result.response_time_ms, result.ok)
       return result
     },

@@ -16,7 +16,21 @@ export const activityNames = {
   START_HEALTH_CHECK: 'toygres-orchestrations::step::start-health-check',
   STOP_HEALTH_CHECK: 'toygres-orchestrations::step::stop-health-check',
   RECORD_HEALTH: 'toygres-orchestrations::step::record-health',
-  RESTART_INSTANCE: 'toygres-orchestrations::step::restart-instance'
+  RESTART_INSTANCE: 'toygres-orchestrations::step::restart-instance',
+  SET_STATE: 'toygres-orchestrations::step::set-state',
+  MARK_DELETE_FAILED: 'toygres-orchestrations::step::mark-delete-failed',
+  RESTART_POSTGRES: 'toygres-activities::activity::restart-postgres',
+  STOP_POSTGRES: 'toygres-activities::activity::stop-postgres',
+  START_POSTGRES: 'toygres-activities::activity::start-postgres',
+  APPLY_PARAMETERS: 'toygres-activities::activity::apply-parameters',
+  CHANGE_PASSWORD: 'toygres-activities::activity::change-password',
+  STORE_PASSWORD: 'toygres-activities::activity::store-password',
+  COMMIT_PASSWORD: 'toygres-orchestrations::step::commit-password',
+  DISCARD_PASSWORD: 'toygres-orchestrations::step::discard-password',
+  RESIZE_STORAGE: 'toygres-activities::activity::resize-storage',
+  APPLY_LABELS: 'toygres-activities::activity::apply-labels',
+  APPLY_NETWORK: 'toygres-activities::activity::apply-network',
+  RECORD_SETTINGS: 'toygres-orchestrations::step::record-settings'
 } as const
 
 export type ActivityName = typeof activityNames[keyof typeof activityNames]

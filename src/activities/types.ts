@@ -4,10 +4,13 @@
 // private key. Inputs carry the instance's id; the adapters (index.ts) read
 // the sealed password and issue TLS material at run time, so neither is
 // ever part of a step, a log line or a checkpoint.
+import type { AppliedSettings, Transition } from '../db/instance-changes.ts'
 import type { HealthVerdict } from '../db/health-checks.ts'
+import type { InstanceHealth, InstanceState } from '../db/instances.ts'
 import type {
-  ActivityContext, DeletePostgresInput, DeletePostgresOutput, DeploySpec, DeployPostgresOutput,
-  GetConnectionStringsInput, GetConnectionStringsOutput, OwnedRef, WaitForReadyInput, WaitForReadyOutput
+  ActivityContext, ApplyLabelsInput, ApplyNetworkInput, ChangeOutput, DeletePostgresInput, DeletePostgresOutput, DeploySpec,
+  DeployPostgresOutput, GetConnectionStringsInput, GetConnectionStringsOutput, OwnedRef, ResizeStorageInput, RestartOutput,
+  WaitForReadyInput, WaitForReadyOutput
 } from '../provisioners/types.ts'
 import type { CheckHealthOutput } from './check-health.ts'
 
@@ -68,6 +71,35 @@ export interface RecoverOutput {
   error: string | null
 }
 
+export interface SetStateInput extends InstanceIdInput {
+  /** The states the change may start from; anything else leaves the instance as it is. */
+  from: InstanceState[]
+  to: InstanceState
+  /** Set with it (e.g. stopped). */
+  health?: InstanceHealth
+  /** Kept on the instance (why the last change failed), or cleared with null. */
+  error?: { step: string | null, message: string } | null
+}
+
+/** Timed day-2 call on the server: the instance, and how long the wait may take. */
+export interface TimedRef extends OwnedRef {
+  timeout_seconds: number
+}
+
+export interface ApplyParametersInput extends InstanceIdInput {
+  /** Name → value; null resets the parameter to its default. */
+  parameters: Record<string, string | null>
+}
+
+export interface ApplyParametersOutput {
+  /** Whether any setting waits for a restart (pg_settings.pending_restart). */
+  pending_restart: boolean
+  /** The values the server reports for the parameters changed (with their unit). */
+  settings: Record<string, string>
+}
+
+export interface RecordSettingsInput extends InstanceIdInput, AppliedSettings {}
+
 /**
  * The activities. Each takes its input and the step's context (signal and
  * progress reporting), and is idempotent: a replay after a crash may run it
@@ -98,4 +130,28 @@ export interface Activities {
   recordHealth (input: RecordHealthInput, ctx: ActivityContext): Promise<RecordHealthOutput | null>
   /** Auto-restart of an unhealthy instance whose server died. Never throws for a failed restart. */
   recoverInstance (input: OwnedRef, ctx: ActivityContext): Promise<RecoverOutput>
+
+  /** Moves the instance between states (guarded by the database) when it is in one of `from`; says whether it did, and from which state. */
+  setState (input: SetStateInput, ctx: ActivityContext): Promise<Transition>
+  /** deleting → delete_failed, with why. */
+  markDeleteFailed (input: MarkFailedInput, ctx: ActivityContext): Promise<boolean>
+  restartPostgres (input: TimedRef, ctx: ActivityContext): Promise<RestartOutput>
+  stopPostgres (input: TimedRef, ctx: ActivityContext): Promise<ChangeOutput>
+  startPostgres (input: TimedRef, ctx: ActivityContext): Promise<ChangeOutput>
+  /** ALTER SYSTEM and reload, on the instance; reports what still needs a restart. */
+  applyParameters (input: ApplyParametersInput, ctx: ActivityContext): Promise<ApplyParametersOutput>
+  /** Sets the pending password on the server (as a SCRAM verifier); idempotent across a crash half-way. */
+  changePassword (input: InstanceIdInput, ctx: ActivityContext): Promise<ChangeOutput>
+  /** Keeps the pending password where the platform keeps it (the Kubernetes Secret). */
+  storePassword (input: OwnedRef, ctx: ActivityContext): Promise<ChangeOutput>
+  /** The pending password becomes the instance's password. */
+  commitPassword (input: InstanceIdInput, ctx: ActivityContext): Promise<boolean>
+  /** A reset that failed or was cancelled: the pending password is dropped; the old one still works. */
+  discardPassword (input: InstanceIdInput, ctx: ActivityContext): Promise<void>
+  resizeStorage (input: ResizeStorageInput, ctx: ActivityContext): Promise<ChangeOutput>
+  applyLabels (input: ApplyLabelsInput, ctx: ActivityContext): Promise<ChangeOutput>
+  /** The provisioner's rules, then a configuration reload once the server's pg_hba.conf shows them. */
+  applyNetwork (input: ApplyNetworkInput & { timeout_seconds: number }, ctx: ActivityContext): Promise<ChangeOutput>
+  /** What a change applied, onto the instance's metadata. */
+  recordSettings (input: RecordSettingsInput, ctx: ActivityContext): Promise<void>
 }

@@ -26,7 +26,7 @@ export interface HealthVerdict {
  * retention, and move the verdict. Healthy on a success; unhealthy once
  * `threshold` checks in a row failed; below the threshold the verdict stays
  * what it was (unknown until a first success). Applies only while the
- * instance is running; null otherwise (gone, deleting...).
+ * instance is running (or restarting, or updating); null otherwise (gone, stopped, deleting...).
  */
 export async function recordCheck (db: Queryable, instanceId: string, r: HealthCheckOutcome, threshold: number, retentionHours: number): Promise<HealthVerdict | null> {
   const { rows } = await db.query<HealthVerdict>({
@@ -34,7 +34,7 @@ export async function recordCheck (db: Queryable, instanceId: string, r: HealthC
     text: `WITH at AS (
        SELECT clock_timestamp() - make_interval(secs => $3::double precision / 1000) AS checked_at
      ), prev AS (
-       SELECT id, health FROM toygres.instances WHERE id = $1::uuid AND state = 'running' FOR UPDATE
+       SELECT id, health FROM toygres.instances WHERE id = $1::uuid AND state IN ('running', 'restarting', 'updating') FOR UPDATE
      ), upd AS (
        UPDATE toygres.instances i SET
          consecutive_failures = CASE WHEN $2::boolean THEN 0 ELSE i.consecutive_failures + 1 END,

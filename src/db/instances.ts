@@ -2,8 +2,9 @@
 // Transitions are guarded by a trigger (migrations/003_instances.sql).
 import type { Queryable } from './queryable.ts'
 
-export type InstanceState = 'creating' | 'running' | 'failed' | 'deleting'
-export type InstanceHealth = 'unknown' | 'healthy' | 'unhealthy'
+/** The guarded state machine (migrations/007_day2.sql has the allowed transitions). */
+export type InstanceState = 'creating' | 'running' | 'failed' | 'deleting' | 'delete_failed' | 'stopping' | 'stopped' | 'starting' | 'restarting' | 'updating'
+export type InstanceHealth = 'unknown' | 'healthy' | 'unhealthy' | 'stopped'
 
 export interface InstanceRow {
   id: string
@@ -27,6 +28,12 @@ export interface InstanceRow {
   last_health_check_at: Date | null
   last_response_time_ms: number | null
   consecutive_failures: number
+  labels: Record<string, string>
+  allowed_cidrs: string[] | null
+  deletion_protection: boolean
+  /** postgresql.conf settings applied with ALTER SYSTEM; values as given. */
+  parameters: Record<string, string>
+  pending_restart: boolean
   created_at: Date
   updated_at: Date
 }
@@ -34,7 +41,8 @@ export interface InstanceRow {
 // Every column but the ciphertext: reads never carry the password, even encrypted.
 const COLUMNS = `id, name, namespace, state, health, postgres_version, storage_size_gb, use_load_balancer, dns_label,
   ip_connection_string, dns_connection_string, external_ip, dns_name, server_version, deployment_time_seconds, error,
-  operation_id, health_operation_id, last_health_check_at, last_response_time_ms, consecutive_failures, created_at, updated_at`
+  operation_id, health_operation_id, last_health_check_at, last_response_time_ms, consecutive_failures, labels, allowed_cidrs,
+  deletion_protection, parameters, pending_restart, created_at, updated_at`
 
 export interface NewInstance {
   id: string
@@ -45,13 +53,18 @@ export interface NewInstance {
   use_load_balancer: boolean
   dns_label: string | null
   password_ciphertext: string
+  labels?: Record<string, string>
+  allowed_cidrs?: string[] | null
+  deletion_protection?: boolean
 }
 
 export async function insertInstance (db: Queryable, i: NewInstance): Promise<InstanceRow> {
   const { rows } = await db.query<InstanceRow>(
-    `INSERT INTO toygres.instances (id, name, namespace, postgres_version, storage_size_gb, use_load_balancer, dns_label, password_ciphertext)
-     VALUES ($1, $2, $3, $4, $5, $6, $7, $8) RETURNING ${COLUMNS}`,
-    [i.id, i.name, i.namespace, i.postgres_version, i.storage_size_gb, i.use_load_balancer, i.dns_label, i.password_ciphertext])
+    `INSERT INTO toygres.instances (id, name, namespace, postgres_version, storage_size_gb, use_load_balancer, dns_label, password_ciphertext,
+       labels, allowed_cidrs, deletion_protection)
+     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11) RETURNING ${COLUMNS}`,
+    [i.id, i.name, i.namespace, i.postgres_version, i.storage_size_gb, i.use_load_balancer, i.dns_label, i.password_ciphertext,
+      JSON.stringify(i.labels ?? {}), i.allowed_cidrs ?? null, i.deletion_protection ?? false])
   return rows[0]!
 }
 
@@ -70,13 +83,13 @@ export async function findInstanceById (db: Queryable, id: string): Promise<Inst
   return rows[0] ?? null
 }
 
-/** Keyset pagination by name: stable and cheap however deep the page. */
-export async function listInstances (db: Queryable, opts: { limit: number, after?: string | undefined, state?: InstanceState | undefined }): Promise<InstanceRow[]> {
+/** Keyset pagination by name: stable and cheap however deep the page. `labels`: every pair must match. */
+export async function listInstances (db: Queryable, opts: { limit: number, after?: string | undefined, state?: InstanceState | undefined, labels?: Record<string, string> | undefined }): Promise<InstanceRow[]> {
   const { rows } = await db.query<InstanceRow>(
     `SELECT ${COLUMNS} FROM toygres.instances
-     WHERE ($1::text IS NULL OR name > $1) AND ($2::text IS NULL OR state = $2)
+     WHERE ($1::text IS NULL OR name > $1) AND ($2::text IS NULL OR state = $2) AND ($4::jsonb IS NULL OR labels @> $4::jsonb)
      ORDER BY name LIMIT $3`,
-    [opts.after ?? null, opts.state ?? null, opts.limit])
+    [opts.after ?? null, opts.state ?? null, opts.limit, opts.labels && Object.keys(opts.labels).length ? JSON.stringify(opts.labels) : null])
   return rows
 }
 
@@ -91,7 +104,7 @@ export async function setInstanceOperation (db: Queryable, id: string, operation
 }
 
 export async function markDeleting (db: Queryable, id: string, operationId: string): Promise<void> {
-  await db.query("UPDATE toygres.instances SET state = 'deleting', operation_id = $2, health = 'unknown' WHERE id = $1", [id, operationId])
+  await db.query("UPDATE toygres.instances SET state = 'deleting', operation_id = $2, health = 'unknown', error = NULL WHERE id = $1", [id, operationId])
 }
 
 export interface RunningInfo {
@@ -103,11 +116,15 @@ export interface RunningInfo {
   deployment_time_seconds: number
 }
 
-/** creating → running. Returns false when the instance has moved on (deleted or deleting). */
+/**
+ * creating → running, with the connection info; postgres_version becomes the
+ * major that runs. Returns false when the instance has moved on (deleted or deleting).
+ */
 export async function markRunning (db: Queryable, id: string, info: RunningInfo): Promise<boolean> {
   const { rowCount } = await db.query(
     `UPDATE toygres.instances SET state = 'running', error = NULL, ip_connection_string = $2, dns_connection_string = $3,
-       external_ip = $4, dns_name = $5, server_version = $6, deployment_time_seconds = $7
+       external_ip = $4, dns_name = $5, server_version = $6, deployment_time_seconds = $7,
+       postgres_version = coalesce(substring($6 from 'PostgreSQL (\\d+)'), postgres_version)
      WHERE id = $1 AND state = 'creating'`,
     [id, info.ip_connection_string, info.dns_connection_string, info.external_ip, info.dns_name, info.server_version, info.deployment_time_seconds])
   return rowCount === 1
@@ -130,14 +147,6 @@ export async function removeInstance (db: Queryable, id: string): Promise<boolea
   return rowCount === 1
 }
 
-export interface InstanceEvent { kind: 'state' | 'health', from_value: string | null, to_value: string, detail: unknown, at: Date }
-
-export async function listInstanceEvents (db: Queryable, id: string, limit = 100): Promise<InstanceEvent[]> {
-  const { rows } = await db.query<InstanceEvent>(
-    'SELECT kind, from_value, to_value, detail, at FROM toygres.instance_events WHERE instance_id = $1 ORDER BY id DESC LIMIT $2', [id, limit])
-  return rows
-}
-
 export async function countInstancesBy (db: Queryable): Promise<Array<{ state: InstanceState, health: InstanceHealth, count: number }>> {
   const { rows } = await db.query<{ state: InstanceState, health: InstanceHealth, count: number }>(
     'SELECT state, health, count(*)::int AS count FROM toygres.instances GROUP BY state, health')
@@ -149,13 +158,15 @@ export interface ProbeTarget {
   state: InstanceState
   ip_connection_string: string | null
   password_ciphertext: string
+  /** Set while a password reset runs: the server may already have this one. */
+  pending_password_ciphertext: string | null
 }
 
 export async function readProbeTarget (db: Queryable, instanceId: string): Promise<ProbeTarget | null> {
   // Named: every probe runs it, so it is prepared once per connection.
   const { rows } = await db.query<ProbeTarget>({
     name: 'toygres-read-probe-target',
-    text: 'SELECT state, ip_connection_string, password_ciphertext FROM toygres.instances WHERE id = $1',
+    text: 'SELECT state, ip_connection_string, password_ciphertext, pending_password_ciphertext FROM toygres.instances WHERE id = $1',
     values: [instanceId]
   })
   return rows[0] ?? null

@@ -13,7 +13,7 @@ import { ensureQueue, queueName } from './queues.ts'
 import { runOperation, type RunnerDeps } from './runner.ts'
 import {
   cancelUnstarted, deleteFinishedBefore, insertOperation, markCancelRequested, selectByIdempotencyKey, selectLive,
-  selectLiveByKey, selectOperation
+  selectLiveByKey, selectOperation, selectOperations, selectTraceEvents, type TraceEvent
 } from './sql/operations.ts'
 import { selectSteps } from './sql/steps.ts'
 import { enqueueRun, inTransaction } from './tx.ts'
@@ -47,6 +47,8 @@ export interface StartOptions {
   idempotencyKey?: string
   /** A client inside the caller's open transaction: the operation and its job commit with it. */
   db?: pg.ClientBase
+  /** Keep every step's progress as events (traceSince): for operations someone watches. Default false. */
+  trace?: boolean
 }
 
 export interface RegisterOptions<A> {
@@ -133,7 +135,7 @@ export class Engine extends EventEmitter {
     const queue = queueName(name)
     await this.#ensureQueue(queue)
     const go = async (client: pg.ClientBase): Promise<{ operation: Operation<O>, created: boolean }> => {
-      const operation = await insertOperation(client, { id: randomUUID(), name, key: opts.key, input, idempotencyKey: opts.idempotencyKey })
+      const operation = await insertOperation(client, { id: randomUUID(), name, key: opts.key, input, idempotencyKey: opts.idempotencyKey, trace: opts.trace ?? false })
       if (operation) {
         await enqueueRun(this.#boss, client, queue, operation.id)
         return { operation: operation as Operation<O>, created: true }
@@ -184,6 +186,21 @@ export class Engine extends EventEmitter {
   /** Pending and running operations on `key` (of orchestration `handle` when given), oldest first. */
   liveOnKey (key: string, handle?: OrchestrationHandle<unknown, unknown>, db?: Queryable): Promise<Operation[]> {
     return selectLiveByKey(db ?? this.#pool, key, handle?.name)
+  }
+
+  /**
+   * Step events of traced operations among `operationIds` after event id
+   * `afterId` ("0" for all), oldest first, at most `limit`: started (a
+   * running step), progress, retrying, succeeded, failed, and each
+   * operation's end (`$operation`).
+   */
+  traceSince (operationIds: string[], afterId: string, limit = 500, db?: Queryable): Promise<TraceEvent[]> {
+    return selectTraceEvents(db ?? this.#pool, operationIds, afterId, limit)
+  }
+
+  /** Operations by id, in one query (missing ones are left out). */
+  getOperations (operationIds: string[], db?: Queryable): Promise<Operation[]> {
+    return selectOperations(db ?? this.#pool, operationIds)
   }
 
   /** Deletes up to `limit` finished operations older than `retentionSeconds`, with their steps; returns how many. */

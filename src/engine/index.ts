@@ -7,6 +7,7 @@ export {
 } from './errors.ts'
 export { DEFAULT_STEP_POLICY } from './policy.ts'
 export { queueName } from './queues.ts'
+export type { TraceEvent } from './sql/operations.ts'
 export type {
   ActivityBinding, ActivityFn, ActivityOptions, ActivityProxies, ActivityTable, Context, ContinueAsNew, Operation,
   OperationStatus, OrchestrationFn, OrchestrationHandle, StepContext, StepFn, StepPolicy, StepRecord, StepStatus

@@ -73,6 +73,11 @@ export function instanceView (row: InstanceRow, operation: OperationDto | null, 
     last_response_time_ms: row.last_response_time_ms,
     waiting_for: waitingFor(operation),
     ...(caCertificate ? { ca_certificate: caCertificate } : {}),
+    labels: row.labels,
+    allowed_cidrs: row.allowed_cidrs,
+    deletion_protection: row.deletion_protection,
+    parameters: row.parameters,
+    pending_restart: row.pending_restart,
     operation,
     created_at: row.created_at.toISOString(),
     updated_at: row.updated_at.toISOString()
@@ -89,4 +94,12 @@ export function healthReportView (row: InstanceRow, checks: HealthCheckRow[]): I
     last_response_time_ms: row.last_response_time_ms,
     checks: checks.map(c => ({ checked_at: c.checked_at.toISOString(), ok: c.ok, response_time_ms: c.response_time_ms, error: c.error }))
   }
+}
+
+/** A ready-to-paste URI: the connection string with the password percent-encoded (RFC 3986 userinfo). */
+export function connectionUri (connectionString: string | null, password: string): string | null {
+  if (!connectionString) return null
+  const url = new URL(connectionString)
+  url.password = encodeURIComponent(password)
+  return url.toString()
 }

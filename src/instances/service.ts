@@ -4,20 +4,28 @@
 import { randomUUID } from 'node:crypto'
 import type pg from 'pg'
 import { findIdempotencyKey, insertIdempotencyKey } from '../db/idempotency-keys.ts'
+import { forgetInstance } from '../db/instance-changes.ts'
+import { linkOperation, listLinkedOperations } from '../db/instance-events.ts'
 import { findInstanceById, findInstanceByName, insertInstance, markDeleting, readPasswordCiphertext, setInstanceOperation, type InstanceRow } from '../db/instances.ts'
 import { inTransaction, isUniqueViolation } from '../db/queryable.ts'
 import type { Engine } from '../engine/index.ts'
 import { ToygresError } from '../errors.ts'
+import { activityNames } from '../activities/names.ts'
 import type { Orchestrations } from '../orchestrations/registry.ts'
+import type { Provisioner } from '../provisioners/provisioner.ts'
 import type { CreateInstanceInput, DeleteInstanceInput, Timeouts } from '../orchestrations/types.ts'
 import { generatePassword, type SecretBox } from '../secrets.ts'
+import type { CertificateAuthority } from '../tls/authority.ts'
+import { labelProblems } from './labels.ts'
 import type { CreateInstanceRequest } from './requests.ts'
 
 export interface InstanceServiceDeps {
   readonly pool: pg.Pool
   readonly engine: Engine
   readonly secrets: SecretBox
-  readonly orchestrations: Pick<Orchestrations, 'createInstance' | 'deleteInstance'>
+  readonly orchestrations: Orchestrations
+  readonly provisioner: Pick<Provisioner, 'kind' | 'supportedVersions' | 'versionsHint'>
+  readonly authority: Pick<CertificateAuthority, 'certificatePem'>
   /** Seconds each wait of an operation may take (configuration, fixed into the operation's input). */
   readonly timeouts: Timeouts
   /** allowed_cidrs when a request does not say; null: anywhere. */
@@ -37,10 +45,18 @@ export interface CreateResult {
 /** Key order fixed so the same request always digests the same. */
 function canonical (req: CreateRequest): string {
   return JSON.stringify([req.name, req.password ?? null, req.postgres_version, req.storage_size_gb, req.use_load_balancer, req.dns_label ?? null, req.namespace,
-    req.allowed_cidrs ?? null, Object.entries(req.labels ?? {}).sort()])
+    req.allowed_cidrs ?? null, Object.entries(req.labels ?? {}).sort(), req.deletion_protection ?? false])
 }
 
 export async function requestCreate (deps: InstanceServiceDeps, req: CreateRequest, idempotencyKey?: string): Promise<CreateResult> {
+  const available = await deps.provisioner.supportedVersions()
+  if (!available.includes(req.postgres_version)) {
+    throw new ToygresError('unsupported-version', `PostgreSQL ${req.postgres_version} is not available on the ${deps.provisioner.kind} provisioner; available: ${available.join(', ')}${deps.provisioner.versionsHint ? `. ${deps.provisioner.versionsHint}` : ''}`, {
+      errors: [{ field: 'body.postgres_version', message: `must be one of ${available.join(', ')} here` }]
+    })
+  }
+  const labelErrors = labelProblems(req.labels ?? {}, 'body.labels')
+  if (labelErrors.length > 0) throw new ToygresError('validation-failed', labelErrors.map(e => `${e.field} ${e.message}`).join('; '), { errors: labelErrors })
   const password = req.password ?? generatePassword()
   const instanceId = randomUUID()
   const requestHmac = deps.secrets.hmac(canonical(req))
@@ -54,7 +70,10 @@ export async function requestCreate (deps: InstanceServiceDeps, req: CreateReque
       instance = await insertInstance(client, {
         id: instanceId, name: req.name, namespace: req.namespace, postgres_version: req.postgres_version,
         storage_size_gb: req.storage_size_gb, use_load_balancer: req.use_load_balancer, dns_label: req.dns_label ?? null,
-        password_ciphertext: deps.secrets.encrypt(password)
+        password_ciphertext: deps.secrets.encrypt(password),
+        labels: req.labels ?? {},
+        allowed_cidrs: req.allowed_cidrs === undefined ? deps.defaultAllowedCidrs : req.allowed_cidrs,
+        deletion_protection: req.deletion_protection ?? false
       })
     } catch (err) {
       if (isUniqueViolation(err, 'instances_name_key')) throw new ToygresError('conflict', `an instance named "${req.name}" already exists`, { cause: err })
@@ -72,7 +91,8 @@ export async function requestCreate (deps: InstanceServiceDeps, req: CreateReque
       labels: req.labels ?? {},
       timeouts: deps.timeouts
     }
-    const { operation } = await deps.engine.start(deps.orchestrations.createInstance, input, { key: req.name, idempotencyKey: `create:${instance.id}`, db: client })
+    const { operation } = await deps.engine.start(deps.orchestrations.createInstance, input, { key: req.name, idempotencyKey: `create:${instance.id}`, db: client, trace: true })
+    await linkOperation(client, instance.id, operation.id, 'create')
     await setInstanceOperation(client, instance.id, operation.id)
     instance.operation_id = operation.id
     return { instance, generatedPassword: req.password === undefined ? password : undefined, replayed: false }
@@ -100,20 +120,72 @@ export interface DeleteResult {
   replayed: boolean
 }
 
+/**
+ * Starts a delete: every operation still pending or running on the instance
+ * is cancelled first (a running one cleans up at its next step boundary),
+ * and the delete runs after them on the same key. Refused while deletion
+ * protection is on. From delete_failed, a new delete starts.
+ */
 export async function requestDelete (deps: InstanceServiceDeps, name: string): Promise<DeleteResult> {
   return inTransaction(deps.pool, async client => {
     const instance = await findInstanceByName(client, name, true)
     if (!instance) throw new ToygresError('not-found', `no instance named "${name}"`)
     // Repeating a delete returns the delete already under way.
     if (instance.state === 'deleting') return { instance, replayed: true }
-    const previous = instance.operation_id
+    if (instance.deletion_protection) {
+      throw new ToygresError('conflict', `deletion protection is on for "${name}": lift it with PATCH /instances/${name} {"deletion_protection": false}, then delete`)
+    }
     const input: DeleteInstanceInput = { instance_id: instance.id, name: instance.name, namespace: instance.namespace, timeouts: deps.timeouts }
-    const { operation } = await deps.engine.start(deps.orchestrations.deleteInstance, input, { key: instance.name, idempotencyKey: `delete:${instance.id}`, db: client })
-    // A create still running stops at its next step boundary (its running step
-    // is aborted) and cleans up; the delete, on the same key, runs after it.
-    if (previous && instance.state === 'creating') await deps.engine.cancel(previous, { db: client, reason: 'instance deleted' })
-    if (instance.health_operation_id) await deps.engine.cancel(instance.health_operation_id, { db: client, reason: 'instance deleted' })
+    await cancelLive(deps, client, instance, 'instance deleted')
+    const { operation } = await deps.engine.start(deps.orchestrations.deleteInstance, input, { key: instance.name, idempotencyKey: `delete:${instance.id}:${randomUUID()}`, db: client, trace: true })
+    await linkOperation(client, instance.id, operation.id, 'delete')
     await markDeleting(client, instance.id, operation.id)
-    return { instance: { ...instance, state: 'deleting', health: 'unknown', operation_id: operation.id }, replayed: false }
+    return { instance: { ...instance, state: 'deleting', health: 'unknown', error: null, operation_id: operation.id }, replayed: false }
   })
+}
+
+/** Cancels every live operation of the instance: its queued and running changes, and its health monitor. */
+async function cancelLive (deps: InstanceServiceDeps, client: pg.PoolClient, instance: InstanceRow, reason: string): Promise<void> {
+  for (const op of await deps.engine.liveOnKey(instance.name, undefined, client)) await deps.engine.cancel(op.id, { db: client, reason })
+  if (instance.health_operation_id) await deps.engine.cancel(instance.health_operation_id, { db: client, reason })
+}
+
+export interface ForgetResult {
+  name: string
+  forgotten: true
+  /** What the last deploy made, which may still exist on the platform. */
+  may_remain: string[]
+}
+
+/**
+ * DELETE ?force=true: forgets an instance whose resources cannot be reached
+ * (a cluster gone for good), recording what may be left behind. Live
+ * operations are cancelled; the name is free at once.
+ */
+export async function forceDelete (deps: InstanceServiceDeps, name: string): Promise<ForgetResult> {
+  return inTransaction(deps.pool, async client => {
+    const instance = await findInstanceByName(client, name, true)
+    if (!instance) throw new ToygresError('not-found', `no instance named "${name}"`)
+    if (instance.deletion_protection) {
+      throw new ToygresError('conflict', `deletion protection is on for "${name}": lift it with PATCH /instances/${name} {"deletion_protection": false} first`)
+    }
+    await cancelLive(deps, client, instance, 'instance forgotten (forced delete)')
+    const mayRemain = await deployedObjects(deps, client, instance.id)
+    await forgetInstance(client, instance, deps.provisioner.kind, mayRemain, instance.error?.message ?? `forced delete while ${instance.state}`)
+    return { name, forgotten: true, may_remain: mayRemain }
+  })
+}
+
+/** What the create's deploy step reported making (created or already there). */
+async function deployedObjects (deps: InstanceServiceDeps, client: pg.PoolClient, instanceId: string): Promise<string[]> {
+  const creates = (await listLinkedOperations(client, instanceId, 100)).filter(l => l.kind === 'create')
+  const out = new Set<string>()
+  for (const link of creates) {
+    for (const step of await deps.engine.getSteps(link.operation_id, client)) {
+      if (step.name !== activityNames.DEPLOY_POSTGRES || step.status !== 'succeeded') continue
+      const o = step.output as { created?: string[], existing?: string[] }
+      for (const x of [...(o.created ?? []), ...(o.existing ?? [])]) out.add(x)
+    }
+  }
+  return [...out]
 }

@@ -28,6 +28,21 @@ export function activityTable (settings: PolicySettings): ActivityTable<Activiti
     // timeout is a backstop, and retries cover reading the instance.
     checkHealth: { name: n.CHECK_HEALTH, policy: { maxAttempts: 3, timeoutMs: settings.healthTimeoutMs + 10_000 } },
     recordHealth: { name: n.RECORD_HEALTH },
-    recoverInstance: { name: n.RESTART_INSTANCE, policy: { maxAttempts: 1, timeoutMs: 120_000 } }
+    recoverInstance: { name: n.RESTART_INSTANCE, policy: { maxAttempts: 1, timeoutMs: 120_000 } },
+    setState: { name: n.SET_STATE },
+    markDeleteFailed: { name: n.MARK_DELETE_FAILED },
+    // Waits that have their own deadline (the input's timeout_seconds): retried only for what can heal.
+    restartPostgres: { name: n.RESTART_POSTGRES },
+    stopPostgres: { name: n.STOP_POSTGRES },
+    startPostgres: { name: n.START_POSTGRES },
+    applyParameters: { name: n.APPLY_PARAMETERS },
+    changePassword: { name: n.CHANGE_PASSWORD },
+    storePassword: { name: n.STORE_PASSWORD },
+    commitPassword: { name: n.COMMIT_PASSWORD },
+    discardPassword: { name: n.DISCARD_PASSWORD },
+    resizeStorage: { name: n.RESIZE_STORAGE },
+    applyLabels: { name: n.APPLY_LABELS },
+    applyNetwork: { name: n.APPLY_NETWORK },
+    recordSettings: { name: n.RECORD_SETTINGS }
   }
 }

@@ -8,6 +8,11 @@ import { createInstance } from './create-instance.ts'
 import { deleteInstance } from './delete-instance.ts'
 import { healthCheck, type HealthCheckSettings } from './health-check.ts'
 import { orchestrationNames as names } from './names.ts'
+import { resetPassword } from './reset-password.ts'
+import { restartInstance } from './restart-instance.ts'
+import { startInstance } from './start-instance.ts'
+import { stopInstance } from './stop-instance.ts'
+import { updateInstance } from './update-instance.ts'
 
 export type OrchestrationSettings = PolicySettings & HealthCheckSettings
 
@@ -16,7 +21,12 @@ export function registerOrchestrations (engine: Engine, activities: Activities, 
   return {
     createInstance: engine.register(names.CREATE_INSTANCE, createInstance, binding),
     deleteInstance: engine.register(names.DELETE_INSTANCE, deleteInstance, binding),
-    healthCheck: engine.register(names.HEALTH_CHECK, healthCheck(settings), binding)
+    healthCheck: engine.register(names.HEALTH_CHECK, healthCheck(settings), binding),
+    restartInstance: engine.register(names.RESTART_INSTANCE, restartInstance, binding),
+    stopInstance: engine.register(names.STOP_INSTANCE, stopInstance, binding),
+    startInstance: engine.register(names.START_INSTANCE, startInstance, binding),
+    resetPassword: engine.register(names.RESET_PASSWORD, resetPassword, binding),
+    updateInstance: engine.register(names.UPDATE_INSTANCE, updateInstance, binding)
   }
 }
 

@@ -69,3 +69,33 @@ export interface HealthCheckOutput {
   /** Why the monitor ended. */
   stopped: string
 }
+
+/** What every day-2 orchestration takes: the instance, how to reach it, and its deadlines. */
+export interface InstanceChangeInput {
+  instance_id: string
+  name: string
+  namespace: string
+  timeouts: Timeouts
+}
+
+export interface RestartInstanceOutput {
+  instance_name: string
+  /** The new server process: a pid locally, a pod uid on Kubernetes. */
+  process: string
+}
+
+export interface InstanceChangeOutput {
+  instance_name: string
+  /** What changed, in words. */
+  changes: string[]
+}
+
+/** PATCH /instances/{name}: each field present is a change to make on the server. */
+export interface UpdateInstanceInput extends InstanceChangeInput {
+  parameters?: Record<string, string | null>
+  /** After parameters: "restart" restarts the server when a change needs it; "reload" (default) does not. */
+  apply?: 'reload' | 'restart'
+  storage_size_gb?: number
+  labels?: Record<string, string>
+  allowed_cidrs?: string[] | null
+}

@@ -42,21 +42,24 @@ export const describeTarget = (t: Target): string => `${t.host}:${t.port}`
 
 type Tls = false | { rejectUnauthorized: false } | { ca: string, rejectUnauthorized: true, checkServerIdentity: () => undefined }
 
-async function queryOver<R extends pg.QueryResultRow> (target: Target, password: string, sql: string, ssl: Tls, signal: AbortSignal, applicationName: string): Promise<R[]> {
+/** A session for `fn`, closed afterwards; the signal ends it at once, whatever stage it is in. */
+async function session<T> (target: Target, password: string, ssl: Tls, signal: AbortSignal, applicationName: string, fn: (client: pg.Client) => Promise<T>): Promise<T> {
   const client = new pg.Client({ host: target.host, port: target.port, user: target.user, database: target.database, password, ssl, application_name: applicationName })
-  // Ends the attempt at once on abort or timeout, whatever stage it is in.
   const hangUp = (): void => { (client as unknown as { connection?: { stream?: { destroy (): void } } }).connection?.stream?.destroy() }
   signal.addEventListener('abort', hangUp, { once: true })
   client.on('error', () => {}) // errors after a hang-up surface through the pending promise
   try {
     signal.throwIfAborted()
     await client.connect()
-    return (await client.query<R>(sql)).rows
+    return await fn(client)
   } finally {
     signal.removeEventListener('abort', hangUp)
     await client.end().catch(() => {})
   }
 }
+
+const queryOver = <R extends pg.QueryResultRow> (target: Target, password: string, sql: string, ssl: Tls, signal: AbortSignal, applicationName: string): Promise<R[]> =>
+  session(target, password, ssl, signal, applicationName, async client => (await client.query<R>(sql)).rows)
 
 const plainTargets = new Set<string>()
 const PLAIN_TARGETS_MAX = 10_000
@@ -95,6 +98,24 @@ export async function queryOnce<R extends pg.QueryResultRow> (target: Target, pa
     if (plainTargets.size >= PLAIN_TARGETS_MAX) plainTargets.clear()
     plainTargets.add(where)
     return queryOver<R>(target, password, sql, false, opts.signal, opts.applicationName)
+  }
+}
+
+/**
+ * Logs in as `target.user` and runs `fn` on the session, over TLS verified
+ * against `opts.caPem` when the target's sslmode requires it. For the few
+ * statements a day-2 change needs (ALTER SYSTEM, ALTER ROLE, pg_settings).
+ */
+export async function withSession<T> (target: Target, password: string, opts: QueryOnceOptions, fn: (client: pg.Client) => Promise<T>): Promise<T> {
+  if (REQUIRES_TLS.has(target.sslmode)) {
+    if (!opts.caPem) throw new Error(`sslmode=${target.sslmode} needs the CA certificate`)
+    return session(target, password, { ca: opts.caPem, rejectUnauthorized: true, checkServerIdentity: () => undefined }, opts.signal, opts.applicationName, fn)
+  }
+  try {
+    return await session(target, password, { rejectUnauthorized: false }, opts.signal, opts.applicationName, fn)
+  } catch (err) {
+    if ((err as Error).message !== NO_TLS) throw err
+    return session(target, password, false, opts.signal, opts.applicationName, fn)
   }
 }
 

@@ -9,7 +9,8 @@ import { pino } from 'pino'
 import { migrate } from '../../src/db/migrate.ts'
 import { checkHealth } from '../../src/activities/check-health.ts'
 import { listHealthChecks, markStale, pruneHealthChecks, recordCheck, type HealthCheckOutcome } from '../../src/db/health-checks.ts'
-import { insertInstance, listInstanceEvents, markDeleting, markRunning } from '../../src/db/instances.ts'
+import { listInstanceEvents } from '../../src/db/instance-events.ts'
+import { insertInstance, markDeleting, markRunning } from '../../src/db/instances.ts'
 import { adminUrl, createTestDatabase } from '../helpers/db.ts'
 
 const check = (ok: boolean): HealthCheckOutcome => ({ ok, response_time_ms: ok ? 1.5 : 3, error: ok ? null : 'refused' })

@@ -44,7 +44,7 @@ t.test('SIGKILL during wait-for-ready; a second control plane finishes the creat
 
   const running = await pollUntil(async () => (await (await fetch(`${second.url}/instances/survivor`)).json()) as { state: string, operation: { steps: Step[] } },
     i => i.state !== 'creating', { what: 'running after the takeover', timeoutMs: 120_000 })
-  t.equal(running.state, 'running')
+  t.equal(running.state, 'running', JSON.stringify((running as any).error))
   const deploys = running.operation.steps.filter(s => s.name === activities.DEPLOY_POSTGRES)
   t.equal(deploys.length, 1)
   t.equal(deploys[0]!.attempts, 1, 'the finished deploy step was not run again')

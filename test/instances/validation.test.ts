@@ -180,7 +180,7 @@ t.test('errors say what is allowed, in words, and bodies get exactly the stated 
 
   const put = await app.inject({ method: 'PUT', url: '/instances/db' })
   t.equal(put.statusCode, 405, 'a known path with another method')
-  t.equal(put.headers.allow, 'DELETE, GET, HEAD')
+  t.equal(put.headers.allow, 'DELETE, GET, HEAD, PATCH')
   t.match(put.json(), { type: 'https://toygres.dev/problems/method-not-allowed', detail: /PUT is not allowed on \/instances\/db/ })
   t.equal((await app.inject({ method: 'PATCH', url: '/nowhere' })).statusCode, 404, 'an unknown path stays 404')
 

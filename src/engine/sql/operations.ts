@@ -14,14 +14,14 @@ export const CHANNEL = 'toygres_engine'
 // connection, so PostgreSQL parses and plans them once, not on every call.
 
 /** Returns null when the idempotency key already exists. */
-export async function insertOperation (db: Queryable, op: { id: string, name: string, key: string, input: unknown, idempotencyKey: string | undefined }): Promise<Operation | null> {
+export async function insertOperation (db: Queryable, op: { id: string, name: string, key: string, input: unknown, idempotencyKey: string | undefined, trace: boolean }): Promise<Operation | null> {
   const { rows } = await db.query<Operation>({
     name: 'toygres-insert-operation',
-    text: `INSERT INTO toygres.operations (id, name, key, input, idempotency_key)
-     VALUES ($1, $2, $3, $4, $5)
+    text: `INSERT INTO toygres.operations (id, name, key, input, idempotency_key, trace)
+     VALUES ($1, $2, $3, $4, $5, $6)
      ON CONFLICT (idempotency_key) DO NOTHING
      RETURNING ${COLUMNS}`,
-    values: [op.id, op.name, op.key, toJsonb(op.input), op.idempotencyKey ?? null]
+    values: [op.id, op.name, op.key, toJsonb(op.input), op.idempotencyKey ?? null, op.trace]
   })
   return rows[0] ?? null
 }
@@ -29,6 +29,12 @@ export async function insertOperation (db: Queryable, op: { id: string, name: st
 export async function selectOperation (db: Queryable, id: string): Promise<Operation | null> {
   const { rows } = await db.query<Operation>({ name: 'toygres-select-operation', text: `SELECT ${COLUMNS} FROM toygres.operations WHERE id = $1`, values: [id] })
   return rows[0] ?? null
+}
+
+export async function selectOperations (db: Queryable, ids: string[]): Promise<Operation[]> {
+  if (ids.length === 0) return []
+  const { rows } = await db.query<Operation>(`SELECT ${COLUMNS} FROM toygres.operations WHERE id = ANY($1::uuid[])`, [ids])
+  return rows
 }
 
 export async function selectByIdempotencyKey (db: Queryable, key: string): Promise<Operation | null> {
@@ -87,7 +93,10 @@ export async function finishOperation (db: Queryable, id: string, lease: string,
        UPDATE toygres.operations
        SET status = $3, output = $4, error = $5, finished_at = now(), lease = NULL, lease_job = NULL
        WHERE id = $1 AND lease = $2
-       RETURNING id, key),
+       RETURNING id, key, trace, started_at, finished_at),
+     ev AS (
+       INSERT INTO toygres.operation_events (operation_id, position, name, status, attempts, error, started_at, finished_at)
+       SELECT id, -1, '$operation', $3, 1, $5, coalesce(started_at, finished_at), finished_at FROM done WHERE trace),
      freed AS (
        DELETE FROM toygres.operation_keys k USING done WHERE k.key = done.key AND k.operation_id = done.id)
      SELECT done.key, n.id AS next_id, n.name AS next_name, pg_notify('${CHANNEL}', 'f:' || done.id::text)
@@ -167,4 +176,34 @@ export async function deleteFinishedBefore (db: Queryable, retentionSeconds: num
        WHERE status IN ('succeeded', 'failed', 'cancelled') AND finished_at < now() - make_interval(secs => $1)
        LIMIT $2)`, [retentionSeconds, limit])
   return rowCount ?? 0
+}
+
+export interface TraceEvent {
+  id: string
+  operation_id: string
+  /** -1 for the operation's own end ($operation). */
+  position: number
+  name: string
+  status: string
+  attempts: number
+  progress: string | null
+  error: StoredError | null
+  started_at: Date
+  finished_at: Date | null
+  at: Date
+}
+
+/**
+ * Events of traced operations after `afterId`, oldest first: only rows
+ * written by transactions older than every one still open, so a reader
+ * following ids never skips one that commits late.
+ */
+export async function selectTraceEvents (db: Queryable, operationIds: string[], afterId: string, limit: number): Promise<TraceEvent[]> {
+  if (operationIds.length === 0) return []
+  const { rows } = await db.query<TraceEvent>(
+    `SELECT id::text, operation_id, position, name, status, attempts, progress, error, started_at, finished_at, at
+     FROM toygres.operation_events
+     WHERE operation_id = ANY($1::uuid[]) AND id > $2::bigint AND xid < pg_snapshot_xmin(pg_current_snapshot())
+     ORDER BY id LIMIT $3`, [operationIds, afterId, limit])
+  return rows
 }

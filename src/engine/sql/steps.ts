@@ -31,7 +31,7 @@ export interface CheckpointRow {
 export interface CheckpointResult { held: boolean, cancelRequested: boolean }
 
 /**
- * Writes one checkpoint, in one statement (one commit in autocommit), only if
+ * Writes one checkpoint (and, for a traced operation, its event), in one statement (one commit in autocommit), only if
  * `lease` still holds the operation. FOR SHARE makes a concurrent claim wait
  * for this write, or makes this write see the claim and insert nothing: a
  * zombie can never write over the new owner's history. The same round trip
@@ -41,7 +41,7 @@ export async function writeCheckpoint (db: Queryable, operationId: string, lease
   const { rows } = await db.query<CheckpointResult>({
     name: 'toygres-write-checkpoint',
     text: `WITH op AS (
-       SELECT id, cancel_requested_at FROM toygres.operations WHERE id = $1 AND lease = $2 FOR SHARE),
+       SELECT id, cancel_requested_at, trace FROM toygres.operations WHERE id = $1 AND lease = $2 FOR SHARE),
      ins AS (
        INSERT INTO toygres.operation_steps (operation_id, position, name, status, attempts, started_at, finished_at, output, error, progress)
        SELECT id, $3, $4, $5, $6, $7, $8, $9, $10, $11 FROM op
@@ -49,7 +49,12 @@ export async function writeCheckpoint (db: Queryable, operationId: string, lease
        SET status = EXCLUDED.status, attempts = EXCLUDED.attempts, finished_at = EXCLUDED.finished_at,
            output = EXCLUDED.output, error = EXCLUDED.error, progress = EXCLUDED.progress
        WHERE operation_steps.name = EXCLUDED.name
-       RETURNING 1)
+       RETURNING 1),
+     -- Traced operations keep each write of a user-visible step as an event.
+     ev AS (
+       INSERT INTO toygres.operation_events (operation_id, position, name, status, attempts, progress, error, started_at, finished_at)
+       SELECT id, $3, $4, $5, $6, $11, $10, $7, $8 FROM op
+       WHERE op.trace AND left($4::text, 1) <> '$' AND EXISTS (SELECT 1 FROM ins))
      SELECT EXISTS (SELECT 1 FROM op) AS held,
             coalesce((SELECT cancel_requested_at IS NOT NULL FROM op), false) AS "cancelRequested"`,
     values: [operationId, lease, row.position, row.name, row.status, row.attempts, row.startedAt, row.finishedAt,

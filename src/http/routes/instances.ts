@@ -5,10 +5,9 @@ import { Type } from 'typebox'
 import { findInstanceByName, listInstances } from '../../db/instances.ts'
 import { ToygresError } from '../../errors.ts'
 import type { CreateRequest } from '../../instances/service.ts'
-import { CreateInstanceRequest, ListQuery, NameParams } from '../schemas/instances.ts'
+import { CreateInstanceRequest, DeleteQuery, ListQuery, NameParams } from '../schemas/instances.ts'
 import { problems } from '../schemas/problem.ts'
-import { createMicroCache } from '../micro-cache.ts'
-import { instanceView, loadOperationView } from '../views.ts'
+import { connectionUri, instanceView, loadOperationView } from '../views.ts'
 
 const IdempotencyHeaders = Type.Object({
   'idempotency-key': Type.Optional(Type.String({ minLength: 1, maxLength: 255, description: 'Retries with the same key and body get the original response' }))
@@ -28,11 +27,7 @@ const cursor = {
 }
 
 const instances: FastifyPluginAsyncTypebox = async app => {
-  // How stale a polled status may be when another process changed it (TOYGRES_STATUS_CACHE_MS).
-  const status = createMicroCache(app.config.statusCacheMs, async (name: string) => {
-    const row = await findInstanceByName(app.db, name)
-    return row ? instanceView(row, await loadOperationView(app.engine, app.db, row.operation_id), app.controlPlane.authority.certificatePem) : null
-  })
+  const status = app.statusCache
 
   app.post('/instances', {
     schema: {
@@ -50,7 +45,12 @@ const instances: FastifyPluginAsyncTypebox = async app => {
     status.invalidate(result.instance.name)
     const operation = await loadOperationView(app.engine, app.db, result.instance.operation_id)
     reply.code(202).header('location', `/instances/${result.instance.name}`).header('retry-after', RETRY_AFTER_SECONDS)
-    return { ...instanceView(result.instance, operation, app.controlPlane.authority.certificatePem), ...(result.generatedPassword ? { password: result.generatedPassword } : {}) }
+    const secret = result.generatedPassword ?? request.body.password
+    return {
+      ...(result.generatedPassword ? { password: result.generatedPassword } : {}),
+      connection_uri: secret ? connectionUri(result.instance.ip_connection_string, secret) : null,
+      ...instanceView(result.instance, operation, app.controlPlane.authority.certificatePem)
+    }
   })
 
   app.get('/instances/:name', {
@@ -78,7 +78,7 @@ const instances: FastifyPluginAsyncTypebox = async app => {
   }, async request => {
     const limit = request.query.limit ?? 20
     const after = request.query.cursor === undefined ? undefined : cursor.decode(request.query.cursor)
-    const rows = await listInstances(app.db, { limit: limit + 1, after, state: request.query.state })
+    const rows = await listInstances(app.db, { limit: limit + 1, after, state: request.query.state, labels: parseSelector(request.query.label) })
     const page = rows.slice(0, limit)
     return {
       // The list omits step timelines: GET one instance for those.
@@ -109,16 +109,35 @@ const instances: FastifyPluginAsyncTypebox = async app => {
       tags: ['instances'],
       operationId: 'deleteInstance',
       summary: 'Delete an instance and every resource it has',
-      description: 'Cancels a create still running, then removes everything. Answers 202; poll GET /instances/{name} until it is 404. Repeating it returns the delete already under way.',
+      description: 'Cancels what is pending or running on the instance, then removes everything. Answers 202; poll GET /instances/{name} until it is 404. Repeating it returns the delete already under way; after `delete_failed` it starts a new one. Refused (409) while deletion_protection is on. `?force=true` forgets the instance at once without removing its resources (for a platform that cannot be reached), recording what may remain, and answers 200.',
       params: NameParams,
-      response: { 202: Type.Ref('Instance'), ...problems(400, 401, 404) }
+      querystring: DeleteQuery,
+      response: { 200: Type.Ref('ForgottenInstance'), 202: Type.Ref('Instance'), ...problems(400, 401, 404, 409) }
     }
   }, async (request, reply) => {
+    if (request.query.force) {
+      const forgotten = await app.instances.forget(request.params.name)
+      status.invalidate(request.params.name)
+      request.log.warn({ instance: forgotten.name, mayRemain: forgotten.may_remain }, 'instance forgotten (forced delete): its resources may remain')
+      return reply.code(200).send(forgotten)
+    }
     const { instance } = await app.instances.delete(request.params.name)
     status.invalidate(instance.name)
     reply.code(202).header('location', `/instances/${instance.name}`).header('retry-after', RETRY_AFTER_SECONDS)
     return instanceView(instance, await loadOperationView(app.engine, app.db, instance.operation_id))
   })
+}
+
+/** `env=prod,team=a` → { env: 'prod', team: 'a' }; a term without '=' is a 400 naming it. */
+function parseSelector (selector: string | undefined): Record<string, string> | undefined {
+  if (!selector) return undefined
+  const out: Record<string, string> = {}
+  for (const term of selector.split(',').map(t => t.trim()).filter(Boolean)) {
+    const eq = term.indexOf('=')
+    if (eq <= 0) throw new ToygresError('validation-failed', `querystring.label has "${term}", which is not key=value`, { errors: [{ field: 'querystring.label', message: `"${term}" is not key=value (e.g. env=prod,team=a)` }] })
+    out[term.slice(0, eq)] = term.slice(eq + 1)
+  }
+  return out
 }
 
 export default instances

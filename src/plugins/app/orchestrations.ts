@@ -5,7 +5,10 @@
 import fp from 'fastify-plugin'
 import { createActivities } from '../../activities/index.ts'
 import { startMonitor, stopMonitor, type MonitorDeps } from '../../instances/monitors.ts'
-import { requestCreate, requestDelete, type CreateRequest } from '../../instances/service.ts'
+import * as changes from '../../instances/changes.ts'
+import { forceDelete, requestCreate, requestDelete, type CreateRequest, type InstanceServiceDeps } from '../../instances/service.ts'
+import { updateInstance } from '../../instances/update.ts'
+import type { UpdateInstanceRequest } from '../../instances/requests.ts'
 import { registerOrchestrations, type Orchestrations } from '../../orchestrations/registry.ts'
 
 /** See HealthCheckSettings.checksPerGeneration: ~1.1 engine runs per check, at most 40 steps of history. */
@@ -15,9 +18,16 @@ declare module 'fastify' {
   interface FastifyInstance {
     orchestrations: Orchestrations
     monitors: { deps: MonitorDeps, start (instanceId: string): Promise<string | null>, stop (instanceId: string): Promise<void> }
+    /** The services that start operations on instances (src/instances/), bound to this app's dependencies. */
     instances: {
       create: (req: CreateRequest, idempotencyKey?: string) => ReturnType<typeof requestCreate>
       delete: (name: string) => ReturnType<typeof requestDelete>
+      forget: (name: string) => ReturnType<typeof forceDelete>
+      restart: (name: string) => ReturnType<typeof changes.restart>
+      stop: (name: string) => ReturnType<typeof changes.stop>
+      start: (name: string) => ReturnType<typeof changes.start>
+      resetPassword: (name: string, password?: string) => ReturnType<typeof changes.resetPassword>
+      update: (name: string, patch: UpdateInstanceRequest) => ReturnType<typeof updateInstance>
     }
   }
 }
@@ -57,10 +67,19 @@ export default fp(async app => {
     start: (id: string) => startMonitor(monitorDeps(), id),
     stop: (id: string) => stopMonitor(monitorDeps(), id)
   })
-  const service = { pool: db, engine, secrets, orchestrations, timeouts: config.timeouts, defaultAllowedCidrs: config.defaultAllowedCidrs }
+  const service: InstanceServiceDeps = {
+    pool: db, engine, secrets, orchestrations, provisioner, authority: app.controlPlane.authority,
+    timeouts: config.timeouts, defaultAllowedCidrs: config.defaultAllowedCidrs
+  }
   app.decorate('instances', {
     create: (req: CreateRequest, idempotencyKey?: string) => requestCreate(service, req, idempotencyKey),
-    delete: (name: string) => requestDelete(service, name)
+    delete: (name: string) => requestDelete(service, name),
+    forget: (name: string) => forceDelete(service, name),
+    restart: (name: string) => changes.restart(service, name),
+    stop: (name: string) => changes.stop(service, name),
+    start: (name: string) => changes.start(service, name),
+    resetPassword: (name: string, password?: string) => changes.resetPassword(service, name, password),
+    update: (name: string, patch: UpdateInstanceRequest) => updateInstance(service, name, patch)
   })
   if (config.workers.concurrency > 0) app.addHook('onReady', async () => { await engine.work() })
 }, { name: 'orchestrations', dependencies: ['engine', 'provisioner', 'secrets', 'control-plane'] })

@@ -21,7 +21,7 @@ import { configureCluster, isInitialised, type ClusterOptions } from '../../post
 import { PermanentProvisionerError, type Provisioner } from '../provisioner.ts'
 import { claimMeta, instancePaths, readMeta, type InstanceMeta, type InstancePaths } from './layout.ts'
 import { releasePort, releasePortsOf, reservePort } from './ports.ts'
-import { scramVerifier } from './scram.ts'
+import { scramVerifier } from '../../postgres/scram.ts'
 import { livePid, runSingleUser, serverVersion, startServer, stopServer } from './server.ts'
 import { doneStaging, stagingPath, sweep } from './copies.ts'
 import { createKeyedQueue } from './serial.ts'

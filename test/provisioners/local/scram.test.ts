@@ -2,7 +2,7 @@
 // That servers accept it is proven by every login in the other tests
 // (their passwords include non-ASCII letters and a space).
 import t from 'tap'
-import { saslprep, scramVerifier } from '../../../src/provisioners/local/scram.ts'
+import { saslprep, scramVerifier } from '../../../src/postgres/scram.ts'
 import { redactVerifiers } from '../../../src/provisioners/local/server.ts'
 
 t.test('verifier format and determinism', async t => {

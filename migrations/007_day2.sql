@@ -50,9 +50,10 @@ END $$;
 
 -- Which operations act on which instance (the key is the name, which a
 -- later instance may reuse), for GET /instances/{name}/operations and for
--- the instance's event stream.
+-- the instance's event stream, which outlives the instance by the
+-- retention (so the delete's own end can still be streamed).
 CREATE TABLE toygres.instance_operations (
-  instance_id uuid NOT NULL REFERENCES toygres.instances (id) ON DELETE CASCADE,
+  instance_id uuid NOT NULL,
   operation_id uuid NOT NULL,
   kind text NOT NULL,
   created_at timestamptz NOT NULL DEFAULT now(),
@@ -75,7 +76,51 @@ CREATE TABLE toygres.forgotten_instances (
   forgotten_at timestamptz NOT NULL DEFAULT now()
 );
 
--- Event history: every instance event carries the writing transaction's id,
--- so a reader following the history by id never skips a row that commits
--- after a later id (it reads only rows older than every open transaction).
+-- The event history outlives the instance (its removal is the last event),
+-- so a stream of every instance can say that one went; housekeeping prunes
+-- it after the operation retention. Every change of an instance happens
+-- under its row lock, so one instance's events commit in id order: a
+-- reader following ids never skips one that commits late. A NOTIFY wakes
+-- the streams that follow the history.
+ALTER TABLE toygres.instance_events DROP CONSTRAINT instance_events_instance_id_fkey;
+ALTER TABLE toygres.instance_events ADD COLUMN name text;
+-- Events of different instances can commit out of id order: the stream of
+-- every instance reads a row once its transaction is older than every open
+-- one (or, so a forgotten open transaction cannot stall it, a few seconds old).
 ALTER TABLE toygres.instance_events ADD COLUMN xid xid8 NOT NULL DEFAULT pg_current_xact_id();
+UPDATE toygres.instance_events e SET name = i.name FROM toygres.instances i WHERE i.id = e.instance_id;
+ALTER TABLE toygres.instance_events DROP CONSTRAINT instance_events_kind_check;
+ALTER TABLE toygres.instance_events ADD CONSTRAINT instance_events_kind_check CHECK (kind IN ('state', 'health', 'removed'));
+CREATE INDEX instance_events_at_idx ON toygres.instance_events (at);
+
+CREATE OR REPLACE FUNCTION toygres.record_instance_event() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+  IF TG_OP = 'DELETE' THEN
+    INSERT INTO toygres.instance_events (instance_id, name, kind, from_value, to_value)
+    VALUES (OLD.id, OLD.name, 'removed', OLD.state, 'removed');
+    PERFORM pg_notify('toygres_events', OLD.id::text);
+    RETURN OLD;
+  END IF;
+  IF TG_OP = 'INSERT' THEN
+    INSERT INTO toygres.instance_events (instance_id, name, kind, from_value, to_value)
+    VALUES (NEW.id, NEW.name, 'state', NULL, NEW.state);
+  END IF;
+  IF TG_OP = 'UPDATE' AND NEW.state IS DISTINCT FROM OLD.state THEN
+    INSERT INTO toygres.instance_events (instance_id, name, kind, from_value, to_value, detail)
+    VALUES (NEW.id, NEW.name, 'state', OLD.state, NEW.state, NEW.error);
+  END IF;
+  IF TG_OP = 'UPDATE' AND NEW.health IS DISTINCT FROM OLD.health THEN
+    INSERT INTO toygres.instance_events (instance_id, name, kind, from_value, to_value)
+    VALUES (NEW.id, NEW.name, 'health', OLD.health, NEW.health);
+  END IF;
+  IF TG_OP = 'INSERT' OR NEW.state IS DISTINCT FROM OLD.state OR NEW.health IS DISTINCT FROM OLD.health THEN
+    PERFORM pg_notify('toygres_events', NEW.id::text);
+  END IF;
+  RETURN NEW;
+END $$;
+
+DROP TRIGGER instances_record_event ON toygres.instances;
+CREATE TRIGGER instances_record_event AFTER INSERT OR UPDATE ON toygres.instances
+  FOR EACH ROW EXECUTE FUNCTION toygres.record_instance_event();
+CREATE TRIGGER instances_record_removal AFTER DELETE ON toygres.instances
+  FOR EACH ROW EXECUTE FUNCTION toygres.record_instance_event();

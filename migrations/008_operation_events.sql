@@ -5,7 +5,8 @@
 -- repeating anything. Only operations started with `trace` record it (the
 -- instance operations a user watches; not the health checks, which would
 -- write far more than anyone reads). Written in the same statement as the
--- checkpoint it describes, so it costs no extra transaction.
+-- checkpoint it describes, so it costs no extra transaction. One writer at a
+-- time holds an operation (its lease), so its events commit in id order.
 ALTER TABLE toygres.operations ADD COLUMN trace boolean NOT NULL DEFAULT false;
 
 CREATE TABLE toygres.operation_events (
@@ -19,8 +20,6 @@ CREATE TABLE toygres.operation_events (
   error jsonb,
   started_at timestamptz NOT NULL,
   finished_at timestamptz,
-  at timestamptz NOT NULL DEFAULT clock_timestamp(),
-  -- See instance_events.xid: readers take only rows older than every open transaction.
-  xid xid8 NOT NULL DEFAULT pg_current_xact_id()
+  at timestamptz NOT NULL DEFAULT clock_timestamp()
 );
 CREATE INDEX operation_events_operation_idx ON toygres.operation_events (operation_id, id);

@@ -17,6 +17,8 @@ import statusCache from './http/plugins/status-cache.ts'
 import swagger from './http/plugins/swagger.ts'
 import health from './http/routes/health.ts'
 import instanceHealth from './http/routes/instance-health.ts'
+import sseModule from '@fastify/sse'
+import events from './http/routes/events.ts'
 import instanceChanges from './http/routes/instance-changes.ts'
 import instances from './http/routes/instances.ts'
 import metricsRoute from './http/routes/metrics.ts'
@@ -30,6 +32,10 @@ import provisioner from './plugins/app/provisioner.ts'
 import secrets from './plugins/app/secrets.ts'
 import boss from './plugins/external/boss.ts'
 import db from './plugins/external/db.ts'
+
+// The package's CommonJS export is the fastify-plugin wrapped plugin (not
+// encapsulated, so every route can stream); its types describe it as a namespace.
+const sse = sseModule as unknown as typeof import('@fastify/sse').fastifySSE
 
 export interface AppOptions {
   readonly config: Config
@@ -58,6 +64,8 @@ const app: FastifyPluginAsync<AppOptions> = async (fastify, opts) => {
   await fastify.register(errors)
   await fastify.register(auth, { token: opts.config.auth.token, metricsPublic: opts.config.metricsPublic })
   await fastify.register(swagger)
+  // Heartbeat comments every 15 s keep proxies (which often close a stream idle for 30–60 s) from closing it.
+  await fastify.register(sse, { heartbeatInterval: 15_000 })
 
   if (opts.databaseUrl !== null) {
     // External: what the app runs on.
@@ -78,6 +86,7 @@ const app: FastifyPluginAsync<AppOptions> = async (fastify, opts) => {
   await fastify.register(health)
   await fastify.register(instances)
   await fastify.register(instanceChanges)
+  await fastify.register(events)
   await fastify.register(instanceHealth)
   await fastify.register(operations)
   await fastify.register(metricsRoute)

@@ -4,7 +4,10 @@ import type { Queryable } from './queryable.ts'
 
 export interface InstanceEvent {
   id: string
-  kind: 'state' | 'health'
+  instance_id: string
+  name: string
+  /** removed: the instance is gone (its last event). */
+  kind: 'state' | 'health' | 'removed'
   from_value: string | null
   to_value: string
   /** On a state change: the instance's error at that moment (why it failed). */
@@ -15,21 +18,43 @@ export interface InstanceEvent {
 /** Newest first, for the instance's history. */
 export async function listInstanceEvents (db: Queryable, instanceId: string, limit = 100): Promise<InstanceEvent[]> {
   const { rows } = await db.query<InstanceEvent>(
-    'SELECT id::text, kind, from_value, to_value, detail, at FROM toygres.instance_events WHERE instance_id = $1 ORDER BY id DESC LIMIT $2', [instanceId, limit])
+    'SELECT id::text, instance_id, name, kind, from_value, to_value, detail, at FROM toygres.instance_events WHERE instance_id = $1 ORDER BY id DESC LIMIT $2', [instanceId, limit])
   return rows
 }
 
 /**
- * Events after id `afterId`, oldest first, for a stream: only rows written
- * by transactions older than every one still open, so following ids never
- * skips a row that commits late.
+ * Events after id `afterId`, oldest first: of one instance (whose events
+ * commit in id order: they are written under its row lock), or, with
+ * instanceId null, of every instance, where a row is read once no older
+ * transaction can still commit a smaller id (or it is 5 s old).
  */
-export async function instanceEventsSince (db: Queryable, instanceId: string, afterId: string, limit: number): Promise<InstanceEvent[]> {
-  const { rows } = await db.query<InstanceEvent>(
-    `SELECT id::text, kind, from_value, to_value, detail, at FROM toygres.instance_events
-     WHERE instance_id = $1 AND id > $2::bigint AND xid < pg_snapshot_xmin(pg_current_snapshot())
+export async function instanceEventsSince (db: Queryable, instanceId: string | null, afterId: string, limit: number): Promise<InstanceEvent[]> {
+  const { rows } = await db.query<InstanceEvent & { settled: boolean }>(
+    `SELECT id::text, instance_id, name, kind, from_value, to_value, detail, at,
+       $1::uuid IS NOT NULL OR xid < pg_snapshot_xmin(pg_current_snapshot()) OR at < now() - interval '5 seconds' AS settled
+     FROM toygres.instance_events
+     WHERE ($1::uuid IS NULL OR instance_id = $1) AND id > $2::bigint
      ORDER BY id LIMIT $3`, [instanceId, afterId, limit])
-  return rows
+  // Up to the first row that is not settled: a later id must not move the cursor past it.
+  const settled = rows.findIndex(r => !r.settled)
+  return (settled === -1 ? rows : rows.slice(0, settled)).map(({ settled: _s, ...e }) => e)
+}
+
+/** The newest event id (the cursor of "from now on"). */
+export async function latestInstanceEventId (db: Queryable): Promise<string> {
+  const { rows } = await db.query<{ id: string }>('SELECT coalesce(max(id), 0)::text AS id FROM toygres.instance_events')
+  return rows[0]!.id
+}
+
+/** History (events, operation links) of instances removed more than `retentionHours` ago; returns how many events. */
+export async function pruneRemovedInstanceHistory (db: Queryable, retentionHours: number): Promise<number> {
+  const { rows } = await db.query<{ n: number }>(
+    `WITH gone AS (
+       SELECT instance_id FROM toygres.instance_events WHERE kind = 'removed' AND at < now() - make_interval(hours => $1)),
+     links AS (DELETE FROM toygres.instance_operations WHERE instance_id IN (SELECT instance_id FROM gone)),
+     events AS (DELETE FROM toygres.instance_events WHERE instance_id IN (SELECT instance_id FROM gone) RETURNING 1)
+     SELECT count(*)::int AS n FROM events`, [retentionHours])
+  return rows[0]!.n
 }
 
 export type OperationKind = 'create' | 'delete' | 'restart' | 'stop' | 'start' | 'reset-password' | 'update'

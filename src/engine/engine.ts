@@ -282,6 +282,19 @@ export class Engine extends EventEmitter {
 
   #onNotice (n: Notice): void {
     if (n.kind === 'cancel') this.#active.get(n.operationId)?.requestCancel()
-    else this.#waiters.wake(n.operationId)
+    else if (n.kind === 'trace') this.emit('trace', { operationId: n.operationId })
+    else {
+      this.#waiters.wake(n.operationId)
+      this.emit('trace', { operationId: n.operationId })
+    }
+  }
+
+  /**
+   * Starts listening (when this process does not run workers, nothing else
+   * would): 'trace' events then arrive for every traced operation's step
+   * write and every operation's end, in any process.
+   */
+  async listen (): Promise<void> {
+    await this.#ensureListener()
   }
 }

@@ -6,7 +6,7 @@ import pg from 'pg'
 import type { Logger } from '../logging.ts'
 import { CHANNEL } from './sql/operations.ts'
 
-export type Notice = { kind: 'cancel' | 'finish', operationId: string }
+export type Notice = { kind: 'cancel' | 'finish' | 'trace', operationId: string }
 
 export class Listener {
   #config: pg.ClientConfig
@@ -26,7 +26,7 @@ export class Listener {
     const client = new pg.Client({ ...this.#config, application_name: 'toygres-engine-listener' })
     client.on('notification', msg => {
       const payload = msg.payload ?? ''
-      const kind = payload.startsWith('c:') ? 'cancel' : payload.startsWith('f:') ? 'finish' : null
+      const kind = payload.startsWith('c:') ? 'cancel' : payload.startsWith('f:') ? 'finish' : payload.startsWith('e:') ? 'trace' : null
       if (kind) this.#onNotice({ kind, operationId: payload.slice(2) })
     })
     client.on('error', err => {

@@ -7,6 +7,7 @@
 import type { Logger } from '../logging.ts'
 import { listRunningMonitors, markStale, pruneHealthChecks } from '../db/health-checks.ts'
 import { pruneIdempotencyKeys } from '../db/idempotency-keys.ts'
+import { pruneRemovedInstanceHistory } from '../db/instance-events.ts'
 import { startMonitor, type MonitorDeps } from './monitors.ts'
 
 export interface HousekeepingDeps extends MonitorDeps {
@@ -27,6 +28,8 @@ export interface HousekeepingResult {
   prunedChecks: number
   prunedKeys: number
   prunedOperations: number
+  /** Events of instances removed longer ago than the operation retention. */
+  prunedEvents: number
 }
 
 const LOCK = 'toygres.housekeeping'
@@ -36,7 +39,7 @@ const IDEMPOTENCY_KEY_HOURS = 24
 
 export async function housekeeping (deps: HousekeepingDeps): Promise<HousekeepingResult> {
   const lock = await deps.pool.connect()
-  const result: HousekeepingResult = { ran: false, started: 0, stale: 0, prunedChecks: 0, prunedKeys: 0, prunedOperations: 0 }
+  const result: HousekeepingResult = { ran: false, started: 0, stale: 0, prunedChecks: 0, prunedKeys: 0, prunedOperations: 0, prunedEvents: 0 }
   try {
     const { rows } = await lock.query<{ got: boolean }>('SELECT pg_try_advisory_lock(hashtextextended($1, 0)) AS got', [LOCK])
     if (!rows[0]!.got) return result
@@ -48,6 +51,7 @@ export async function housekeeping (deps: HousekeepingDeps): Promise<Housekeepin
       result.prunedChecks = await pruneHealthChecks(deps.pool, deps.retentionHours)
       result.prunedKeys = await pruneIdempotencyKeys(deps.pool, IDEMPOTENCY_KEY_HOURS)
       result.prunedOperations = await deps.engine.pruneFinished(deps.operationRetentionHours * 3600)
+      result.prunedEvents = await pruneRemovedInstanceHistory(deps.pool, deps.operationRetentionHours)
     } finally {
       await lock.query('SELECT pg_advisory_unlock(hashtextextended($1, 0))', [LOCK])
     }

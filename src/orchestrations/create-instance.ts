@@ -1,9 +1,10 @@
 // create-instance, as the plan's flow: deploy → wait for ready → connection
 // strings → test connection; then the instance is running and monitored.
-// On failure: mark it failed (with the step that failed) and remove whatever
-// was made. Cancelled (a delete is queued behind us): only remove.
-import { CancelledError, StepFailedError, type Context } from '../engine/index.ts'
+// On failure or cancellation: mark it failed (with the step that failed)
+// and remove whatever was made.
+import type { Context } from '../engine/index.ts'
 import type { Activities } from '../activities/index.ts'
+import { failure } from './failure.ts'
 import type { CreateInstanceInput, CreateInstanceOutput } from './types.ts'
 
 export async function createInstance (ctx: Context<Activities>, input: CreateInstanceInput): Promise<CreateInstanceOutput> {
@@ -23,9 +24,9 @@ export async function createInstance (ctx: Context<Activities>, input: CreateIns
     }
     return { instance_name: input.name, namespace: input.namespace, ...conn, postgres_version: tested.version, deployment_time_seconds }
   } catch (err) {
-    if (!(err instanceof CancelledError)) {
-      await act.markFailed({ instance_id, step: err instanceof StepFailedError ? err.step : null, message: err instanceof Error ? err.message : String(err) })
-    }
+    // Cancelled by a delete, the instance is already `deleting` and this changes nothing;
+    // cancelled by itself, it ends `failed` ("cancelled"), which the user can delete.
+    await act.markFailed({ instance_id, ...failure(err) })
     await act.deletePostgres({ ...ref, timeout_seconds: timeouts.delete_seconds })
     throw err
   }

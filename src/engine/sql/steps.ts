@@ -56,7 +56,9 @@ export async function writeCheckpoint (db: Queryable, operationId: string, lease
        SELECT id, $3, $4, $5, $6, $11, $10, $7, $8 FROM op
        WHERE op.trace AND left($4::text, 1) <> '$' AND EXISTS (SELECT 1 FROM ins))
      SELECT EXISTS (SELECT 1 FROM op) AS held,
-            coalesce((SELECT cancel_requested_at IS NOT NULL FROM op), false) AS "cancelRequested"`,
+            coalesce((SELECT cancel_requested_at IS NOT NULL FROM op), false) AS "cancelRequested",
+            -- Wakes whoever follows a traced operation's events (sent on commit).
+            (SELECT count(pg_notify('toygres_engine', 'e:' || id::text)) FROM op WHERE op.trace AND left($4::text, 1) <> '$') AS notified`,
     values: [operationId, lease, row.position, row.name, row.status, row.attempts, row.startedAt, row.finishedAt,
       toJsonb(row.output), toJsonb(row.error), row.progress]
   })

@@ -32,11 +32,14 @@ module.exports = {
     forbid('http-below-plugins', 'Routes use decorators; they never import the plugins that provide them.',
       room('http/'), ['plugins/', 'provisioners/', ...TOP]),
     forbid('plugins-below-app', 'Plugins are wired by app.ts; they never import it or the server.',
-      room('plugins/'), TOP)
+      room('plugins/'), TOP),
+    // Clients of the API (the typed client, the CLI, the dashboard) know it only through HTTP.
+    { name: 'clients-know-no-server', comment: 'client/, cli/ and ui/ use the API through HTTP and the generated types; they import no server code.', severity: 'error', from: { path: '^(client|cli|ui)/' }, to: { path: '^src/' } },
+    { name: 'server-knows-no-clients', comment: 'The server does not depend on its clients.', severity: 'error', from: { path: '^src/' }, to: { path: '^(client|cli|ui)/' } }
   ],
   options: {
     doNotFollow: { path: 'node_modules' },
-    includeOnly: '^src/',
+    includeOnly: '^(src|client|cli|ui/src)/',
     tsPreCompilationDeps: true,
     tsConfig: { fileName: 'tsconfig.json' },
     enhancedResolveOptions: { extensions: ['.ts'] }

@@ -11,3 +11,9 @@ export async function generateOpenApi (): Promise<string> {
   await fastify.close()
   return `${JSON.stringify(doc, null, 2)}\n`
 }
+
+/** The TypeScript types of the document, for the typed client (openapi-typescript; a development tool). */
+export async function generateClientTypes (document: string): Promise<string> {
+  const { default: openapiTS, astToString } = await import('openapi-typescript')
+  return astToString(await openapiTS(document))
+}

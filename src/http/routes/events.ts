@@ -30,7 +30,17 @@ const events: FastifyPluginAsyncTypebox = async app => {
   // Made on the first stream (the routes exist without a database too, for the OpenAPI document).
   let made: EventHub | undefined
   const hub = (): EventHub => (made ??= createEventHub({ connectionString: app.config.databaseDirectUrl ?? (app.db.options.connectionString as string), engine: app.engine, log: app.log }))
+  // Open streams end when the server closes, so a shutdown is not held up by a client that never leaves.
+  const streams = new Set<AbortController>()
+  app.addHook('preClose', async () => { for (const s of streams) s.abort() })
   app.addHook('onClose', async () => { await made?.close() })
+  const follow = (reply: { sse: { keepAlive (): void, onClose (fn: () => void): void } }): AbortSignal => {
+    reply.sse.keepAlive()
+    const closed = new AbortController()
+    streams.add(closed)
+    reply.sse.onClose(() => { closed.abort(); streams.delete(closed) })
+    return closed.signal
+  }
 
   app.get('/instances/:name/events', {
     sse: { kind: 'only', heartbeat: true },
@@ -49,19 +59,17 @@ const events: FastifyPluginAsyncTypebox = async app => {
     if (!cursor) throw new ToygresError('validation-failed', 'Last-Event-ID is not an event id this API sent', { errors: [{ field: 'headers.last-event-id', message: 'is not an event id this API sent (two numbers joined by a dot)' }] })
     const row = await findInstanceByName(app.db, request.params.name)
     if (!row) throw new ToygresError('not-found', `no instance named "${request.params.name}"`)
-    reply.sse.keepAlive()
-    const closed = new AbortController()
-    reply.sse.onClose(() => closed.abort())
+    const closed = follow(reply)
     const names = new Map<string, string>()
     let removed = false
-    while (!closed.signal.aborted) {
+    while (!closed.aborted) {
       const batch = await eventsAfter(app.db, app.engine, row.id, cursor, names)
       for (const e of batch.events) await reply.sse.send({ id: e.id, event: e.event, data: e.data })
       cursor = batch.cursor
       removed ||= batch.removed
       // Gone, and its last operation (the delete) has ended and been told: the stream ends.
       if (removed && batch.settled && batch.events.length === 0) break
-      if (batch.events.length === 0) await hub().next(POLL_MS, closed.signal)
+      if (batch.events.length === 0) await hub().next(POLL_MS, closed)
     }
     reply.sse.close()
   })
@@ -81,16 +89,14 @@ const events: FastifyPluginAsyncTypebox = async app => {
     const resume = reply.sse.lastEventId ?? request.query.since
     if (resume !== undefined && resume !== null && !/^\d{1,19}$/.test(resume)) throw new ToygresError('validation-failed', 'Last-Event-ID is not an event id this API sent', { errors: [{ field: 'headers.last-event-id', message: 'is not an event id this API sent (a number)' }] })
     let cursor = resume ?? await latestInstanceEventId(app.db)
-    reply.sse.keepAlive()
-    const closed = new AbortController()
-    reply.sse.onClose(() => closed.abort())
-    while (!closed.signal.aborted) {
+    const closed = follow(reply)
+    while (!closed.aborted) {
       const batch = await instanceEventsSince(app.db, null, cursor, 500)
       for (const e of batch) {
         await reply.sse.send({ id: e.id, event: e.kind, data: { instance: e.name, from: e.from_value, to: e.to_value, at: e.at.toISOString(), ...(e.detail ? { error: e.detail } : {}) } })
         cursor = e.id
       }
-      if (batch.length === 0) await hub().next(POLL_MS, closed.signal)
+      if (batch.length === 0) await hub().next(POLL_MS, closed)
     }
     reply.sse.close()
   })

@@ -18,7 +18,9 @@ import swagger from './http/plugins/swagger.ts'
 import health from './http/routes/health.ts'
 import instanceHealth from './http/routes/instance-health.ts'
 import sseModule from '@fastify/sse'
+import batch from './http/routes/batch.ts'
 import events from './http/routes/events.ts'
+import logs from './http/routes/logs.ts'
 import instanceChanges from './http/routes/instance-changes.ts'
 import instances from './http/routes/instances.ts'
 import metricsRoute from './http/routes/metrics.ts'
@@ -87,6 +89,8 @@ const app: FastifyPluginAsync<AppOptions> = async (fastify, opts) => {
   await fastify.register(instances)
   await fastify.register(instanceChanges)
   await fastify.register(events)
+  await fastify.register(logs)
+  await fastify.register(batch)
   await fastify.register(instanceHealth)
   await fastify.register(operations)
   await fastify.register(metricsRoute)

@@ -16,10 +16,23 @@ type ValidatorFactory = ReturnType<typeof AjvCompiler>
  * Fastify's `schemaController`: one Ajv for bodies (no coercion), one for
  * the rest. Both verbose, so an error carries the schema it broke.
  */
+const ajvOptions = (formats: Record<string, (value: string) => boolean>) => ({ removeAdditional: false, useDefaults: true, allErrors: true, verbose: true, formats })
+
+/**
+ * A validator for one JSON body with the same rules as the routes' (no
+ * coercion, defaults applied in place): for items validated one by one,
+ * such as the entries of a batch. Returns the problems in words, or [].
+ */
+export function bodyValidator (schema: object, formats: Record<string, (value: string) => boolean>): (value: unknown, field: string) => FieldError[] {
+  const validate = AjvCompiler()({}, { customOptions: { ...ajvOptions(formats), coerceTypes: false } })({ schema } as never) as unknown as
+    ((v: unknown) => boolean) & { errors?: FastifySchemaValidationError[] | null }
+  return (value, field) => validate(value) ? [] : fieldErrors(validate.errors ?? [], field)
+}
+
 export function schemaController (formats: Record<string, (value: string) => boolean>) {
   const bodies: ValidatorFactory = AjvCompiler()
   const others: ValidatorFactory = AjvCompiler()
-  const options = { removeAdditional: false, useDefaults: true, allErrors: true, verbose: true, formats }
+  const options = ajvOptions(formats)
   return {
     compilersFactory: {
       buildValidator (external: Parameters<ValidatorFactory>[0], fastifyOptions?: { customOptions?: object }) {

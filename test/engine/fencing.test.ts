@@ -3,7 +3,7 @@ import t from 'tap'
 import { randomUUID } from 'node:crypto'
 import { engineDatabase } from './helpers.ts'
 import { until } from './fixtures/setup.ts'
-import { claimOperation } from '../../src/engine/sql/operations.ts'
+import { claimOperation, finishOperation, releaseLease, renewOperation } from '../../src/engine/sql/operations.ts'
 import { selectSteps, writeCheckpoint, type CheckpointRow } from '../../src/engine/sql/steps.ts'
 
 const row = (position: number, output: unknown): CheckpointRow => ({
@@ -48,4 +48,22 @@ t.test('a checkpoint racing a claim either lands before it or not at all', async
   claimer.release()
   t.match(await pending, { held: false }, 're-checked against the committed claim')
   t.same(await selectSteps(pool, operation.id), [])
+})
+
+t.test('a zombie cannot end, release or renew the operation: every final write is fenced', async t => {
+  const db = await engineDatabase(t)
+  const { engine, pool } = await db.stack({ concurrency: 0 })
+  const { operation } = await engine.start(orchestration('test::fenced'), {}, { key: 'c' })
+  const zombie = randomUUID()
+  const owner = randomUUID()
+  t.ok(await claimOperation(pool, operation.id, zombie, 'job-1'))
+  t.ok(await claimOperation(pool, operation.id, owner, 'job-1'), 'a retry of the same job takes over')
+  t.equal(await finishOperation(pool, operation.id, zombie, 'failed', undefined, { message: 'zombie says failed' }), null, 'the zombie\'s finish is refused')
+  t.equal(await releaseLease(pool, operation.id, zombie), false)
+  t.equal(await renewOperation(pool, operation.id, zombie, { round: 99 }), false)
+  const row = (await pool.query('SELECT status, error, lease, input FROM toygres.operations WHERE id = $1', [operation.id])).rows[0]
+  t.same(row, { status: 'running', error: null, lease: owner, input: {} }, 'the owner\'s operation is as the owner left it')
+  t.ok(await finishOperation(pool, operation.id, owner, 'succeeded', 'done', null), 'the owner finishes')
+  t.equal((await engine.getOperation(operation.id))!.status, 'succeeded')
+  t.equal((await engine.getOperation(operation.id))!.output, 'done')
 })

@@ -3,6 +3,11 @@ import t from 'tap'
 import { engineDatabase } from './helpers.ts'
 import { until } from './fixtures/setup.ts'
 
+// The promise (src/engine/README.md): operations on one key never overlap,
+// and an operation never runs before one on its key whose start had
+// committed before its own start began. Starts racing each other have no
+// order between them; the test starts each key's operations one after
+// another (awaiting each start), and the two keys concurrently.
 t.test('operations on one key never run steps concurrently, and run in start order', async t => {
   const db = await engineDatabase(t)
   const a = await db.stack({ concurrency: 4 })
@@ -24,13 +29,16 @@ t.test('operations on one key never run steps concurrently, and run in start ord
     }
     await engine.work()
   }
-  const ids: string[] = []
-  const starts = []
-  for (let i = 0; i < 12; i++) {
-    const key = i % 2 === 0 ? 'alpha' : 'beta'
-    starts.push(a.engine.start(orchestration(i % 3 === 0 ? 'test::delete' : 'test::create'), { i }, { key }))
+  const startKey = async (key: string, offset: number): Promise<string[]> => {
+    const out: string[] = []
+    for (let i = offset; i < 12; i += 2) {
+      // Alternate engines: starts from two processes, in a known order.
+      const engine = i % 4 < 2 ? a.engine : b.engine
+      out.push((await engine.start(orchestration(i % 3 === 0 ? 'test::delete' : 'test::create'), { i }, { key })).operation.id)
+    }
+    return out
   }
-  for (const s of await Promise.all(starts)) ids.push(s.operation.id)
+  const ids = (await Promise.all([startKey('alpha', 0), startKey('beta', 1)])).flat()
   for (const id of ids) t.equal((await a.engine.waitFor(id, { timeoutMs: 60_000 })).status, 'succeeded')
   const { rows: overlaps } = await a.pool.query(`
     SELECT x.operation_id AS a, y.operation_id AS b FROM

@@ -4,7 +4,7 @@ import { randomUUID } from 'node:crypto'
 import { engineDatabase } from './helpers.ts'
 import { effectCounts, recordEffect, until } from './fixtures/setup.ts'
 
-t.test('a run whose lease was taken stops at its next checkpoint and writes nothing', async t => {
+t.test('a run whose lease was taken writes no checkpoint and goes no further (its running step\'s side effect is not undone)', async t => {
   const db = await engineDatabase(t)
   const { engine, pool } = await db.stack()
   let release: () => void = () => {}

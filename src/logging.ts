@@ -53,6 +53,13 @@ export function loggerOptions (level: string, pretty = false): LoggerOptions {
     level,
     redact: { paths: redactPaths, censor: '***' },
     serializers: { err: serializeError },
+    // Messages are text too: a URL with credentials in one is scrubbed like any other.
+    hooks: {
+      logMethod (args, method) {
+        for (let i = 0; i < args.length; i++) if (typeof args[i] === 'string') args[i] = scrubUrls(args[i] as string)
+        method.apply(this, args as Parameters<typeof method>)
+      }
+    },
     ...(pretty ? { transport: { target: 'pino-pretty', options: { translateTime: 'SYS:HH:MM:ss.l', ignore: 'pid,hostname' } } } : {})
   }
 }

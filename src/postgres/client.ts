@@ -90,7 +90,7 @@ export async function queryOnce<R extends pg.QueryResultRow> (target: Target, pa
     return queryOver<R>(target, password, sql, ssl, opts.signal, opts.applicationName)
   }
   const where = describeTarget(target)
-  if (plainTargets.has(where)) return queryOver<R>(target, password, sql, false, opts.signal, opts.applicationName)
+  if (target.sslmode === 'disable' || plainTargets.has(where)) return queryOver<R>(target, password, sql, false, opts.signal, opts.applicationName)
   try {
     return await queryOver<R>(target, password, sql, { rejectUnauthorized: false }, opts.signal, opts.applicationName)
   } catch (err) {
@@ -111,6 +111,7 @@ export async function withSession<T> (target: Target, password: string, opts: Qu
     if (!opts.caPem) throw new Error(`sslmode=${target.sslmode} needs the CA certificate`)
     return session(target, password, { ca: opts.caPem, rejectUnauthorized: true, checkServerIdentity: () => undefined }, opts.signal, opts.applicationName, fn)
   }
+  if (target.sslmode === 'disable') return session(target, password, false, opts.signal, opts.applicationName, fn)
   try {
     return await session(target, password, { rejectUnauthorized: false }, opts.signal, opts.applicationName, fn)
   } catch (err) {

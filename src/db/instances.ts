@@ -178,3 +178,12 @@ export async function lockRunningInstance (db: Queryable, instanceId: string): P
     "SELECT name, namespace, health_operation_id FROM toygres.instances WHERE id = $1 AND state = 'running' FOR UPDATE", [instanceId])
   return rows[0] ?? null
 }
+
+/** Instances in a state that only a running operation ends (creating, deleting, restarting...), with that operation. */
+export async function listInTransition (db: Queryable, limit: number): Promise<Array<{ id: string, state: InstanceState, operation_id: string }>> {
+  const { rows } = await db.query<{ id: string, state: InstanceState, operation_id: string }>(
+    `SELECT id, state, operation_id FROM toygres.instances
+     WHERE state IN ('creating', 'deleting', 'restarting', 'updating', 'stopping', 'starting') AND operation_id IS NOT NULL
+     ORDER BY updated_at LIMIT $1`, [limit])
+  return rows
+}

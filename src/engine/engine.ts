@@ -13,7 +13,7 @@ import { ensureQueue, queueName } from './queues.ts'
 import { runOperation, type RunnerDeps } from './runner.ts'
 import {
   cancelUnstarted, deleteFinishedBefore, insertOperation, markCancelRequested, selectByIdempotencyKey, selectLive,
-  selectLiveByKey, selectOperation, selectOperations, selectTraceEvents, type TraceEvent
+  selectAbandoned, selectLiveByKey, selectOperation, selectOperations, selectTraceEvents, finishOperation, type TraceEvent
 } from './sql/operations.ts'
 import { selectSteps } from './sql/steps.ts'
 import { enqueueRun, inTransaction } from './tx.ts'
@@ -62,6 +62,9 @@ export interface RegisterOptions<A> {
 export function orchestration<I, O> (name: string): OrchestrationHandle<I, O> {
   return { name }
 }
+
+/** pg-boss's schema: the boss plugin and the tests create it under this name. */
+const BOSS_SCHEMA = 'pgboss'
 
 export class Engine extends EventEmitter {
   #pool: pg.Pool
@@ -201,6 +204,37 @@ export class Engine extends EventEmitter {
   /** Operations by id, in one query (missing ones are left out). */
   getOperations (operationIds: string[], db?: Queryable): Promise<Operation[]> {
     return selectOperations(db ?? this.#pool, operationIds)
+  }
+
+  /**
+   * Ends or wakes operations that nothing would run again, so none stays
+   * `running` for good: one whose run's job pg-boss gave up on (after its
+   * retry limit) fails, saying so, and frees its key for the next; one
+   * between runs with no job left to wake it gets one. Returns how many of
+   * each. Safe to run from several processes (every write is fenced).
+   */
+  async sweepAbandoned (limit = 100): Promise<{ failed: number, woken: number }> {
+    let failed = 0
+    let woken = 0
+    for (const a of await selectAbandoned(this.#pool, BOSS_SCHEMA, limit)) {
+      if (a.lease === null) {
+        await inTransaction(this.#pool, client => enqueueRun(this.#boss, client, queueName(a.name), a.id))
+        woken++
+        continue
+      }
+      const error = { message: `its worker's job was ${a.job_state === 'failed' ? 'given up on after every retry (the worker kept dying, or the database kept failing under it)' : 'cancelled'}; the operation cannot go on`, code: 'abandoned' }
+      const done = await inTransaction(this.#pool, async client => {
+        const row = await finishOperation(client, a.id, a.lease!, 'failed', undefined, error)
+        if (row?.next_id && row.next_name) await enqueueRun(this.#boss, client, queueName(row.next_name), row.next_id)
+        return row
+      })
+      if (done) {
+        failed++
+        this.#log.error({ operationId: a.id, orchestration: a.name }, 'operation abandoned by its worker\'s job: failed it')
+        this.emit('operation:finished', { name: a.name, status: 'failed', durationMs: 0 })
+      }
+    }
+    return { failed, woken }
   }
 
   /** Deletes up to `limit` finished operations older than `retentionSeconds`, with their steps; returns how many. */

@@ -6,6 +6,8 @@
 // advisory lock: one does the work, the others skip.
 import type { Logger } from '../logging.ts'
 import { listRunningMonitors, markStale, pruneHealthChecks } from '../db/health-checks.ts'
+import { markDeleteFailed, transition } from '../db/instance-changes.ts'
+import { listInTransition, type InstanceState } from '../db/instances.ts'
 import { pruneIdempotencyKeys } from '../db/idempotency-keys.ts'
 import { pruneRemovedInstanceHistory } from '../db/instance-events.ts'
 import { startMonitor, type MonitorDeps } from './monitors.ts'
@@ -23,6 +25,10 @@ export interface HousekeepingDeps extends MonitorDeps {
 
 export interface HousekeepingResult {
   ran: boolean
+  /** Operations nothing would have run again: failed (their job was given up on) or woken (no job left). */
+  abandoned: number
+  /** Instances left in a transitional state by an operation that ended without moving them on. */
+  settled: number
   started: number
   stale: number
   prunedChecks: number
@@ -39,12 +45,15 @@ const IDEMPOTENCY_KEY_HOURS = 24
 
 export async function housekeeping (deps: HousekeepingDeps): Promise<HousekeepingResult> {
   const lock = await deps.pool.connect()
-  const result: HousekeepingResult = { ran: false, started: 0, stale: 0, prunedChecks: 0, prunedKeys: 0, prunedOperations: 0, prunedEvents: 0 }
+  const result: HousekeepingResult = { ran: false, abandoned: 0, settled: 0, started: 0, stale: 0, prunedChecks: 0, prunedKeys: 0, prunedOperations: 0, prunedEvents: 0 }
   try {
     const { rows } = await lock.query<{ got: boolean }>('SELECT pg_try_advisory_lock(hashtextextended($1, 0)) AS got', [LOCK])
     if (!rows[0]!.got) return result
     try {
       result.ran = true
+      const swept = await deps.engine.sweepAbandoned()
+      result.abandoned = swept.failed + swept.woken
+      result.settled = await settleStranded(deps)
       result.started = await startMissingMonitors(deps)
       // Three intervals without a check (plus the check's timeout): the verdict is no longer known.
       result.stale = await markStale(deps.pool, (3 * deps.intervalMs + deps.timeoutMs) / 1000)
@@ -80,4 +89,35 @@ async function startMissingMonitors (deps: HousekeepingDeps): Promise<number> {
       started += results.filter(Boolean).length
     }
   }
+}
+
+/** Where an instance goes when the operation that should have moved it on ended without doing so. */
+const STRANDED: Partial<Record<InstanceState, InstanceState>> = {
+  creating: 'failed', restarting: 'running', updating: 'running', stopping: 'running', starting: 'stopped'
+}
+
+/**
+ * Every terminal state lets the user act again: an instance whose current
+ * operation ended (failed, say, because its worker's job was given up on)
+ * while it was still creating, deleting, restarting... moves to the state
+ * the operation's own failure path would have left, with why.
+ */
+async function settleStranded (deps: HousekeepingDeps): Promise<number> {
+  const candidates = await listInTransition(deps.pool, BATCH)
+  const ended = new Map((await deps.engine.getOperations(candidates.map(c => c.operation_id)))
+    .filter(o => o.status === 'failed' || o.status === 'cancelled' || o.status === 'succeeded').map(o => [o.id, o]))
+  let settled = 0
+  for (const c of candidates) {
+    const op = ended.get(c.operation_id)
+    if (!op) continue
+    const error = { step: op.error?.step ?? null, message: `its ${op.name.split('::').pop()} operation ended (${op.status}${op.error ? `: ${op.error.message}` : ''}) without finishing` }
+    const moved = c.state === 'deleting'
+      ? await markDeleteFailed(deps.pool, c.id, error)
+      : (await transition(deps.pool, c.id, [c.state], STRANDED[c.state]!, { error })).moved
+    if (moved) {
+      settled++
+      deps.log.warn({ instanceId: c.id, from: c.state, operation: op.id }, 'instance left in transition by an ended operation: settled')
+    }
+  }
+  return settled
 }

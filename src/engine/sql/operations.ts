@@ -206,3 +206,26 @@ export async function selectTraceEvents (db: Queryable, operationIds: string[], 
      ORDER BY id LIMIT $3`, [operationIds, afterId, limit])
   return rows
 }
+
+export interface Abandoned { id: string, name: string, lease: string | null, job_state: string | null }
+
+/**
+ * Running operations nothing will ever run again: their run's pg-boss job
+ * ended (pg-boss gave up after its retries, or it was cancelled) while the
+ * run still held the lease; or they wait between runs (no lease) and no job
+ * of theirs is left to wake them. Jobs are in pg-boss's `job` table, whose
+ * `data` carries the operation id (tx.ts).
+ */
+export async function selectAbandoned (db: Queryable, bossSchema: string, limit: number): Promise<Abandoned[]> {
+  const { rows } = await db.query<Abandoned>(
+    `SELECT o.id, o.name, o.lease::text AS lease, j.state::text AS job_state
+     FROM toygres.operations o
+     LEFT JOIN ${bossSchema}.job j ON j.id::text = o.lease_job
+     WHERE o.status = 'running' AND (
+       (o.lease IS NOT NULL AND j.state IN ('failed', 'cancelled'))
+       OR (o.lease IS NULL AND NOT EXISTS (
+         SELECT 1 FROM ${bossSchema}.job w
+         WHERE w.data->>'operationId' = o.id::text AND w.state IN ('created', 'retry', 'active'))))
+     LIMIT $1`, [limit])
+  return rows
+}

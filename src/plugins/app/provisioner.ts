@@ -34,4 +34,9 @@ export default fp(async app => {
   }
   app.decorate('provisioner', provisioner)
   app.addHook('onClose', async () => { await provisioner.close() })
+  // Said plainly at boot (and by /readyz): a platform that cannot be reached does not stop the API from starting.
+  app.addHook('onReady', async () => {
+    const reason = await provisioner.unreachableReason(AbortSignal.timeout(3000)).catch((err: Error) => err.message)
+    if (reason) app.log.warn({ provisioner: provisioner.kind }, `the ${provisioner.kind} platform cannot be reached: ${reason}; creates will wait and fail until it can`)
+  })
 }, { name: 'provisioner', dependencies: ['control-plane'] })

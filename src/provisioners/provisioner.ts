@@ -15,6 +15,8 @@ export interface Provisioner {
   readonly kind: 'local' | 'kubernetes'
   /** PostgreSQL major versions this provisioner can run now, e.g. ["17", "18"]. */
   supportedVersions (): Promise<string[]>
+  /** How an operator makes another major available, for the message that lists supportedVersions(); absent when there is no such way. */
+  readonly versionsHint?: string
   /** What the instance's server certificate must name (Service DNS names, a DNS label's name, 127.0.0.1...). */
   serverNames (input: InstanceRef & { dns_label: string | null }): Promise<ServerNames>
 

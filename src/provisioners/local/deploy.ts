@@ -118,23 +118,23 @@ export function createDeploy (ctx: LocalContext): (input: DeploySpec, actx: Acti
       const copied = await ensureDataDir(paths, meta, input, c)
       ;(copied ? created : existing).push(what('DataDirectory'))
       // An existing data directory converges to the spec: a certificate from
-      // this CA, these networks. A running server reloads them.
-      let reload = false
+      // this CA, these networks. A running server reloads them (always: an
+      // earlier attempt may have written them and crashed before the reload).
       if (copied || await hasTlsFrom(paths.pgdata, paths.rootCert, input.tls)) {
         ;(copied ? created : existing).push(what('Certificate'))
       } else {
         await writeTls(paths.pgdata, paths.rootCert, input.tls, c.runAs)
         created.push(what('Certificate'))
-        reload = true
       }
-      if (!copied && await writeHba(paths.pgdata, input.allowed_cidrs, c.runAs)) reload = true
+      // After the certificate: a new one makes a new pg_hba.conf, whose reload is then confirmed (network.ts).
+      if (!copied) await writeHba(paths.pgdata, input.allowed_cidrs, c.runAs)
       const recorded = { ...meta, storage_size_gb: input.storage_size_gb, labels: input.labels, allowed_cidrs: input.allowed_cidrs }
       if (JSON.stringify(recorded) !== JSON.stringify(meta)) await writeMeta(paths.meta, meta = recorded)
       signal.throwIfAborted()
 
       if (await livePid(paths.pgdata) !== undefined) {
         existing.push(what('Process'))
-        if (reload) await reloadHba(paths.pgdata, meta.port, signal)
+        await reloadHba(paths.pgdata, meta.port, signal)
       } else if (meta.stopped_by_user) {
         existing.push(what('Process')) // stopped by a user: it stays stopped until started
       } else {

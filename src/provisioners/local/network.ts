@@ -24,11 +24,14 @@ export function checkCidrs (allowed: string[] | null): void {
  * A role name no one has, rejected by the file's first rule: a probe that
  * logs in as it is refused (28000) exactly when the server has loaded this
  * version of the file, and is asked for a password while an older one is
- * in force. That is how a reload is known to have taken effect.
+ * in force. That is how a reload is known to have taken effect. The server
+ * certificate is part of the name, so a new certificate is a new version of
+ * the file too: PostgreSQL reloads TLS files right after pg_hba.conf, in the
+ * same step, before it accepts the next connection.
  */
-const markerRole = (body: string): string => `toygres_hba_${createHash('sha256').update(body).digest('hex').slice(0, 12)}`
+const markerRole = (body: string, certPem: string): string => `toygres_hba_${createHash('sha256').update(body).update(certPem).digest('hex').slice(0, 12)}`
 
-export function hbaFile (allowed: string[] | null): string {
+export function hbaFile (allowed: string[] | null, certPem: string): string {
   const networks = allowed ?? ['0.0.0.0/0', '::/0']
   const body = [
     '# Loopback: plain TCP or TLS.',
@@ -41,15 +44,15 @@ export function hbaFile (allowed: string[] | null): string {
   ].join('\n')
   return [
     '# Written by Toygres from the instance\'s allowed_cidrs; edits here are replaced.',
-    `host    all          ${markerRole(body)}  127.0.0.1/32  reject`,
+    `host    all          ${markerRole(body, certPem)}  127.0.0.1/32  reject`,
     body
   ].join('\n')
 }
 
-/** Writes pg_hba.conf for `allowed`; false when it already says that. */
+/** Writes pg_hba.conf for `allowed` (and the server certificate in place); false when it already says that. */
 export async function writeHba (pgdata: string, allowed: string[] | null, runAs: RunAs | undefined): Promise<boolean> {
   const file = join(pgdata, 'pg_hba.conf')
-  const content = hbaFile(allowed)
+  const content = hbaFile(allowed, await readFile(join(pgdata, 'server.crt'), 'utf8').catch(() => ''))
   if (await readFile(file, 'utf8').catch(() => '') === content) return false
   await writeOwnedFile(file, content, 0o600, runAs)
   return true

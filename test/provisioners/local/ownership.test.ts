@@ -87,7 +87,7 @@ t.test('foreign directories of the same name survive create, failed create and d
       () => h.provisioner.recoverPostgres(refOf(name), never),
       () => h.provisioner.applyNetwork({ ...refOf(name), allowed_cidrs: [] }, never),
       () => h.provisioner.setPassword({ ...refOf(name), password: 'x' }, never)
-    ]) await t.rejects(call(), { name: 'PermanentProvisionerError', message: /is not managed by this control plane/ })
+    ] as Array<() => Promise<unknown>>) await t.rejects(call(), { name: 'PermanentProvisionerError', message: /is not managed by this control plane/ })
   }
 
   t.same(await snapshot(join(instances, 'plain')), before.plain, 'the user\'s directory is as it was')

@@ -27,10 +27,14 @@ export interface LocalContext {
   /** The binaries of `major`, or a permanent error naming what is installed and how to add more. */
   binariesFor (major: string): Promise<MajorBinaries & { version: string }>
   cluster (c: MajorBinaries, dataDir: string): ClusterOptions
-  /** Runs `fn` after the calls before it for the same instance (in this process); a full disk becomes a permanent error. */
-  serially<T> (ref: OwnedRef, fn: (paths: InstancePaths) => Promise<T>): Promise<T>
+  /**
+   * Runs `fn` after the calls before it for the same instance (in this
+   * process), unless `signal` aborted meanwhile; a full disk becomes a
+   * permanent error.
+   */
+  serially<T> (ref: OwnedRef, signal: AbortSignal, fn: (paths: InstancePaths) => Promise<T>): Promise<T>
   /** serially(), only on a directory with our mark for this instance. */
-  owned<T> (ref: OwnedRef, fn: (paths: InstancePaths, meta: InstanceMeta) => Promise<T>): Promise<T>
+  owned<T> (ref: OwnedRef, signal: AbortSignal, fn: (paths: InstancePaths, meta: InstanceMeta) => Promise<T>): Promise<T>
 }
 
 export function createContext (opts: { placement: Placement, controlPlaneId: string, ports: PortRange, log: Logger, templates: TemplateSource }): LocalContext {
@@ -39,9 +43,13 @@ export function createContext (opts: { placement: Placement, controlPlaneId: str
   const queue = createKeyedQueue()
   const majors = (): Promise<Map<string, InstalledMajor>> => installedMajors(home, placement.binaries)
   const paths = (ref: OwnedRef): InstancePaths => instancePaths(home, ref)
-  const serially = <T>(ref: OwnedRef, fn: (p: InstancePaths) => Promise<T>): Promise<T> => {
+  const serially = async <T>(ref: OwnedRef, signal: AbortSignal, fn: (p: InstancePaths) => Promise<T>): Promise<T> => {
     const p = paths(ref)
-    return queue.run(p.key, () => permanentWhenDiskFull(home, () => fn(p)))
+    signal.throwIfAborted()
+    return queue.run(p.key, async () => {
+      signal.throwIfAborted()
+      return permanentWhenDiskFull(home, () => fn(p))
+    })
   }
   return {
     ...opts,
@@ -58,6 +66,6 @@ export function createContext (opts: { placement: Placement, controlPlaneId: str
     },
     cluster: (c, dataDir) => ({ binaries: c.binaries, runAs: c.runAs, dataDir }),
     serially,
-    owned: (ref, fn) => serially(ref, async p => fn(p, await requireOurs(p, ref, opts.controlPlaneId)))
+    owned: (ref, signal, fn) => serially(ref, signal, async p => fn(p, await requireOurs(p, ref, opts.controlPlaneId)))
   }
 }

@@ -93,8 +93,7 @@ export function createDeploy (ctx: LocalContext): (input: DeploySpec, actx: Acti
     checkTls(input.tls)
     checkCidrs(input.allowed_cidrs)
     const requested = majorOf(input.postgres_version)
-    return ctx.serially(input, async paths => {
-      signal.throwIfAborted()
+    return ctx.serially(input, signal, async paths => {
       const created: string[] = []
       const existing: string[] = []
       const what = (kind: string): string => `${kind}/${input.instance_name}`

@@ -67,7 +67,7 @@ export function createLifecycle (ctx: LocalContext) {
       }
     },
 
-    restartPostgres: (input: Timed, actx: ActivityContext): Promise<RestartOutput> => ctx.owned(input, async (paths, meta) => {
+    restartPostgres: (input: Timed, actx: ActivityContext): Promise<RestartOutput> => ctx.owned(input, actx.signal, async (paths, meta) => {
       await ctx.binariesFor(meta.major) // before stopping anything: it could not come back without them
       meta = await markStopped(paths, meta, false)
       const old = await stop(paths, actx, input.timeout_seconds * 1000)
@@ -76,7 +76,7 @@ export function createLifecycle (ctx: LocalContext) {
       return { process: String(pid) }
     }),
 
-    stopPostgres: (input: Timed, actx: ActivityContext): Promise<ChangeOutput> => ctx.owned(input, async (paths, meta) => {
+    stopPostgres: (input: Timed, actx: ActivityContext): Promise<ChangeOutput> => ctx.owned(input, actx.signal, async (paths, meta) => {
       // Recorded first, so that health monitoring does not bring it back meanwhile.
       const marked = !meta.stopped_by_user
       await markStopped(paths, meta, true)
@@ -88,7 +88,7 @@ export function createLifecycle (ctx: LocalContext) {
       }
     }),
 
-    startPostgres: (input: Timed, actx: ActivityContext): Promise<ChangeOutput> => ctx.owned(input, async (paths, meta) => {
+    startPostgres: (input: Timed, actx: ActivityContext): Promise<ChangeOutput> => ctx.owned(input, actx.signal, async (paths, meta) => {
       const unmarked = meta.stopped_by_user
       meta = await markStopped(paths, meta, false)
       const running = await livePid(paths.pgdata)
@@ -102,8 +102,7 @@ export function createLifecycle (ctx: LocalContext) {
     }),
 
     /** Only a server that died: not one a user stopped, not one that runs, not one that is not ours. */
-    recoverPostgres: (ref: OwnedRef, actx: ActivityContext): Promise<boolean> => ctx.serially(ref, async paths => {
-      actx.signal.throwIfAborted()
+    recoverPostgres: (ref: OwnedRef, actx: ActivityContext): Promise<boolean> => ctx.serially(ref, actx.signal, async paths => {
       const found = await ownershipOf(paths, ref, ctx.controlPlaneId)
       if (found.state === 'absent') return false
       const meta = await requireOurs(paths, ref, ctx.controlPlaneId) // foreign: a permanent error saying so
@@ -116,8 +115,7 @@ export function createLifecycle (ctx: LocalContext) {
     }),
 
     /** Moves the directory away (the trash's name carries the id), then removes it: a crash half-way leaves something provably ours. */
-    deletePostgres: (input: DeletePostgresInput, actx: ActivityContext): Promise<DeletePostgresOutput> => ctx.serially(input, async paths => {
-      actx.signal.throwIfAborted()
+    deletePostgres: (input: DeletePostgresInput, actx: ActivityContext): Promise<DeletePostgresOutput> => ctx.serially(input, actx.signal, async paths => {
       const found = await ownershipOf(paths, input, ctx.controlPlaneId)
       if (found.state === 'foreign') {
         ctx.log.warn({ instance: paths.key, reason: found.reason }, `not deleting local instance directory ${paths.key}: it is not managed by this control plane (${found.reason}); nothing was removed`)

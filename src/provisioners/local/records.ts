@@ -22,24 +22,24 @@ function describeNetworks (allowed: string[] | null): string {
 
 export function createRecords (ctx: LocalContext) {
   return {
-    setPassword: (input: SetPasswordInput): Promise<ChangeOutput> => ctx.owned(input, async () => ({
+    setPassword: (input: SetPasswordInput, { signal }: ActivityContext): Promise<ChangeOutput> => ctx.owned(input, signal, async () => ({
       changed: false,
       detail: 'nothing kept locally: the server stores only the SCRAM verifier, which is set over SQL'
     })),
 
-    resizeStorage: (input: ResizeStorageInput): Promise<ChangeOutput> => ctx.owned(input, async (paths, meta) => {
+    resizeStorage: (input: ResizeStorageInput, { signal }: ActivityContext): Promise<ChangeOutput> => ctx.owned(input, signal, async (paths, meta) => {
       const changed = await record(paths, meta, { ...meta, storage_size_gb: input.storage_size_gb })
       return { changed, detail: `${changed ? 'recorded' : 'already recorded'}; a local instance has no volume to grow` }
     }),
 
-    applyLabels: (input: ApplyLabelsInput): Promise<ChangeOutput> => ctx.owned(input, async (paths, meta) => {
+    applyLabels: (input: ApplyLabelsInput, { signal }: ActivityContext): Promise<ChangeOutput> => ctx.owned(input, signal, async (paths, meta) => {
       const changed = await record(paths, { ...meta, labels: sortedLabels(meta.labels ?? {}) }, { ...meta, labels: sortedLabels(input.labels) })
       return { changed, detail: `${changed ? 'recorded' : 'already recorded'}; a local instance has no objects to label` }
     }),
 
-    applyNetwork: (input: ApplyNetworkInput, { signal, progress }: ActivityContext): Promise<ChangeOutput> => {
+    applyNetwork: async (input: ApplyNetworkInput, { signal, progress }: ActivityContext): Promise<ChangeOutput> => {
       checkCidrs(input.allowed_cidrs)
-      return ctx.owned(input, async (paths, meta) => {
+      return ctx.owned(input, signal, async (paths, meta) => {
         const rewritten = await writeHba(paths.pgdata, input.allowed_cidrs, ctx.placement.runAs)
         const recorded = await record(paths, meta, { ...meta, allowed_cidrs: input.allowed_cidrs })
         // Reloaded even when the file was already right: an earlier attempt may have written it and crashed before the reload.

@@ -5,9 +5,16 @@
 import { watch, type FSWatcher } from 'node:fs'
 import { open, stat } from 'node:fs/promises'
 
+// A string literal: 'a''b', E'...', $tag$...$tag$, also unterminated.
+const LITERAL = /E?'(?:[^']|'')*'?|\$([A-Za-z_]*)\$[\s\S]*?(?:\$\1\$|$)/g
+
+/** After the word PASSWORD, every literal: the password may be any of them (`PASSWORD 'a' 'b'` is a syntax error quoted whole). */
+function afterPassword (line: string): string {
+  const at = line.search(/\bPASSWORD\b/i)
+  return at < 0 ? line : line.slice(0, at) + line.slice(at).replace(LITERAL, "'***'")
+}
+
 const REDACTIONS: Array<[RegExp, string]> = [
-  // PASSWORD 'secret', E'secret', $$secret$$ (ALTER/CREATE ROLE, \password), also unterminated.
-  [/(PASSWORD\s+)(?:E?'(?:[^']|'')*'?|\$([A-Za-z_]*)\$[\s\S]*?(?:\$\2\$|$))/gi, "$1'***'"],
   // A stored verifier allows an offline guessing attack.
   [/SCRAM-SHA-256\$[^'\s"]*/g, 'SCRAM-SHA-256$***'],
   [/\bmd5[0-9a-f]{32}\b/g, 'md5***'],
@@ -16,7 +23,7 @@ const REDACTIONS: Array<[RegExp, string]> = [
 ]
 
 export function redactSecrets (line: string): string {
-  return REDACTIONS.reduce((text, [pattern, replacement]) => text.replace(pattern, replacement), line)
+  return REDACTIONS.reduce((text, [pattern, replacement]) => text.replace(pattern, replacement), afterPassword(line))
 }
 
 /** The last `count` lines of `file`, and the byte offset after them. */

@@ -73,7 +73,7 @@ export async function startCluster (c: ClusterOptions): Promise<void> {
     // pg_ctl only says "examine the log output": bring the server's own reason
     // up, from this attempt's lines only.
     const log = (await readFile(logFile).catch(() => Buffer.alloc(0))).subarray(logSize).toString('utf8')
-    const reason = log.split('\n').filter(l => /FATAL|could not|HINT/.test(l)).slice(-3).map(l => l.replace(/^.*?(FATAL|LOG|HINT|WARNING):\s*/, '')).join('; ')
+    const reason = log.split('\n').filter(l => /FATAL|could not|HINT/.test(l)).slice(-4).map(l => l.replace(/^.*?(FATAL|LOG|HINT|WARNING):\s*/, '')).join('; ')
     if (!reason) throw err
     throw new Error(`PostgreSQL in ${c.dataDir} did not start: ${reason}`, { cause: err })
   }

@@ -51,7 +51,7 @@ export function runSingleUser (c: ClusterOptions, sql: string): Promise<void> {
 // their own; or our port briefly taken as the local end of someone's outgoing
 // connection (ranges inside the kernel's ephemeral range, 32768-60999 on
 // Linux, invite that). A real squatter makes the start fail at the deadline.
-const TRANSIENT_START_FAILURE = /pre-existing shared memory block|lock file .* already exists|Address already in use/
+const TRANSIENT_START_FAILURE = /pre-existing shared memory block|lock file .* already exists|Address already in use|could not create listen socket/
 
 /** `pg_ctl start --wait`, retried while a killed predecessor's children die out. */
 export async function startServer (c: ClusterOptions, signal?: AbortSignal, timeoutMs = 30_000): Promise<void> {

@@ -4,6 +4,7 @@
 import { appendFile, chown, mkdir, readFile, rm, stat, writeFile } from 'node:fs/promises'
 import { dirname, join } from 'node:path'
 import { randomBytes } from 'node:crypto'
+import { setTimeout } from 'node:timers/promises'
 import { runBinary, type PostgresBinaries, type RunAs } from './binaries.ts'
 import { livePid, postmasterPid } from './process.ts'
 
@@ -63,20 +64,40 @@ export async function removeStaleLockFile (dataDir: string): Promise<boolean> {
   return true
 }
 
-export async function startCluster (c: ClusterOptions): Promise<void> {
+/**
+ * Starts the server in its own session (it outlives us) and resolves once it
+ * accepts connections. pg_ctl's own wait checks every 100 ms; polling the
+ * lock file's status line ourselves, as pg_ctl does, answers sooner. A
+ * server that gives up is reported at once, with its log's reason.
+ */
+export async function startCluster (c: ClusterOptions, opts: { signal?: AbortSignal, timeoutMs?: number } = {}): Promise<void> {
   const logFile = join(c.dataDir, 'server.log')
+  const deadline = Date.now() + (opts.timeoutMs ?? 60_000)
   await removeStaleLockFile(c.dataDir)
   const logSize = await stat(logFile).then(s => s.size, () => 0)
-  try {
-    await runBinary(c.binaries.pgCtl, ['start', '--wait', '--timeout', '60', '--pgdata', c.dataDir, '--log', logFile], c.runAs)
-  } catch (err) {
-    // pg_ctl only says "examine the log output": bring the server's own reason
-    // up, from this attempt's lines only.
+  const failure = async (): Promise<string | undefined> => {
+    // This attempt's lines only; FATALs that our readiness probes cause do not count.
     const log = (await readFile(logFile).catch(() => Buffer.alloc(0))).subarray(logSize).toString('utf8')
-    const reason = log.split('\n').filter(l => /FATAL|could not|HINT/.test(l)).slice(-4).map(l => l.replace(/^.*?(FATAL|LOG|HINT|WARNING):\s*/, '')).join('; ')
-    if (!reason) throw err
-    throw new Error(`PostgreSQL in ${c.dataDir} did not start: ${reason}`, { cause: err })
+    if (!/\b(FATAL|PANIC):(?! +the database system is (starting up|shutting down))/.test(log)) return undefined
+    return log.split('\n').filter(l => /FATAL|PANIC|could not|HINT|invalid|unrecognized/.test(l)).slice(-4).map(l => l.replace(/^.*?(FATAL|PANIC|LOG|HINT|WARNING):\s*/, '')).join('; ')
   }
+  await runBinary(c.binaries.pgCtl, ['start', '--no-wait', '--pgdata', c.dataDir, '--log', logFile], c.runAs)
+  for (let delay = 2; ; delay = Math.min(delay * 2, 50)) {
+    if (await acceptsConnections(c.dataDir)) return
+    opts.signal?.throwIfAborted()
+    if (await livePid(c.dataDir) === undefined) {
+      const reason = await failure()
+      if (reason !== undefined) throw new Error(`PostgreSQL in ${c.dataDir} did not start: ${reason}`)
+    }
+    if (Date.now() > deadline) throw new Error(`PostgreSQL in ${c.dataDir} did not start within ${Math.round((opts.timeoutMs ?? 60_000) / 1000)} s: ${await failure() ?? 'see its server.log'}`)
+    await setTimeout(delay, undefined, opts.signal ? { signal: opts.signal } : {})
+  }
+}
+
+/** The lock file's status line (postmaster.pid line 8, as pg_ctl reads it) says "ready", and its pid is our live postmaster. */
+async function acceptsConnections (dataDir: string): Promise<boolean> {
+  const lines = await readFile(join(dataDir, 'postmaster.pid'), 'utf8').then(text => text.split('\n'), () => [] as string[])
+  return lines[7]?.trim() === 'ready' && await livePid(dataDir) !== undefined
 }
 
 export async function stopCluster (c: ClusterOptions, mode: 'smart' | 'fast' | 'immediate' = 'fast'): Promise<void> {

@@ -53,13 +53,14 @@ export function runSingleUser (c: ClusterOptions, sql: string): Promise<void> {
 // Linux, invite that). A real squatter makes the start fail at the deadline.
 const TRANSIENT_START_FAILURE = /pre-existing shared memory block|lock file .* already exists|Address already in use|could not create listen socket/
 
-/** `pg_ctl start --wait`, retried while a killed predecessor's children die out. */
+/** startCluster, retried while a killed predecessor's children die out. */
 export async function startServer (c: ClusterOptions, signal?: AbortSignal, timeoutMs = 30_000): Promise<void> {
   const deadline = Date.now() + timeoutMs
   for (let delay = 50; ; delay = Math.min(delay * 2, 1000)) {
     signal?.throwIfAborted()
     try {
-      await startCluster(c) // removes a lock file left by a dead server first
+      // Removes a lock file left by a dead server first; resolves once the server accepts connections.
+      await startCluster(c, { ...(signal ? { signal } : {}), timeoutMs: Math.max(1000, deadline - Date.now()) })
       return
     } catch (err) {
       if (await livePid(c.dataDir) !== undefined) return // a concurrent start won

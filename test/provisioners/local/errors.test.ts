@@ -3,7 +3,7 @@
 import t from 'tap'
 import { execFile } from 'node:child_process'
 import { once } from 'node:events'
-import { mkdir, readdir, readFile } from 'node:fs/promises'
+import { appendFile, mkdir, readdir, readFile } from 'node:fs/promises'
 import { createServer } from 'node:net'
 import { join } from 'node:path'
 import { promisify } from 'node:util'
@@ -19,7 +19,7 @@ t.test('a full disk (ENOSPC) is permanent, and leaves nothing half-made', async 
   await mkdir(mountpoint, { mode: 0o755 })
   // A real small filesystem: initdb runs out of space building the template.
   const mounted = await run('mount', ['-t', 'tmpfs', '-o', 'size=4m,mode=0755', 'tmpfs', mountpoint]).then(() => true, () => false)
-  if (!mounted) return t.skip('cannot mount a small tmpfs here')
+  if (!mounted) return t.plan(0, 'cannot mount a small tmpfs here')
   t.teardown(() => run('umount', [mountpoint]))
   const provisioner = createLocalProvisioner({ dataDir: mountpoint, portMin: 27880, portMax: 27889, logger: capturingLogger().logger, controlPlaneId: 'test-plane' })
   t.teardown(() => provisioner.close())
@@ -62,4 +62,16 @@ t.test('a port taken for a moment is ridden out; one that stays taken fails, ret
   t.match(err.message, /Address already in use/)
   t.not(err.retryable, false, 'still retryable: the port may be free on the next attempt')
   t.not(err.name, 'PermanentProvisionerError')
+})
+
+t.test('a server that cannot start says why at once, not at the deadline', async t => {
+  const h = await harness(t, 27875, 27879)
+  const ref = refOf('broken')
+  await h.provisioner.deployPostgres(deployInput('broken', secretPassword()), never)
+  await h.provisioner.stopPostgres({ ...ref, timeout_seconds: 30 }, never)
+  await appendFile(join(pgdataOf(h.dataDir, 'broken'), 'postgresql.conf'), 'shared_buffers = lots\n')
+  const started = Date.now()
+  const err = await h.provisioner.startPostgres({ ...ref, timeout_seconds: 60 }, never).catch(e => e)
+  t.match(err.message, /did not start: .*invalid value for parameter "shared_buffers": "lots"/)
+  t.ok(Date.now() - started < 20_000, `reported after ${Date.now() - started} ms of a 60 s deadline`)
 })

@@ -10,7 +10,7 @@
 // elsewhere: a TOYGRES_DATA_DIR chosen by the operator is used as given, or
 // refused with advice, never silently moved.
 import { createHash } from 'node:crypto'
-import { mkdirSync, realpathSync, writeFileSync } from 'node:fs'
+import { mkdirSync, readFileSync, realpathSync, writeFileSync } from 'node:fs'
 import { fileURLToPath } from 'node:url'
 import { join } from 'node:path'
 import type { Logger } from '../logging.ts'
@@ -83,23 +83,37 @@ function decide (opts: PlacementOptions): Placement {
   }
 
   let home = dataDir
+  const elsewhere = join(shared, createHash('sha256').update(dataDir).digest('hex').slice(0, 12))
   const dataBlocked = unreachableAncestor(join(dataDir, 'instances'), runAs)
+  const before = placedBefore(elsewhere, dataDir)
   if (dataBlocked !== undefined) {
-    const relocatable = opts.relocatable ?? dataDir === realpathOr(DEFAULT_DATA_DIR)
+    const relocatable = before || (opts.relocatable ?? dataDir === realpathOr(DEFAULT_DATA_DIR))
     if (!relocatable) {
       assertReachable(join(dataDir, 'instances'), runAs, 'choose a TOYGRES_DATA_DIR it can reach (for example /var/lib/toygres/data), or leave TOYGRES_DATA_DIR unset to let Toygres place the servers\' data itself')
     }
-    blocked ??= dataBlocked
-    home = join(shared, createHash('sha256').update(dataDir).digest('hex').slice(0, 12))
+    home = elsewhere
     mkdirSync(home, { recursive: true, mode: 0o755 })
-    // For whoever lists SHARED_ROOT: which data directory this one serves.
-    writeFileSync(join(home, 'data-dir'), `${dataDir}\n`, { mode: 0o644 })
+    // For whoever lists SHARED_ROOT, and for later starts: which data directory this one serves.
+    if (!before) writeFileSync(join(home, 'data-dir'), `${dataDir}\n`, { mode: 0o644 })
     notes.unshift(`keeps the servers' data in ${home} (for ${dataDir})`)
+  } else if (before) {
+    // Once placed elsewhere, always: the servers' data is there, whatever the modes say today.
+    home = elsewhere
+    notes.unshift(`keeps the servers' data in ${home} (for ${dataDir}), where an earlier start placed it`)
   }
+  blocked ??= dataBlocked
   const note = notes.length === 0
     ? undefined
-    : `PostgreSQL runs as the postgres OS user, who cannot enter ${blocked}: Toygres ${notes.join(' and ')}`
+    : `PostgreSQL runs as the postgres OS user${blocked === undefined ? '' : `, who cannot enter ${blocked}`}: Toygres ${notes.join(' and ')}`
   return { home, binaries, runAs, note }
+}
+
+function placedBefore (home: string, dataDir: string): boolean {
+  try {
+    return readFileSync(join(home, 'data-dir'), 'utf8').trim() === dataDir
+  } catch {
+    return false
+  }
 }
 
 function realpathOr (path: string): string {

@@ -6,19 +6,10 @@
 // or reload them.
 import { spawn } from 'node:child_process'
 import { setTimeout as sleep } from 'node:timers/promises'
-import { runBinary, type PostgresBinaries } from '../../postgres/binaries.ts'
 import { startCluster, type ClusterOptions } from '../../postgres/cluster.ts'
 import { isAlive, livePid, servesDataDir } from '../../postgres/process.ts'
 
 export { isAlive, livePid } from '../../postgres/process.ts'
-
-/** "18.4" from `postgres --version`. */
-export async function serverVersion (binaries: PostgresBinaries): Promise<string> {
-  const out = await runBinary(binaries.postgres, ['--version'], undefined)
-  const match = /\(PostgreSQL\) (\d+(?:\.\d+)?)/.exec(out)
-  if (!match?.[1]) throw new Error(`unexpected output from postgres --version: ${out.trim()}`)
-  return match[1]
-}
 
 /** A verifier is not the password, but it allows an offline guessing attack: keep it out of errors and logs. */
 export const redactVerifiers = (text: string): string => text.replace(/SCRAM-SHA-256\$[^'\s]*/g, 'SCRAM-SHA-256$***')

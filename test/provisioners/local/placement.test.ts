@@ -68,6 +68,12 @@ t.test('an unreachable TOYGRES_DATA_DIR chosen by the operator is refused, in on
   t.match(placed.home, new RegExp(`^${shared}/[0-9a-f]{12}$`))
   t.match(placed.note, `who cannot enter ${privateDir}: Toygres keeps the servers' data in ${placed.home} (for ${dataDir})`)
   t.equal(placeServers({ dataDir, relocatable: true, shared }), placed, 'decided once per process')
+
+  // The operator opens the directory up later: the data stays where it went.
+  await chmod(privateDir, 0o755)
+  const later = placeServers({ dataDir, shared })
+  t.equal(later.home, placed.home, 'once placed elsewhere, always')
+  t.match(later.note, /^PostgreSQL runs as the postgres OS user: Toygres keeps the servers' data in .* \(for .*\), where an earlier start placed it$/)
 })
 
 t.test('the embedded database\'s port in use: one line naming the port and the variable, and the advice works', async t => {

@@ -134,9 +134,7 @@ export function createDeploy (ctx: LocalContext): (input: DeploySpec, actx: Acti
       if (await livePid(paths.pgdata) !== undefined) {
         existing.push(what('Process'))
         await reloadHba(paths.pgdata, meta.port, signal)
-      } else if (meta.stopped_by_user) {
-        existing.push(what('Process')) // stopped by a user: it stays stopped until started
-      } else {
+      } else if (!meta.stopped_by_user) { // one a user stopped stays stopped until started
         progress(`starting PostgreSQL ${c.version} on 127.0.0.1:${meta.port}`)
         await startServer(ctx.cluster(c, paths.pgdata), signal)
         created.push(what('Process'))

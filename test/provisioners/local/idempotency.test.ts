@@ -9,7 +9,7 @@ import { stopCluster } from '../../../src/postgres/cluster.ts'
 import { testConnection } from '../../../src/activities/test-connection.ts'
 import { isAlive, livePid } from '../../../src/provisioners/local/server.ts'
 import { pollUntil } from '../../helpers/poll.ts'
-import { deployInput, harness, never, pgdataOf, refOf, secretPassword, testAuthority, INSTANCE_ID } from './fixtures/helpers.ts'
+import { deployInput, harness, never, refOf, secretPassword, testAuthority, INSTANCE_ID } from './fixtures/helpers.ts'
 
 const cluster = (dataDir: string) => ({ binaries: findBinaries(), runAs: postgresRunAs(), dataDir })
 const owner = (name: string): string => `toygres/${name}/${INSTANCE_ID}`

@@ -4,6 +4,7 @@ import { join } from 'node:path'
 import { testConnection } from '../../../src/activities/test-connection.ts'
 import { isAlive, livePid } from '../../../src/provisioners/local/server.ts'
 import { probe } from '../../../src/provisioners/local/probe.ts'
+import { pollUntil } from '../../helpers/poll.ts'
 import { ctxOf, deployInput, filesContaining, harness, never, pgdataOf, refOf, secretPassword, testAuthority, INSTANCE_ID } from './fixtures/helpers.ts'
 
 const exists = (path: string): Promise<boolean> => access(path).then(() => true, () => false)
@@ -88,8 +89,10 @@ t.test('waitForReady says why it waits, times out with the reason, and stops at 
   const input = deployInput('slow', secretPassword())
   const ref = refOf('slow')
   await h.provisioner.deployPostgres(input, never)
-  const pid = await livePid(pgdataOf(h.dataDir, 'slow'))
-  process.kill(pid!, 'SIGKILL')
+  const pid = (await livePid(pgdataOf(h.dataDir, 'slow')))!
+  process.kill(pid, 'SIGKILL')
+  // A signal is delivered asynchronously: wait until the kernel says it is dead.
+  await pollUntil(async () => isAlive(pid), alive => !alive, { what: 'the killed postmaster to die', timeoutMs: 10_000, intervalMs: 10 })
   const ctx = ctxOf(new AbortController().signal)
   await t.rejects(h.provisioner.waitForReady({ ...ref, timeout_seconds: 1 }, ctx), { name: 'NotReadyError', retryable: true, message: /no server process is running/ })
   t.match(ctx.reports, [/^nothing listens on 127\.0\.0\.1:\d+ yet \(ECONNREFUSED\)$/], 'the reason, reported once while it stays the same')

@@ -11,6 +11,7 @@ import { pino } from 'pino'
 import app, { serverOptions } from '../src/app.ts'
 import { loadConfig } from '../src/config.ts'
 import { createLocalProvisioner } from '../src/provisioners/local/index.ts'
+import { createInMemoryAuthority } from '../src/tls/authority.ts'
 import { benchDatabase, flags } from './lib/database.ts'
 
 const { n } = flags({ n: 5 })
@@ -48,11 +49,12 @@ for (let i = -1; i < n; i++) {
 }
 await server.close()
 
+const tls = await (await createInMemoryAuthority('bench')).issueServerCertificate({ dns: ['localhost'], ip: ['127.0.0.1'] }, 'bench')
 const bare = createLocalProvisioner({ dataDir, portMin: 26100, portMax: 26199, logger: pino({ level: 'silent' }), controlPlaneId: 'bench' })
 for (let i = 0; i < n; i++) {
   const ref = { namespace: 'bench', instance_name: `bare-${i}`, instance_id: crypto.randomUUID() }
   const t0 = performance.now()
-  await bare.deployPostgres({ ...ref, password: 'bench-password-1', postgres_version: '18', storage_size_gb: 1, use_load_balancer: false, dns_label: null, allowed_cidrs: null, labels: {}, tls: { ca_pem: '', cert_pem: '', key_pem: '' } }, never)
+  await bare.deployPostgres({ ...ref, password: 'bench-password-1', postgres_version: '18', storage_size_gb: 1, use_load_balancer: false, dns_label: null, allowed_cidrs: null, labels: {}, tls }, never)
   await bare.waitForReady({ ...ref, timeout_seconds: 60 }, never)
   await bare.getConnectionStrings({ ...ref, use_load_balancer: false, dns_label: null, timeout_seconds: 60 }, never)
   timings.bare.push(performance.now() - t0)

@@ -11,6 +11,7 @@ import pino from 'pino'
 import { findBinaries, postgresRunAs } from '../src/postgres/binaries.ts'
 import { configureCluster, initCluster, startCluster, stopCluster } from '../src/postgres/cluster.ts'
 import { createLocalProvisioner } from '../src/provisioners/local/index.ts'
+import { createInMemoryAuthority } from '../src/tls/authority.ts'
 import { canListen } from '../src/provisioners/local/ports.ts'
 
 const { values } = parseArgs({ options: { n: { type: 'string', default: '10' }, 'port-min': { type: 'string', default: '28000' } } })
@@ -18,6 +19,8 @@ const n = Number(values.n)
 const portMin = Number(values['port-min'])
 const signal = { signal: new AbortController().signal, progress () {} }
 const password = 'bench-password'
+// The activity issues each instance a certificate from the control plane's CA; here one is issued up front and shared.
+const tls = await (await createInMemoryAuthority('bench')).issueServerCertificate({ dns: ['localhost'], ip: ['127.0.0.1'] }, 'bench')
 
 async function selectOne (port: number): Promise<void> {
   const client = new pg.Client({ host: '127.0.0.1', port, user: 'postgres', database: 'postgres', password })
@@ -46,7 +49,7 @@ try {
   const timeCreate = async (name: string): Promise<{ ready: number, select1: number }> => {
     names.push(name)
     const started = performance.now()
-    await provisioner.deployPostgres({ ...ref(name), password, postgres_version: '18', storage_size_gb: 1, use_load_balancer: false, dns_label: null, allowed_cidrs: null, labels: {}, tls: { ca_pem: '', cert_pem: '', key_pem: '' } }, signal)
+    await provisioner.deployPostgres({ ...ref(name), password, postgres_version: '18', storage_size_gb: 1, use_load_balancer: false, dns_label: null, allowed_cidrs: null, labels: {}, tls }, signal)
     await provisioner.waitForReady({ ...ref(name), timeout_seconds: 60 }, signal)
     const ready = performance.now() - started
     const { ip_connection_string: url } = await provisioner.getConnectionStrings({ ...ref(name), use_load_balancer: false, dns_label: null, timeout_seconds: 60 }, signal)

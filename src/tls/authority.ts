@@ -74,12 +74,22 @@ async function createAuthority (controlPlaneId: string): Promise<{ certificatePe
 export async function loadCertificateAuthority (db: Queryable, secrets: SecretBox, controlPlaneId: string): Promise<CertificateAuthority> {
   const fresh = await createAuthority(controlPlaneId)
   const stored = await claimAuthority(db, { certificate_pem: fresh.certificatePem, private_key_ciphertext: secrets.encrypt(fresh.keyPem) })
-  const caCert = new x509.X509Certificate(stored.certificate_pem)
-  const caKey = await webcrypto.subtle.importKey('pkcs8', derOf(secrets.decrypt(stored.private_key_ciphertext)), ALGORITHM, false, ['sign'])
+  return authorityFrom(stored.certificate_pem, secrets.decrypt(stored.private_key_ciphertext))
+}
+
+/** A CA kept only in memory, for tests and benchmarks that have no control-plane database. */
+export async function createInMemoryAuthority (controlPlaneId: string): Promise<CertificateAuthority> {
+  const fresh = await createAuthority(controlPlaneId)
+  return authorityFrom(fresh.certificatePem, fresh.keyPem)
+}
+
+async function authorityFrom (certificatePem: string, keyPem: string): Promise<CertificateAuthority> {
+  const caCert = new x509.X509Certificate(certificatePem)
+  const caKey = await webcrypto.subtle.importKey('pkcs8', derOf(keyPem), ALGORITHM, false, ['sign'])
   const authorityKeyId = await x509.AuthorityKeyIdentifierExtension.create(caCert, false)
 
   return {
-    certificatePem: stored.certificate_pem,
+    certificatePem,
     async issueServerCertificate (names, commonName) {
       const keys = await webcrypto.subtle.generateKey(ALGORITHM, true, ['sign', 'verify'])
       const now = Date.now()
@@ -105,7 +115,7 @@ export async function loadCertificateAuthority (db: Queryable, secrets: SecretBo
         ]
       })
       return {
-        ca_pem: stored.certificate_pem,
+        ca_pem: certificatePem,
         cert_pem: cert.toString('pem'),
         key_pem: pem('PRIVATE KEY', await webcrypto.subtle.exportKey('pkcs8', keys.privateKey as CryptoKey))
       }

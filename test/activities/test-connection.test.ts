@@ -1,17 +1,13 @@
 import t from 'tap'
-import { execFile } from 'node:child_process'
 import { once } from 'node:events'
-import { appendFile, chown, readFile, writeFile } from 'node:fs/promises'
 import { createServer, type Socket } from 'node:net'
 import { join } from 'node:path'
-import { promisify, inspect } from 'node:util'
+import { inspect } from 'node:util'
 import { testConnection, TestConnectionError } from '../../src/activities/test-connection.ts'
-import { findBinaries, postgresRunAs } from '../../src/postgres/binaries.ts'
-import { stopCluster } from '../../src/postgres/cluster.ts'
+import { createInMemoryAuthority } from '../../src/tls/authority.ts'
 import { freePort } from '../helpers/ports.ts'
-import { deployInput, harness, INSTANCE_ID, never, secretPassword } from '../provisioners/local/fixtures/helpers.ts'
+import { deployInput, harness, INSTANCE_ID, never, secretPassword, testTls } from '../provisioners/local/fixtures/helpers.ts'
 
-const run = promisify(execFile)
 interface Teardown { teardown (fn: () => unknown): void }
 
 async function instance (t: Teardown, portMin: number, name: string) {
@@ -37,13 +33,13 @@ t.test('against a local instance', async t => {
   const { password, url } = await instance(t, 27500, 'tc')
 
   t.test('the right password gives the version', async t => {
-    const { version } = await testConnection({ connection_string: url, password, ca_pem: null }, never.signal)
+    const { version } = await testConnection({ connection_string: url, password, ca_pem: testTls.ca_pem }, never.signal)
     t.match(version, /^PostgreSQL 18\.\d+ on /)
   })
 
   t.test('a wrong password is a clear, permanent error that holds neither password', async t => {
     const wrong = `${password}-wrong`
-    const err = await testConnection({ connection_string: url, password: wrong, ca_pem: null }, never.signal).catch(e => e)
+    const err = await testConnection({ connection_string: url, password: wrong, ca_pem: testTls.ca_pem }, never.signal).catch(e => e)
     t.type(err, TestConnectionError)
     t.match(err.message, /password authentication failed for user "postgres" \(28P01\)/)
     t.equal(err.sqlstate, '28P01')
@@ -82,22 +78,16 @@ t.test('bad connection strings are permanent errors', async t => {
   await t.rejects(testConnection({ connection_string: 'mysql://h/db', password: 'x', ca_pem: null }, never.signal), { message: /unsupported scheme mysql:/ })
 })
 
-const hasOpenssl = await run('openssl', ['version']).then(() => true, () => false)
+t.test('TLS: the chain is verified against the CA given', async t => {
+  const { password, url } = await instance(t, 27520, 'tls')
+  t.match(url, /\?sslmode=require$/, 'the local connection string asks for TLS')
+  const { version } = await testConnection({ connection_string: url, password, ca_pem: testTls.ca_pem }, never.signal)
+  t.match(version, /^PostgreSQL 18/, 'the instance\'s certificate chains to the control plane\'s CA')
 
-t.test('TLS is used when the server offers it', { skip: hasOpenssl ? false : 'no openssl to make a certificate with' }, async t => {
-  const { h, password, url, pgdata } = await instance(t, 27520, 'tls')
-  const runAs = postgresRunAs()
-  await run('openssl', ['req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-days', '1', '-subj', '/CN=127.0.0.1',
-    '-keyout', join(pgdata, 'server.key'), '-out', join(pgdata, 'server.crt')])
-  if (runAs) {
-    await chown(join(pgdata, 'server.key'), runAs.uid, runAs.gid)
-    await chown(join(pgdata, 'server.crt'), runAs.uid, runAs.gid)
-  }
-  await appendFile(join(pgdata, 'postgresql.conf'), "ssl = on\nlog_connections = 'authorization'\n")
-  await stopCluster({ binaries: findBinaries(), runAs, dataDir: pgdata })
-  await writeFile(join(pgdata, 'server.log'), '') // only this server's lines from here on
-  await h.provisioner.deployPostgres(deployInput('tls', password), never) // converges: starts it again
-  await h.provisioner.waitForReady({ namespace: 'toygres', instance_name: 'tls', instance_id: INSTANCE_ID, timeout_seconds: 60 }, never)
-  t.match((await testConnection({ connection_string: url, password, ca_pem: null }, never.signal)).version, /^PostgreSQL 18/)
-  t.match(await readFile(join(pgdata, 'server.log'), 'utf8'), /connection authorized: user=postgres database=postgres application_name=toygres-test-connection SSL enabled/)
+  const stranger = await createInMemoryAuthority('another-plane')
+  const err = await testConnection({ connection_string: url, password, ca_pem: stranger.certificatePem }, never.signal).catch(e => e)
+  t.type(err, TestConnectionError)
+  t.match(err.message, /certificate/i, 'refused: the certificate does not chain to that CA')
+  t.equal(err.retryable, false, 'a certificate from another CA will not get better by retrying')
+  t.notOk(inspect(err, { depth: 10 }).includes(password))
 })

@@ -1,6 +1,8 @@
 // A PostgreSQL server that lives only as long as a test run or a benchmark:
 // its own temporary directory (enterable by the postgres OS user), a free
-// port on 127.0.0.1, removed again by stop().
+// port on 127.0.0.1, removed again by stop(). Its programs come from
+// findBinaries(), which copies them where the postgres OS user can reach
+// them when this clone sits in a private directory (src/postgres/bundle.ts).
 import { chmod, mkdtemp, rm } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'

@@ -31,7 +31,7 @@ t.test('create → running → connect → delete → gone', async t => {
     i => (i.state === 'running' && i.operation.status === 'succeeded') || i.state === 'failed', { what: 'running', timeoutMs: 90_000 })
   t.equal(running.state, 'running', JSON.stringify(running.error))
   t.notOk('password' in running, 'GET never shows the password')
-  t.match(running.ip_connection_string, /^postgresql:\/\/postgres@127\.0\.0\.1:\d+\/postgres$/)
+  t.match(running.ip_connection_string, /^postgresql:\/\/postgres@127\.0\.0\.1:\d+\/postgres\?sslmode=require$/)
   t.match(running.server_version, /^PostgreSQL \d+/)
   t.equal(running.operation.status, 'succeeded')
   t.same(running.operation.steps.slice(0, 4).map((s: { name: string }) => s.name), [
@@ -42,10 +42,10 @@ t.test('create → running → connect → delete → gone', async t => {
   const deploy = running.operation.steps.find((s: { name: string }) => s.name === activities.DEPLOY_POSTGRES)
   t.match(deploy.output, { instance_name: 'orders-db', created: Array }, 'the timeline shows what each step returned')
 
-  // As a user would: the password goes into the URL, percent-encoded.
+  // As a node-postgres user would: the address from the connection string,
+  // the password beside it, TLS verified against the control plane's CA.
   const url = new URL(running.ip_connection_string)
-  url.password = encodeURIComponent(password)
-  const client = new pg.Client({ connectionString: url.toString() })
+  const client = new pg.Client({ host: url.hostname, port: Number(url.port), user: url.username, database: url.pathname.slice(1), password, ssl: { ca: app.controlPlane.authority.certificatePem } })
   await client.connect()
   const { rows } = await client.query('SELECT current_user AS who, 40 + 2 AS answer')
   await client.end()

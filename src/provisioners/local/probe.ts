@@ -1,11 +1,17 @@
-// Is a server accepting connections? Answered at the protocol level, without
-// a password: send a StartupMessage and read the first reply. An
-// authentication request means the server is up and would let a client in;
-// SQLSTATE 57P03 means it is still starting (or shutting down). We hang up
-// before answering the SCRAM challenge, which the server does not even log.
+// What does a server say to a client that introduces itself? Answered at the
+// protocol level, without a password: send a StartupMessage and read the
+// first reply. An authentication request means the server is up and would
+// let a client in; SQLSTATE 57P03 means it is still starting (or shutting
+// down). We hang up before answering any challenge, which the server does
+// not even log.
 import { connect } from 'node:net'
 
 export type ProbeResult = { ready: true } | { ready: false, reason: string }
+
+export type StartupReply =
+  | { kind: 'authentication' }
+  | { kind: 'error', code: string, message: string }
+  | { kind: 'no-answer', reason: string }
 
 function startupMessage (user: string, database: string): Buffer {
   const params = Buffer.from(`user\0${user}\0database\0${database}\0\0`)
@@ -24,32 +30,39 @@ function errorFields (body: Buffer): { code: string, message: string } {
   return { code: fields.C ?? '', message: fields.M ?? '' }
 }
 
-export function probe (port: number, host = '127.0.0.1', timeoutMs = 2000, signal?: AbortSignal): Promise<ProbeResult> {
+/** The server's first reply to a plain-TCP startup as `user`. */
+export function startupReply (port: number, user = 'postgres', host = '127.0.0.1', timeoutMs = 2000, signal?: AbortSignal): Promise<StartupReply> {
   return new Promise(resolve => {
     let buffered = Buffer.alloc(0)
     const socket = connect({ port, host })
-    const done = (result: ProbeResult): void => {
+    const done = (result: StartupReply): void => {
       signal?.removeEventListener('abort', onAbort)
       socket.destroy()
       resolve(result)
     }
-    const onAbort = (): void => done({ ready: false, reason: 'aborted' })
+    const onAbort = (): void => done({ kind: 'no-answer', reason: 'aborted' })
     signal?.addEventListener('abort', onAbort, { once: true })
-    socket.setTimeout(timeoutMs, () => done({ ready: false, reason: 'no answer from the server' }))
-    socket.once('error', err => done({ ready: false, reason: (err as NodeJS.ErrnoException).code ?? err.message }))
-    socket.once('connect', () => socket.write(startupMessage('postgres', 'postgres')))
+    socket.setTimeout(timeoutMs, () => done({ kind: 'no-answer', reason: 'no answer from the server' }))
+    socket.once('error', err => done({ kind: 'no-answer', reason: (err as NodeJS.ErrnoException).code ?? err.message }))
+    socket.once('connect', () => socket.write(startupMessage(user, 'postgres')))
     socket.on('data', chunk => {
       buffered = Buffer.concat([buffered, chunk])
       if (buffered.length < 5) return
       const type = String.fromCharCode(buffered[0]!)
-      if (type === 'R') return done({ ready: true })
-      if (type !== 'E') return done({ ready: false, reason: `unexpected message type ${type}` })
+      if (type === 'R') return done({ kind: 'authentication' })
+      if (type !== 'E') return done({ kind: 'no-answer', reason: `unexpected message type ${type}` })
       const length = buffered.readInt32BE(1)
       if (buffered.length < 1 + length) return
-      const { code, message } = errorFields(buffered.subarray(5, 1 + length))
-      // Anything but "starting up / shutting down" comes from a server that accepts connections.
-      done(code === '57P03' ? { ready: false, reason: message } : { ready: true })
+      done({ kind: 'error', ...errorFields(buffered.subarray(5, 1 + length)) })
     })
-    socket.once('end', () => done({ ready: false, reason: 'connection closed by the server' }))
+    socket.once('end', () => done({ kind: 'no-answer', reason: 'connection closed by the server' }))
   })
+}
+
+export async function probe (port: number, host = '127.0.0.1', timeoutMs = 2000, signal?: AbortSignal): Promise<ProbeResult> {
+  const reply = await startupReply(port, 'postgres', host, timeoutMs, signal)
+  if (reply.kind === 'no-answer') return { ready: false, reason: reply.reason }
+  // Anything but "starting up / shutting down" comes from a server that accepts connections.
+  if (reply.kind === 'error' && reply.code === '57P03') return { ready: false, reason: `${reply.message} (57P03)` }
+  return { ready: true }
 }

@@ -1,41 +1,15 @@
-// Process control for one instance's server, on top of src/postgres/cluster.ts.
+// Process control for one instance's server, on top of src/postgres/. Every
+// signal goes to a pid proven (/proc) to be the postmaster of this data
+// directory, never to whatever postmaster.pid names: after a crash that pid
+// may belong to any process. So pg_ctl, which signals the file's pid after
+// checking only that it is alive, is used to start servers, never to stop
+// or reload them.
 import { spawn } from 'node:child_process'
-import { readFileSync } from 'node:fs'
-import { rm } from 'node:fs/promises'
-import { join } from 'node:path'
 import { setTimeout as sleep } from 'node:timers/promises'
-import { runBinary, type PostgresBinaries } from '../../postgres/binaries.ts'
-import { postmasterPid, startCluster, type ClusterOptions } from '../../postgres/cluster.ts'
+import { startCluster, type ClusterOptions } from '../../postgres/cluster.ts'
+import { isAlive, livePid, servesDataDir } from '../../postgres/process.ts'
 
-/** "18.4" from `postgres --version`. */
-export async function serverVersion (binaries: PostgresBinaries): Promise<string> {
-  const out = await runBinary(binaries.postgres, ['--version'], undefined)
-  const match = /\(PostgreSQL\) (\d+(?:\.\d+)?)/.exec(out)
-  if (!match?.[1]) throw new Error(`unexpected output from postgres --version: ${out.trim()}`)
-  return match[1]
-}
-
-/** True while `pid` runs. A zombie (killed, not yet reaped by init) counts as gone. */
-export function isAlive (pid: number): boolean {
-  try {
-    process.kill(pid, 0)
-  } catch (err) {
-    return (err as NodeJS.ErrnoException).code === 'EPERM'
-  }
-  try {
-    // "<pid> (<comm>) <state> ...": comm may hold spaces and parentheses.
-    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8')
-    return stat.slice(stat.lastIndexOf(')') + 2, stat.lastIndexOf(')') + 3) !== 'Z'
-  } catch {
-    return true // no procfs: kill(0) is all we can know
-  }
-}
-
-/** The postmaster's pid when one is alive for `dataDir`. */
-export async function livePid (dataDir: string): Promise<number | undefined> {
-  const pid = await postmasterPid(dataDir)
-  return pid !== undefined && isAlive(pid) ? pid : undefined
-}
+export { isAlive, livePid } from '../../postgres/process.ts'
 
 /** A verifier is not the password, but it allows an offline guessing attack: keep it out of errors and logs. */
 export const redactVerifiers = (text: string): string => text.replace(/SCRAM-SHA-256\$[^'\s]*/g, 'SCRAM-SHA-256$***')
@@ -68,49 +42,64 @@ export function runSingleUser (c: ClusterOptions, sql: string): Promise<void> {
 // their own; or our port briefly taken as the local end of someone's outgoing
 // connection (ranges inside the kernel's ephemeral range, 32768-60999 on
 // Linux, invite that). A real squatter makes the start fail at the deadline.
-const TRANSIENT_START_FAILURE = /pre-existing shared memory block|lock file .* already exists|Address already in use/
+const TRANSIENT_START_FAILURE = /pre-existing shared memory block|lock file .* already exists|Address already in use|could not create listen socket/
 
-/** `pg_ctl start --wait`, retried while a killed predecessor's children die out. */
-export async function startServer (c: ClusterOptions, timeoutMs = 30_000): Promise<void> {
+/** startCluster, retried while a killed predecessor's children die out. */
+export async function startServer (c: ClusterOptions, signal?: AbortSignal, timeoutMs = 30_000): Promise<void> {
   const deadline = Date.now() + timeoutMs
-  // A killed postmaster's lock file: PostgreSQL would judge it by kill(pid, 0),
-  // which a zombie passes. Shared memory still in use is checked separately.
-  if (await postmasterPid(c.dataDir) !== undefined && await livePid(c.dataDir) === undefined) {
-    await rm(join(c.dataDir, 'postmaster.pid'), { force: true })
-  }
   for (let delay = 50; ; delay = Math.min(delay * 2, 1000)) {
+    signal?.throwIfAborted()
     try {
-      await startCluster(c)
+      // Removes a lock file left by a dead server first; resolves once the server accepts connections.
+      await startCluster(c, { ...(signal ? { signal } : {}), timeoutMs: Math.max(1000, deadline - Date.now()) })
       return
     } catch (err) {
       if (await livePid(c.dataDir) !== undefined) return // a concurrent start won
       // startCluster's error already carries the server log's reason.
       if (!TRANSIENT_START_FAILURE.test((err as Error).message) || Date.now() + delay > deadline) throw err
-      await sleep(delay) // backoff between attempts, bounded by the deadline
+      await sleep(delay, undefined, signal ? { signal } : {}) // backoff between attempts, bounded by the deadline
     }
   }
 }
 
-async function pgCtlStop (c: ClusterOptions, mode: 'fast' | 'immediate', timeoutSeconds: number): Promise<boolean> {
+/** Sends `sig` to `pid` only while it is still the postmaster of `dataDir`. */
+function signalOurs (pid: number, dataDir: string, sig: NodeJS.Signals): boolean {
+  if (!servesDataDir(pid, dataDir)) return false
   try {
-    await runBinary(c.binaries.pgCtl, ['stop', '--wait', '--timeout', String(timeoutSeconds), '--mode', mode, '--pgdata', c.dataDir], c.runAs)
+    process.kill(pid, sig)
     return true
   } catch {
-    return false
+    return false // exited meanwhile
   }
 }
 
-/** Stops the server: fast shutdown, then immediate, then SIGKILL; waits until the postmaster is gone. */
-export async function stopServer (c: ClusterOptions): Promise<boolean> {
-  const pid = await livePid(c.dataDir)
-  if (pid === undefined) return false
-  if (!(await pgCtlStop(c, 'fast', 15)) && !(await pgCtlStop(c, 'immediate', 10))) {
-    try { process.kill(pid, 'SIGKILL') } catch {}
-  }
-  const deadline = Date.now() + 10_000
-  for (let delay = 10; isAlive(pid); delay = Math.min(delay * 2, 200)) {
-    if (Date.now() > deadline) throw new Error(`postmaster ${pid} of ${c.dataDir} did not exit`)
+async function exited (pid: number, timeoutMs: number): Promise<boolean> {
+  const deadline = Date.now() + timeoutMs
+  for (let delay = 5; isAlive(pid); delay = Math.min(delay * 2, 100)) {
+    if (Date.now() > deadline) return false
     await sleep(delay)
   }
   return true
+}
+
+// postgres(1): SIGINT is a fast shutdown (clients disconnected, a clean
+// checkpoint), SIGQUIT an immediate one (recovery at the next start).
+/**
+ * Stops the server: fast shutdown, then immediate, then SIGKILL; resolves
+ * once the postmaster is gone. False when no server of this data directory
+ * was running (a stale postmaster.pid is left alone, and so is its pid).
+ */
+export async function stopServer (dataDir: string, fastMs = 15_000): Promise<boolean> {
+  const pid = await livePid(dataDir)
+  if (pid === undefined) return false
+  for (const [sig, ms] of [['SIGINT', fastMs], ['SIGQUIT', 10_000], ['SIGKILL', 10_000]] as const) {
+    if (!signalOurs(pid, dataDir, sig) || await exited(pid, ms)) return true
+  }
+  throw new Error(`postmaster ${pid} of ${dataDir} did not exit after SIGKILL`)
+}
+
+/** SIGHUP: the server re-reads postgresql.conf and pg_hba.conf. False when none is running. */
+export async function reloadServer (dataDir: string): Promise<boolean> {
+  const pid = await livePid(dataDir)
+  return pid !== undefined && signalOurs(pid, dataDir, 'SIGHUP')
 }

@@ -10,11 +10,19 @@ import { chown, mkdir, readdir, rename, rm } from 'node:fs/promises'
 import { join } from 'node:path'
 import { randomBytes } from 'node:crypto'
 import type { Logger } from '../../logging.ts'
-import { runBinary } from '../../postgres/binaries.ts'
-import { isInitialised, type ClusterOptions } from '../../postgres/cluster.ts'
+import { runBinary, type PostgresBinaries, type RunAs } from '../../postgres/binaries.ts'
+import { isInitialised } from '../../postgres/cluster.ts'
 import { copyDataDir, doneStaging, stagingPath, sweep } from './copies.ts'
 
-export async function ensureTemplate (c: ClusterOptions, root: string, major: string): Promise<string> {
+/** The binaries of one major, run as the server's OS user. */
+export interface MajorBinaries {
+  readonly major: string
+  readonly binaries: PostgresBinaries
+  readonly runAs: RunAs | undefined
+}
+
+export async function ensureTemplate (c: MajorBinaries, root: string): Promise<string> {
+  const major = c.major
   const dir = join(root, `pg${major}`)
   if (await isInitialised(dir)) return dir
   await mkdir(root, { recursive: true, mode: 0o755 })
@@ -79,37 +87,41 @@ async function makeSpare (template: string, root: string, major: string): Promis
 }
 
 export interface TemplateSource {
-  /** Puts a fresh copy of the template for `major` at `to` (which must not exist). */
-  copyTo (major: string, to: string): Promise<void>
+  /** Puts a fresh copy of the template of `c.major` at `to` (which must not exist). */
+  copyTo (c: MajorBinaries, to: string): Promise<void>
   /** Waits for background work (the spare being made). */
   close (): Promise<void>
 }
 
-export function createTemplateSource (c: ClusterOptions, root: string, log: Logger): TemplateSource {
+export function createTemplateSource (root: string, log: Logger): TemplateSource {
   const templates = new Map<string, Promise<string>>()
-  let refill: Promise<void> | undefined
+  const refills = new Map<string, Promise<void>>()
 
-  async function template (major: string): Promise<string> {
-    let pending = templates.get(major)
+  async function template (c: MajorBinaries): Promise<string> {
+    const key = `${c.major}:${c.binaries.binDir}`
+    let pending = templates.get(key)
     if (!pending) {
-      pending = ensureTemplate(c, root, major)
-      templates.set(major, pending)
-      pending.catch(() => templates.delete(major)) // let the next create try again
+      pending = ensureTemplate(c, root)
+      templates.set(key, pending)
+      pending.catch(() => templates.delete(key)) // let the next create try again
     }
     return pending
   }
 
   return {
-    async copyTo (major, to) {
-      const dir = await template(major)
+    async copyTo (c, to) {
+      const major = c.major
+      const dir = await template(c)
       if (!(await takeSpare(root, major, to))) await copyDataDir(dir, to)
-      // In the background, one at a time: the caller does not wait for the next create's copy.
-      refill ??= makeSpare(dir, root, major)
-        .catch(err => log.warn({ err }, 'could not prepare a spare copy of the template; creates will copy it'))
-        .finally(() => { refill = undefined })
+      // In the background, one at a time per major: the caller does not wait for the next create's copy.
+      if (!refills.has(major)) {
+        refills.set(major, makeSpare(dir, root, major)
+          .catch(err => log.warn({ err }, 'could not prepare a spare copy of the template; creates will copy it'))
+          .finally(() => { refills.delete(major) }))
+      }
     },
     async close () {
-      await refill
+      await Promise.all(refills.values())
     }
   }
 }

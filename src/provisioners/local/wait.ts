@@ -1,5 +1,6 @@
 // Waits until an instance accepts connections: probes with backoff (10 ms
-// doubling to 250 ms) until the deadline, and stops at once on abort.
+// doubling to 250 ms) until the deadline, stops at once on abort, and says
+// why it is still waiting whenever that changes.
 import { setTimeout as sleep } from 'node:timers/promises'
 import { probe } from './probe.ts'
 import { livePid } from './server.ts'
@@ -10,14 +11,17 @@ export class NotReadyError extends Error {
 }
 
 /** Resolves with the milliseconds it took; rejects on timeout or abort. */
-export async function waitUntilReady (port: number, pgdata: string, timeoutMs: number, signal: AbortSignal): Promise<number> {
+export async function waitUntilReady (port: number, pgdata: string, timeoutMs: number, signal: AbortSignal, progress: (reason: string) => void = () => {}): Promise<number> {
   const started = performance.now()
   const deadline = started + timeoutMs
+  let said: string | undefined
   for (let delay = 10; ; delay = Math.min(delay * 2, 250)) {
     signal.throwIfAborted()
     const result = await probe(port, '127.0.0.1', Math.max(100, Math.min(2000, deadline - performance.now())), signal)
     signal.throwIfAborted()
     if (result.ready) return performance.now() - started
+    const reason = result.reason === 'ECONNREFUSED' ? `nothing listens on 127.0.0.1:${port} yet (ECONNREFUSED)` : result.reason
+    if (reason !== said) progress(said = reason)
     if (performance.now() + delay > deadline) {
       const pid = await livePid(pgdata)
       const process = pid === undefined ? 'no server process is running' : `server process ${pid} is running`

@@ -8,7 +8,7 @@ import { createInterface } from 'node:readline'
 import { testConnection } from '../../../src/activities/test-connection.ts'
 import { isAlive, livePid } from '../../../src/provisioners/local/server.ts'
 import { pollUntil } from '../../helpers/poll.ts'
-import { harness, never, secretPassword, INSTANCE_ID } from './fixtures/helpers.ts'
+import { harness, never, secretPassword, testTls, INSTANCE_ID } from './fixtures/helpers.ts'
 
 const script = join(import.meta.dirname, 'fixtures', 'create-instances.ts')
 
@@ -18,7 +18,7 @@ t.test('a server started by a control plane that is then killed keeps running', 
   const child = spawn(process.execPath, [script, h.dataDir, String(h.ports.portMin), String(h.ports.portMax), 'linger', 'orphan'], {
     detached: true, // its own process group, so the test can kill the group
     stdio: ['ignore', 'pipe', 'inherit'],
-    env: { ...process.env, TOYGRES_TEST_PASSWORD: password }
+    env: { ...process.env, TOYGRES_TEST_PASSWORD: password, TOYGRES_TEST_TLS: JSON.stringify(testTls) }
   })
   const [line] = await once(createInterface({ input: child.stdout }), 'line') as [string]
   const [created] = JSON.parse(line) as Array<{ connection_string: string }>
@@ -29,7 +29,7 @@ t.test('a server started by a control plane that is then killed keeps running', 
   const pgdata = join(h.dataDir, 'instances', 'toygres', 'orphan', 'pgdata')
   const pid = await livePid(pgdata)
   t.ok(pid, 'the postmaster survived its creator')
-  const { version } = await testConnection({ connection_string: created!.connection_string, password, ca_pem: null, timeout_seconds: 10 }, never.signal)
+  const { version } = await testConnection({ connection_string: created!.connection_string, password, ca_pem: testTls.ca_pem, timeout_seconds: 10 }, never.signal)
   t.match(version, /^PostgreSQL 18/)
 
   // The next control plane takes over: health monitoring's restart, then delete.
@@ -39,7 +39,7 @@ t.test('a server started by a control plane that is then killed keeps running', 
   await pollUntil(async () => isAlive(pid!), alive => !alive, { what: 'the killed postmaster to die', timeoutMs: 10_000, intervalMs: 10 })
   t.equal(await h.provisioner.recoverPostgres({ namespace: 'toygres', instance_name: 'orphan', instance_id: INSTANCE_ID }, never), true, 'restarted after a crash')
   await h.provisioner.waitForReady({ namespace: 'toygres', instance_name: 'orphan', instance_id: INSTANCE_ID, timeout_seconds: 60 }, never)
-  t.match((await testConnection({ connection_string: created!.connection_string, password, ca_pem: null }, never.signal)).version, /^PostgreSQL 18/)
+  t.match((await testConnection({ connection_string: created!.connection_string, password, ca_pem: testTls.ca_pem }, never.signal)).version, /^PostgreSQL 18/)
   const restartedPid = await livePid(pgdata)
   t.same(await h.provisioner.deletePostgres({ namespace: 'toygres', instance_name: 'orphan', instance_id: INSTANCE_ID, timeout_seconds: 60 }, never), { deleted: true })
   t.notOk(isAlive(restartedPid!), 'stopped by delete')
@@ -52,7 +52,7 @@ t.test('concurrent creates in several processes get distinct ports and one templ
   const run = (names: string[]): Promise<Array<{ name: string, connection_string: string }>> => {
     const child = spawn(process.execPath, [script, h.dataDir, String(h.ports.portMin), String(h.ports.portMax), 'exit', ...names], {
       stdio: ['ignore', 'pipe', 'inherit'],
-      env: { ...process.env, TOYGRES_TEST_PASSWORD: password }
+      env: { ...process.env, TOYGRES_TEST_PASSWORD: password, TOYGRES_TEST_TLS: JSON.stringify(testTls) }
     })
     let out = ''
     child.stdout.setEncoding('utf8').on('data', (chunk: string) => { out += chunk })
@@ -66,7 +66,7 @@ t.test('concurrent creates in several processes get distinct ports and one templ
   const ports = results.map(r => Number(new URL(r.connection_string).port))
   t.equal(new Set(ports).size, 6, `six distinct ports: ${ports.join(', ')}`)
   for (const r of results) {
-    t.match((await testConnection({ connection_string: r.connection_string, password, ca_pem: null }, never.signal)).version, /^PostgreSQL 18/, `${r.name} answers`)
+    t.match((await testConnection({ connection_string: r.connection_string, password, ca_pem: testTls.ca_pem }, never.signal)).version, /^PostgreSQL 18/, `${r.name} answers`)
   }
   const { readdir } = await import('node:fs/promises')
   t.same(await readdir(join(h.dataDir, 'templates')), ['pg18', 'pg18-spares'], 'one template, no build leftovers')

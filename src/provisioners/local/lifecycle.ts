@@ -1,0 +1,141 @@
+// The server process of an existing instance: wait for it, restart, stop,
+// start, bring back one that died, delete. Stops and reloads are signals to
+// a postmaster proven to serve the instance's data directory (server.ts).
+import { access, rename, rm } from 'node:fs/promises'
+import { join } from 'node:path'
+import { isInitialised } from '../../postgres/cluster.ts'
+import { PermanentProvisionerError } from '../provisioner.ts'
+import type {
+  ActivityContext, ChangeOutput, DeletePostgresInput, DeletePostgresOutput, GetConnectionStringsInput,
+  GetConnectionStringsOutput, OwnedRef, RestartOutput, WaitForReadyInput, WaitForReadyOutput
+} from '../types.ts'
+import type { LocalContext } from './context.ts'
+import { writeMeta, type InstanceMeta, type InstancePaths } from './layout.ts'
+import { ownershipOf, requireOurs } from './ownership.ts'
+import { releasePortsOf } from './ports.ts'
+import { livePid, startServer, stopServer } from './server.ts'
+import { waitUntilReady } from './wait.ts'
+
+type Timed = OwnedRef & { timeout_seconds: number }
+
+export function createLifecycle (ctx: LocalContext) {
+  /** Starts the server with the instance's own major and resolves with the new postmaster's pid once it accepts connections. */
+  async function start (paths: InstancePaths, meta: InstanceMeta, { signal, progress }: ActivityContext, timeoutMs: number): Promise<number> {
+    const c = await ctx.binariesFor(meta.major) // a permanent error when that major was removed
+    progress(`starting PostgreSQL ${c.version} on 127.0.0.1:${meta.port}`)
+    await startServer(ctx.cluster(c, paths.pgdata), signal, timeoutMs)
+    await waitUntilReady(meta.port, paths.pgdata, timeoutMs, signal, progress)
+    const pid = await livePid(paths.pgdata)
+    if (pid === undefined) throw new Error(`the server of ${paths.key} exited right after it started: see its log (readLogs)`)
+    return pid
+  }
+
+  async function stop (paths: InstancePaths, { progress }: ActivityContext, timeoutMs: number): Promise<number | undefined> {
+    const pid = await livePid(paths.pgdata)
+    if (pid === undefined) return undefined
+    progress(`fast shutdown of postmaster ${pid}`)
+    await stopServer(paths.pgdata, timeoutMs)
+    return pid
+  }
+
+  /** Records whether a user stopped the instance; recover honours it. */
+  async function markStopped (paths: InstancePaths, meta: InstanceMeta, stopped: boolean): Promise<InstanceMeta> {
+    if (meta.stopped_by_user === stopped) return meta
+    const next = { ...meta, stopped_by_user: stopped }
+    await writeMeta(paths.meta, next)
+    return next
+  }
+
+  return {
+    async waitForReady (input: WaitForReadyInput, { signal, progress }: ActivityContext): Promise<WaitForReadyOutput> {
+      const paths = ctx.paths(input)
+      const meta = await requireOurs(paths, input, ctx.controlPlaneId)
+      if (meta.stopped_by_user) throw new PermanentProvisionerError(`local instance ${paths.key} was stopped by a user: start it first`)
+      const elapsed = await waitUntilReady(meta.port, paths.pgdata, input.timeout_seconds * 1000, signal, progress)
+      return { ready: true, pod_name: input.instance_name, elapsed_seconds: elapsed / 1000 }
+    },
+
+    async getConnectionStrings (input: GetConnectionStringsInput): Promise<GetConnectionStringsOutput> {
+      const meta = await requireOurs(ctx.paths(input), input, ctx.controlPlaneId)
+      // No DNS name even with a dns_label: there is no DNS to register locally,
+      // and "localhost" may resolve to ::1, where the instance does not listen.
+      return {
+        ip_connection_string: `postgresql://postgres@127.0.0.1:${meta.port}/postgres?sslmode=require`,
+        dns_connection_string: null,
+        external_ip: '127.0.0.1',
+        dns_name: null
+      }
+    },
+
+    restartPostgres: (input: Timed, actx: ActivityContext): Promise<RestartOutput> => ctx.owned(input, actx.signal, async (paths, meta) => {
+      await ctx.binariesFor(meta.major) // before stopping anything: it could not come back without them
+      meta = await markStopped(paths, meta, false)
+      const old = await stop(paths, actx, input.timeout_seconds * 1000)
+      const pid = await start(paths, meta, actx, input.timeout_seconds * 1000)
+      ctx.log.info({ instance: paths.key, from: old, to: pid }, 'restarted local instance')
+      return { process: String(pid) }
+    }),
+
+    stopPostgres: (input: Timed, actx: ActivityContext): Promise<ChangeOutput> => ctx.owned(input, actx.signal, async (paths, meta) => {
+      // Recorded first, so that health monitoring does not bring it back meanwhile.
+      const marked = !meta.stopped_by_user
+      await markStopped(paths, meta, true)
+      const pid = await stop(paths, actx, input.timeout_seconds * 1000)
+      if (pid !== undefined) ctx.log.info({ instance: paths.key, pid }, 'stopped local instance')
+      return {
+        changed: marked || pid !== undefined,
+        detail: `${pid === undefined ? 'already stopped' : `stopped postmaster ${pid} (fast shutdown)`}; it stays stopped until started`
+      }
+    }),
+
+    startPostgres: (input: Timed, actx: ActivityContext): Promise<ChangeOutput> => ctx.owned(input, actx.signal, async (paths, meta) => {
+      const unmarked = meta.stopped_by_user
+      meta = await markStopped(paths, meta, false)
+      const running = await livePid(paths.pgdata)
+      if (running !== undefined) {
+        await waitUntilReady(meta.port, paths.pgdata, input.timeout_seconds * 1000, actx.signal, actx.progress)
+        return { changed: unmarked, detail: `already running (postmaster ${running})` }
+      }
+      const pid = await start(paths, meta, actx, input.timeout_seconds * 1000)
+      ctx.log.info({ instance: paths.key, pid }, 'started local instance')
+      return { changed: true, detail: `started postmaster ${pid}` }
+    }),
+
+    /** Only a server that died: not one a user stopped, not one that runs, not one that is not ours. */
+    recoverPostgres: (ref: OwnedRef, actx: ActivityContext): Promise<boolean> => ctx.serially(ref, actx.signal, async paths => {
+      const found = await ownershipOf(paths, ref, ctx.controlPlaneId)
+      if (found.state === 'absent') return false
+      const meta = await requireOurs(paths, ref, ctx.controlPlaneId) // foreign: a permanent error saying so
+      if (meta.stopped_by_user || !(await isInitialised(paths.pgdata)) || await livePid(paths.pgdata) !== undefined) return false
+      const c = await ctx.binariesFor(meta.major)
+      actx.progress(`starting PostgreSQL ${c.version} on 127.0.0.1:${meta.port} (it died)`)
+      await startServer(ctx.cluster(c, paths.pgdata), actx.signal)
+      ctx.log.info({ instance: paths.key }, 'restarted local instance after it died')
+      return true
+    }),
+
+    /** Moves the directory away (the trash's name carries the id), then removes it: a crash half-way leaves something provably ours. */
+    deletePostgres: (input: DeletePostgresInput, actx: ActivityContext): Promise<DeletePostgresOutput> => ctx.serially(input, actx.signal, async paths => {
+      const found = await ownershipOf(paths, input, ctx.controlPlaneId)
+      if (found.state === 'foreign') {
+        ctx.log.warn({ instance: paths.key, reason: found.reason }, `not deleting local instance directory ${paths.key}: it is not managed by this control plane (${found.reason}); nothing was removed`)
+        return { deleted: false }
+      }
+      let deleted = false
+      if (found.state === 'ours') {
+        await stop(paths, actx, input.timeout_seconds * 1000)
+        await rm(paths.trash, { recursive: true, force: true }) // an earlier attempt's, already stopped
+        await rename(paths.dir, paths.trash)
+        deleted = true
+      }
+      if (await access(paths.trash).then(() => true, () => false)) {
+        await stopServer(join(paths.trash, 'pgdata'), input.timeout_seconds * 1000)
+        await rm(paths.trash, { recursive: true, force: true })
+        deleted = true
+      }
+      if (await releasePortsOf(ctx.home, paths.owner) > 0) deleted = true
+      if (deleted) ctx.log.info({ instance: paths.key }, 'deleted local instance')
+      return { deleted }
+    })
+  }
+}

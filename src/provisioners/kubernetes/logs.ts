@@ -14,6 +14,9 @@ export async function * readLogs (k: Kube, input: LogsInput, signal: AbortSignal
   await readOwned<V1Pod>(k, 'Pod', input, pod, signal)
   if (input.tail === 0 && !input.follow) return
   const out = new PassThrough()
+  // client-node pipes the response into `out` without an error listener on it: ending the
+  // request (abort) would otherwise surface as an unhandled 'error' event.
+  out.on('pipe', source => source.on('error', () => out.end()))
   let controller: AbortController
   try {
     // tailLines 0 would be dropped by client-node (falsy) and mean "everything".

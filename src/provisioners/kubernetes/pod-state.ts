@@ -106,9 +106,9 @@ function containerVerdict (s: PodSituation, c: V1ContainerStatus, limits: PodLim
       return { state: 'failed', reason: `image ${image} cannot be used: ${waiting.reason}: ${waiting.message ?? ''}` }
     case 'CrashLoopBackOff': {
       const exit = c.lastState?.terminated
-      const what = `PostgreSQL exited${exit ? ` with code ${exit.exitCode}` : ''} ${c.restartCount + 1} times`
-      if (c.restartCount >= limits.crashRestarts) return { state: 'crash-looping', reason: `${what} (CrashLoopBackOff after ${c.restartCount} restarts)` }
-      return { state: 'waiting', reason: `${what}; the kubelet restarts it after a back-off (${c.restartCount} of ${limits.crashRestarts} restarts before giving up)` }
+      const what = `PostgreSQL has exited ${c.restartCount + 1} times (last exit code ${exit?.exitCode ?? 'unknown'}`
+      if (c.restartCount >= limits.crashRestarts) return { state: 'crash-looping', reason: `${what}; CrashLoopBackOff after ${c.restartCount} restarts)` }
+      return { state: 'waiting', reason: `${what}); the kubelet restarts it after a back-off (${c.restartCount} of ${limits.crashRestarts} restarts before giving up)` }
     }
     // A Secret or ConfigMap created moments ago may not have reached the kubelet yet (kubelet_pods.go makeEnvironmentVariables).
     case 'CreateContainerConfigError':

@@ -24,7 +24,7 @@ async function leavesNothing (t: Asserts, kube: FakeKubeApi, provisioner: Awaite
 for (const [name, fake, image, reason] of [
   ['an image the registry does not have', { neverPulls: ['registry.invalid/postgres'] }, 'registry.invalid/postgres', /image registry\.invalid\/postgres:17 cannot be pulled: the registry answered "not found" to 3 pulls: rpc error: code = NotFound/],
   ['an image name that is not valid', {}, 'Not_A/Valid', /image Not_A\/Valid:17 cannot be used: InvalidImageName: Failed to apply default image tag/],
-  ['a container that keeps crashing', { crashes: ['crashy/postgres'] }, 'crashy/postgres', /PostgreSQL exited with code 1 4 times \(CrashLoopBackOff after 3 restarts\); the last lines of its log:\n[\s\S]*FATAL: {2}fake kube-api: this container exits with code 1/]
+  ['a container that keeps crashing', { crashes: ['crashy/postgres'] }, 'crashy/postgres', /PostgreSQL has exited 4 times \(last exit code 1; CrashLoopBackOff after 3 restarts\); the last lines of its log:\n[\s\S]*FATAL: {2}fake kube-api: this container exits with code 1/]
 ] as const) {
   t.test(`${name} fails with the reason, long before the deadline`, { timeout: 30_000 }, async t => {
     const { kube, provisioner, logs } = await harness(t, fake as FakeKubeApiOptions, { image })

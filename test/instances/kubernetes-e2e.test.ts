@@ -76,7 +76,7 @@ t.test('done when: volumes bound after 6 s, the load balancer\'s address after 4
   })
   t.teardown(() => kube.close())
   const app = await buildTestApp(t, kubeEnv(kube.kubeconfigPath))
-  const created = await app.inject({ method: 'POST', url: '/instances', payload: { name: 'done', postgres_version: '17', allowed_cidrs: ['127.0.0.1/32'] } })
+  const created = await app.inject({ method: 'POST', url: '/instances', payload: { name: 'done', allowed_cidrs: ['127.0.0.1/32'] } })
   t.equal(created.statusCode, 202, created.body)
   const password = created.json().password as string
 
@@ -91,7 +91,7 @@ t.test('done when: volumes bound after 6 s, the load balancer\'s address after 4
   t.comment(`waiting_for, in order: ${shown.join(' | ')}`)
   t.ok(shown.some(s => /^PersistentVolumeClaim data-done-0 is not bound yet/.test(s)), 'the volume')
   t.ok(shown.some(s => /load balancer's address/.test(s)), 'the load balancer')
-  t.ok(shown.some(s => /^pulling postgres:17: 429 Too Many Requests, retrying/.test(s)), 'the throttled pull')
+  t.ok(shown.some(s => /^pulling postgres:18: 429 Too Many Requests, retrying/.test(s)), 'the throttled pull')
   t.same(kube.state.get('services', 'toygres', 'done')!.spec.loadBalancerSourceRanges, ['127.0.0.1/32'], 'allowed_cidrs on the Service')
 
   const dir = await mkdtemp(join(tmpdir(), 'toygres-ca-'))

@@ -11,7 +11,7 @@ import { isAlreadyExists, isConflict, isNotFound, kubeError } from './errors.ts'
 
 export type Kind = 'Namespace' | 'Secret' | 'ConfigMap' | 'Service' | 'StatefulSet' | 'PersistentVolumeClaim' | 'Pod' | 'Event' | 'StorageClass' | 'Node'
 
-/** Seconds one API request may take before it counts as failed (and is retried by whoever called). */
+/** Milliseconds one API request may take before it counts as failed (and is retried by whoever called). */
 const REQUEST_TIMEOUT_MS = 30_000
 
 interface KindApi {

@@ -1,21 +1,34 @@
 // Connection strings from what the cluster reports. They never carry a
-// password: activity outputs are checkpointed, and whoever connects adds it.
+// password (activity outputs are checkpointed; whoever connects adds it),
+// and always sslmode=require: the server only accepts TLS (pg-hba.ts).
+// Clients that hold the CA verify it with sslmode=verify-ca sslrootcert=...
 import type { V1Service } from '@kubernetes/client-node'
 import type { GetConnectionStringsOutput } from '../types.ts'
 import { POSTGRES_PORT } from './names.ts'
 
-export const connectionString = (host: string): string => `postgresql://postgres@${host}:${POSTGRES_PORT}/postgres`
+export const connectionString = (host: string): string => `postgresql://postgres@${host.includes(':') ? `[${host}]` : host}:${POSTGRES_PORT}/postgres?sslmode=require`
 
 /** The name Azure gives a LoadBalancer with the azure-dns-label-name annotation. */
 export const azureDnsName = (dnsLabel: string, region: string): string => `${dnsLabel}.${region}.cloudapp.azure.com`
 
-/** The load balancer's first ingress, as the cloud provider reports it: an IP, a hostname (AWS), or nothing yet. */
-export function ingressOf (service: V1Service | undefined): { ip?: string, hostname?: string } | undefined {
-  const ingress = service?.status?.loadBalancer?.ingress?.[0]
-  return ingress?.ip || ingress?.hostname ? { ...(ingress.ip ? { ip: ingress.ip } : {}), ...(ingress.hostname ? { hostname: ingress.hostname } : {}) } : undefined
+export interface Ingress { ip?: string, hostname?: string }
+
+/**
+ * The load balancer's first ingress, as the cloud provider reports it: an IP
+ * (Azure, GCP), a hostname (AWS ELB/NLB), or nothing yet.
+ */
+export function ingressOf (service: V1Service | undefined): Ingress | undefined {
+  const ingress = service?.status?.loadBalancer?.ingress?.find(i => i.ip || i.hostname)
+  if (!ingress) return undefined
+  return { ...(ingress.ip ? { ip: ingress.ip } : {}), ...(ingress.hostname ? { hostname: ingress.hostname } : {}) }
 }
 
-export function loadBalancerStrings (ingress: { ip?: string, hostname?: string }, dnsName: string | null): GetConnectionStringsOutput {
+/**
+ * A hostname ingress is reported as a name, never as external_ip: AWS gives
+ * no stable address, only a name that may take minutes to resolve (the
+ * test-connection step retries ENOTFOUND and falls back to the address).
+ */
+export function loadBalancerStrings (ingress: Ingress, dnsName: string | null): GetConnectionStringsOutput {
   const host = ingress.ip ?? ingress.hostname!
   // Without an Azure DNS label, a hostname ingress is the DNS name there is.
   const name = dnsName ?? ingress.hostname ?? null
@@ -35,4 +48,9 @@ export function loadBalancerStrings (ingress: { ip?: string, hostname?: string }
 export function clusterStrings (service: string, namespace: string): GetConnectionStringsOutput {
   const name = `${service}.${namespace}.svc.cluster.local`
   return { ip_connection_string: connectionString(name), dns_connection_string: connectionString(name), external_ip: null, dns_name: name }
+}
+
+/** Every name a client inside the cluster may use for the Service, for the server certificate. */
+export function serviceDnsNames (service: string, namespace: string): string[] {
+  return [service, `${service}.${namespace}`, `${service}.${namespace}.svc`, `${service}.${namespace}.svc.cluster.local`]
 }

@@ -1,32 +1,46 @@
 // API errors translated at the boundary: the Status body's message, code and
 // reason in a readable error, the ApiException kept as `cause`. Errors the
-// same request would hit again (400 Bad Request, 422 Invalid) are permanent.
+// same request would hit again are permanent: 400 Bad Request, 422 Invalid,
+// and 403 Forbidden (RBAC, admission), which only a person can change.
 import { ApiException } from '@kubernetes/client-node'
 import { PermanentProvisionerError } from '../provisioner.ts'
 
-export interface KubeStatus { code: number, reason: string | undefined, message: string | undefined }
+export interface KubeStatus {
+  code: number
+  reason: string | undefined
+  message: string | undefined
+  /** details.causes[].reason, e.g. NamespaceTerminating. */
+  causes: string[]
+}
 
 export function statusOf (err: unknown): KubeStatus | undefined {
-  if (!(err instanceof ApiException)) return undefined
-  let body: unknown = err.body
+  const api = err instanceof ApiException ? err : (err as { cause?: unknown })?.cause instanceof ApiException ? (err as { cause: ApiException<unknown> }).cause : undefined
+  if (!api) return undefined
+  let body: unknown = api.body
   // The generated client hands over the response text, not the parsed Status.
   if (typeof body === 'string') {
     try { body = JSON.parse(body) } catch { body = undefined }
   }
-  const status = (body ?? {}) as { reason?: string, message?: string }
-  return { code: err.code, reason: status.reason, message: status.message }
+  const status = (body ?? {}) as { reason?: string, message?: string, details?: { causes?: Array<{ reason?: string }> } }
+  return { code: api.code, reason: status.reason, message: status.message, causes: (status.details?.causes ?? []).map(c => c.reason ?? '') }
 }
 
 export const isNotFound = (err: unknown): boolean => statusOf(err)?.code === 404
-export const isAlreadyExists = (err: unknown): boolean => statusOf(err)?.code === 409
+// 409 is AlreadyExists on a create, Conflict on a write with a stale resourceVersion or uid precondition.
+export const isAlreadyExists = (err: unknown): boolean => statusOf(err)?.code === 409 && statusOf(err)?.reason !== 'Conflict'
+export const isConflict = (err: unknown): boolean => statusOf(err)?.code === 409 && statusOf(err)?.reason === 'Conflict'
 export const isForbidden = (err: unknown): boolean => statusOf(err)?.code === 403
+/** The NamespaceLifecycle admission plugin's refusal: the namespace is being deleted. */
+export const isNamespaceTerminating = (err: unknown): boolean => !!statusOf(err)?.causes.includes('NamespaceTerminating')
+
+const PERMANENT = new Set([400, 403, 422])
 
 /** `action` says what we tried, e.g. `create Secret toygres/orders-credentials`. */
 export function kubeError (err: unknown, action: string): Error {
   const status = statusOf(err)
   if (!status) return new Error(`Kubernetes: ${action} failed: ${(err as Error)?.message ?? String(err)}`, { cause: err })
   const message = `Kubernetes: ${action} failed: ${status.message ?? 'no message'} (HTTP ${status.code}${status.reason ? ` ${status.reason}` : ''})`
-  return status.code === 400 || status.code === 422
+  return PERMANENT.has(status.code)
     ? new PermanentProvisionerError(message, { cause: err })
     : new Error(message, { cause: err })
 }

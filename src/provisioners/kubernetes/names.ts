@@ -1,18 +1,25 @@
-// Every Kubernetes object name derived from an instance name, in one place, so
-// the manifests, the provisioner and the tests agree. With instance names of at
-// most 40 characters (instance-names.ts) the longest derived name is the
-// headless Service at 49, and the StatefulSet stays well under its 52 limit.
+// Every Kubernetes object name and label derived from an instance, in one
+// place, so the manifests, the provisioner and the tests agree. With instance
+// names of at most 40 characters (instance-names.ts) the longest derived name
+// is the headless Service at 49, and the StatefulSet stays well under its 52
+// limit.
 import type { V1ObjectMeta } from '@kubernetes/client-node'
 
 export const POSTGRES_PORT = 5432
 /** The volumeClaimTemplate's name; the StatefulSet controller names PVCs `<template>-<sts>-<ordinal>`. */
 export const DATA_VOLUME = 'data'
 export const PASSWORD_KEY = 'password'
+export const PG_HBA_KEY = 'pg_hba.conf'
 
 export interface ObjectNames {
   statefulSet: string
   pod: string
+  /** The password (Opaque). */
   secret: string
+  /** The server certificate and key (kubernetes.io/tls). */
+  tlsSecret: string
+  /** pg_hba.conf. */
+  configMap: string
   /** The governing Service the StatefulSet needs for stable pod DNS. */
   headlessService: string
   /** What clients connect to: LoadBalancer or ClusterIP. */
@@ -25,28 +32,67 @@ export function objectNames (instanceName: string): ObjectNames {
     statefulSet: instanceName,
     pod: `${instanceName}-0`,
     secret: `${instanceName}-credentials`,
+    tlsSecret: `${instanceName}-tls`,
+    configMap: `${instanceName}-config`,
     headlessService: `${instanceName}-headless`,
     service: instanceName,
     pvc: `${DATA_VOLUME}-${instanceName}-0`
   }
 }
 
+export const LABELS = {
+  name: 'app.kubernetes.io/name',
+  instance: 'app.kubernetes.io/instance',
+  managedBy: 'app.kubernetes.io/managed-by',
+  /** The instance's id: the mark that proves an object belongs to it. */
+  instanceId: 'toygres.io/instance-id',
+  /** Which control plane made it, so two sharing a cluster never touch each other's objects. */
+  controlPlane: 'toygres.io/control-plane'
+} as const
+
+/** The keys of the user labels last applied, so a later change can remove the ones dropped. */
+export const USER_LABELS_ANNOTATION = 'toygres.io/user-labels'
+
+/**
+ * Labels the StatefulSet controller puts on its pods; a user label may not
+ * take them (pkg/controller/statefulset/stateful_set_utils.go).
+ */
+export const CONTROLLER_LABELS = ['controller-revision-hash', 'statefulset.kubernetes.io/pod-name', 'apps.kubernetes.io/pod-index']
+
+/** Whose an object is: this instance of this control plane. */
+export interface Mark {
+  instanceId: string
+  controlPlane: string
+}
+
 /** Selects the pods of one instance; immutable once a StatefulSet exists, so kept minimal. */
 export function selectorLabels (instanceName: string): Record<string, string> {
   return {
-    'app.kubernetes.io/name': 'postgresql',
-    'app.kubernetes.io/instance': instanceName
+    [LABELS.name]: 'postgresql',
+    [LABELS.instance]: instanceName
   }
 }
 
-export function instanceLabels (instanceName: string): Record<string, string> {
-  return { ...selectorLabels(instanceName), 'app.kubernetes.io/managed-by': 'toygres' }
+/** The selector labels plus the mark: on every object Toygres makes. */
+export function ownedLabels (instanceName: string, mark: Mark): Record<string, string> {
+  return {
+    ...selectorLabels(instanceName),
+    [LABELS.managedBy]: 'toygres',
+    [LABELS.instanceId]: mark.instanceId,
+    [LABELS.controlPlane]: mark.controlPlane
+  }
 }
 
-export function instanceSelector (instanceName: string): string {
-  return Object.entries(instanceLabels(instanceName)).map(([k, v]) => `${k}=${v}`).join(',')
+/** A label selector for everything of one instance of this control plane. */
+export function markSelector (mark: Mark): string {
+  return `${LABELS.instanceId}=${mark.instanceId},${LABELS.controlPlane}=${mark.controlPlane}`
 }
 
-export function meta (name: string, namespace: string, instanceName: string): V1ObjectMeta {
-  return { name, namespace, labels: instanceLabels(instanceName) }
+/** User labels first, so ours win on a clash (spec.ts refuses clashes before anything is built). */
+export function objectLabels (instanceName: string, mark: Mark, user: Record<string, string>): Record<string, string> {
+  return { ...user, ...ownedLabels(instanceName, mark) }
+}
+
+export function meta (name: string, namespace: string, labels: Record<string, string>, user: Record<string, string>): V1ObjectMeta {
+  return { name, namespace, labels, annotations: { [USER_LABELS_ANNOTATION]: Object.keys(user).sort().join(',') } }
 }

@@ -1,22 +1,29 @@
-// The namespace is shared by many instances: created when missing, never deleted here.
-import type { CoreV1Api } from '@kubernetes/client-node'
-import { isAlreadyExists, isForbidden, isNotFound, kubeError } from './errors.ts'
+// The namespace is shared by many instances: created when missing, never
+// deleted here. One being deleted refuses new content with 403 until it is
+// gone (NamespaceLifecycle admission), which takes as long as its content's
+// finalizers: a create there fails at once, with that reason.
+import type { V1Namespace } from '@kubernetes/client-node'
+import { PermanentProvisionerError } from '../provisioner.ts'
+import type { KubeClient } from './client.ts'
+import { isForbidden } from './errors.ts'
 import { buildNamespace } from './manifests.ts'
 
-export async function ensureNamespace (core: CoreV1Api, name: string): Promise<'created' | 'existing'> {
+export const terminatingMessage = (ns: string): string =>
+  `namespace ${ns} is being deleted (Terminating): Kubernetes accepts nothing new in it until it is gone; use another namespace or try again once it is deleted`
+
+export async function ensureNamespace (client: KubeClient, name: string, signal: AbortSignal): Promise<'created' | 'existing'> {
+  let found: V1Namespace | undefined
   try {
-    await core.readNamespace({ name })
-    return 'existing'
+    found = await client.read<V1Namespace>('Namespace', '', name, signal)
   } catch (err) {
     // A namespace-scoped service account may not read namespaces: assume it exists, and let the creates tell.
     if (isForbidden(err)) return 'existing'
-    if (!isNotFound(err)) throw kubeError(err, `read Namespace ${name}`)
+    throw err
   }
-  try {
-    await core.createNamespace({ body: buildNamespace(name) })
-    return 'created'
-  } catch (err) {
-    if (isAlreadyExists(err)) return 'existing'
-    throw kubeError(err, `create Namespace ${name}`)
+  if (found) {
+    if (found.status?.phase === 'Terminating' || found.metadata?.deletionTimestamp) throw new PermanentProvisionerError(terminatingMessage(name))
+    return 'existing'
   }
+  const made = await client.create('Namespace', '', buildNamespace(name), signal)
+  return made ? 'created' : 'existing'
 }

@@ -1,7 +1,10 @@
 // The instance spec the manifest builders take. Validated here, once, so every
-// builder can assume a name that fits and a version the layout knows.
+// builder can assume a name that fits, a version the layout knows, labels the
+// API server accepts and networks in CIDR notation.
+import { isCidr } from '../../cidr.ts'
 import { isValidInstanceName, SUPPORTED_POSTGRES_VERSIONS, INSTANCE_NAME_MAX_LENGTH } from '../instance-names.ts'
 import { PermanentProvisionerError } from '../provisioner.ts'
+import { CONTROLLER_LABELS, LABELS, type Mark } from './names.ts'
 
 export interface InstanceSpec {
   namespace: string
@@ -10,9 +13,45 @@ export interface InstanceSpec {
   storage_size_gb: number
   use_load_balancer: boolean
   dns_label: string | null
+  /** Networks allowed to connect; null: anywhere. */
+  allowed_cidrs: string[] | null
+  /** User labels, copied onto every object. */
+  labels: Record<string, string>
+  /** This instance of this control plane: on every object as labels. */
+  mark: Mark
   /** Repository without tag, e.g. `postgres` or `myregistry.azurecr.io/library/postgres`. */
   image: string
   storageClass?: string | undefined
+}
+
+// k8s.io/apimachinery/pkg/util/validation: IsQualifiedName and IsValidLabelValue.
+const NAME_PART = /^([A-Za-z0-9][-A-Za-z0-9_.]*)?[A-Za-z0-9]$/
+const DNS_SUBDOMAIN = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$/
+const LABEL_VALUE = /^(([A-Za-z0-9][-A-Za-z0-9_.]*)?[A-Za-z0-9])?$/
+const RESERVED = new Set<string>([...Object.values(LABELS), ...CONTROLLER_LABELS])
+
+/** Why a user label cannot be used, or undefined when it can. */
+export function labelProblem (key: string, value: string): string | undefined {
+  const slash = key.lastIndexOf('/')
+  const prefix = slash >= 0 ? key.slice(0, slash) : undefined
+  const name = slash >= 0 ? key.slice(slash + 1) : key
+  if (prefix !== undefined && (prefix.length > 253 || !DNS_SUBDOMAIN.test(prefix))) return `label key "${key}": the prefix must be a DNS subdomain`
+  if (name.length > 63 || !NAME_PART.test(name)) return `label key "${key}": the name must be at most 63 characters of letters, digits, '-', '_' or '.', starting and ending with a letter or digit`
+  if (value.length > 63 || !LABEL_VALUE.test(value)) return `label "${key}": the value must be at most 63 characters of letters, digits, '-', '_' or '.', starting and ending with a letter or digit`
+  if (RESERVED.has(key) || prefix === 'toygres.io') return `label key "${key}" is Toygres's own`
+  return undefined
+}
+
+export function assertValidLabels (labels: Record<string, string>): void {
+  for (const [k, v] of Object.entries(labels)) {
+    const problem = labelProblem(k, v)
+    if (problem) throw new PermanentProvisionerError(problem)
+  }
+}
+
+export function assertValidCidrs (cidrs: string[] | null): void {
+  const bad = cidrs?.find(c => !isCidr(c))
+  if (bad !== undefined) throw new PermanentProvisionerError(`allowed_cidrs: "${bad}" is not an IPv4 or IPv6 network in CIDR notation`)
 }
 
 export function assertValidSpec (spec: InstanceSpec): void {
@@ -25,6 +64,8 @@ export function assertValidSpec (spec: InstanceSpec): void {
   if (!Number.isInteger(spec.storage_size_gb) || spec.storage_size_gb < 1) {
     throw new PermanentProvisionerError(`storage_size_gb must be a positive integer, got ${spec.storage_size_gb}`)
   }
+  assertValidLabels(spec.labels)
+  assertValidCidrs(spec.allowed_cidrs)
 }
 
 /**

@@ -7,7 +7,7 @@ import type { IncomingMessage, ServerResponse } from 'node:http'
 import type { Controllers, DeleteOptions } from './controllers.ts'
 import { serveLogs } from './logs.ts'
 import { applyPatch } from './patch.ts'
-import { exactName, matcher, selectorString } from './selectors.ts'
+import { exactName, matcher, selectorString, unsupportedField } from './selectors.ts'
 import { badRequest, conflict, invalid, notFound, StatusError, unauthorized } from './status.ts'
 import { GROUP_VERSIONS, RESOURCES, type KubeObject, type ResourceType } from './resources.ts'
 import type { Store } from './store.ts'
@@ -37,6 +37,9 @@ export interface ApiOptions {
   events: EventEmitter
   requests: RequestRecord[]
 }
+
+/** GET /version, as k8s.io/apimachinery/pkg/version.Info. */
+const VERSION = { major: '1', minor: '33', gitVersion: 'v1.33.0-fake', gitCommit: '0000000000000000000000000000000000000000', gitTreeState: 'clean', buildDate: '2025-01-01T00:00:00Z', goVersion: 'go1.24.0', compiler: 'gc', platform: 'linux/amd64' }
 
 interface Route { type: ResourceType | undefined, info: RequestRecord }
 
@@ -168,11 +171,15 @@ export function createApiHandler (opts: ApiOptions): (req: IncomingMessage, res:
   async function handle (req: IncomingMessage, res: ServerResponse): Promise<void> {
     if (req.headers.authorization !== `Bearer ${opts.token}`) throw unauthorized()
     const url = new URL(req.url ?? '/', 'http://fake')
+    // A non-resource URL every authenticated client may read (system:public-info-viewer).
+    if (url.pathname === '/version' && req.method === 'GET') return send(res, 200, VERSION)
     const r = requestInfo(req.method ?? 'GET', url)
     if (r) opts.requests.push({ ...r.info })
     if (!r?.type) throw new StatusError(404, 'NotFound', 'the server could not find the requested resource')
     const { type, info } = r
     const { namespace: ns, name, subresource } = info
+    const badField = unsupportedField(type.resource, url.searchParams.get('fieldSelector'))
+    if (badField !== undefined) throw badRequest(`field label not supported: ${badField}`)
     const nsArg = type.namespaced ? ns : undefined
 
     if (subresource) {

@@ -159,12 +159,15 @@ async function initialise (pgdata: string, env: Record<string, string>, spec: Po
     ].join('\n'))
     return false
   }
-  // The entrypoint creates PGDATA (and its parents, e.g. 18/ of /var/lib/postgresql/18/docker) as the postgres user;
-  // a recursive mkdir with 0700 would leave root-owned parents the server cannot enter.
-  await mkdir(dirname(pgdata), { recursive: true, mode: 0o755 })
-  if (spec.runAs) await chown(dirname(pgdata), spec.runAs.uid, spec.runAs.gid)
-  await mkdir(pgdata, { recursive: true, mode: 0o700 })
-  if (spec.runAs) await chown(pgdata, spec.runAs.uid, spec.runAs.gid)
+  // The entrypoint runs as the postgres user (`mkdir -p "$PGDATA"`), so every directory it makes
+  // on the way (18/ of PGDATA=/var/lib/postgresql/18/docker) is the postgres user's, not root's.
+  const first = await mkdir(pgdata, { recursive: true, mode: 0o700 })
+  if (spec.runAs) {
+    for (let dir = pgdata; ; dir = dirname(dir)) {
+      await chown(dir, spec.runAs.uid, spec.runAs.gid)
+      if (!first || dir === first || dir === dirname(dir)) break
+    }
+  }
   const pwfile = join(dirname(pgdata), `.pw-${randomBytes(6).toString('hex')}`)
   try {
     await writeFile(pwfile, `${password ?? ''}\n`, { mode: 0o600 })

@@ -1,8 +1,30 @@
 // Label and field selectors, the subset of the grammar clients commonly send:
 // `k=v`, `k==v`, `k!=v`, `k`, `!k`, comma-separated (all must hold).
 // Field selectors resolve a dotted path in the object (`metadata.name`,
-// `involvedObject.uid`, `spec.nodeName`, `status.phase`); the real API server
-// accepts only a fixed list per resource, the fake accepts any path.
+// `involvedObject.uid`, `spec.nodeName`, `status.phase`), and only the paths
+// the real API server accepts for the resource (its field label conversion
+// functions, pkg/apis/core/v1/conversion.go AddFieldLabelConversionsFor*):
+// any other is 400 "field label not supported", as on a cluster.
+const COMMON = ['metadata.name', 'metadata.namespace']
+const SELECTABLE: Record<string, string[]> = {
+  pods: ['spec.nodeName', 'spec.restartPolicy', 'spec.schedulerName', 'spec.serviceAccountName', 'spec.hostNetwork', 'status.phase', 'status.podIP', 'status.podIPs', 'status.nominatedNodeName'],
+  events: ['involvedObject.kind', 'involvedObject.namespace', 'involvedObject.name', 'involvedObject.uid', 'involvedObject.apiVersion', 'involvedObject.resourceVersion', 'involvedObject.fieldPath', 'reason', 'reportingComponent', 'source', 'type'],
+  secrets: ['type'],
+  namespaces: ['status.phase'],
+  nodes: ['spec.unschedulable'],
+  services: ['spec.clusterIP', 'spec.type']
+}
+
+/** The first field label the API server would refuse for `resource`, if any. */
+export function unsupportedField (resource: string, fieldSelector: string | null): string | undefined {
+  const allowed = new Set([...COMMON, ...(SELECTABLE[resource] ?? [])])
+  for (const term of (fieldSelector ?? '').split(',').map(s => s.trim()).filter(Boolean)) {
+    const key = term.split(/!=|==?/)[0]!.trim()
+    if (!allowed.has(key)) return key
+  }
+  return undefined
+}
+
 type Requirement = (get: (key: string) => string | undefined) => boolean
 
 function parse (selector: string | null): Requirement[] {

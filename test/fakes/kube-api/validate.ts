@@ -1,6 +1,7 @@
 // The API server's admission-time validation, for the fields our objects use:
 // names, labels, and the StatefulSet/Service/Secret/PVC rules a wrong manifest
 // would trip. Failures become 422 Invalid with details.causes, like the real one.
+import { isCidr } from '../../../src/cidr.ts'
 import { invalid, type Cause } from './status.ts'
 import type { KubeObject, NameRule, ResourceType } from './resources.ts'
 
@@ -57,6 +58,14 @@ function checkService (o: KubeObject, causes: Cause[]): void {
   const type = o.spec?.type ?? 'ClusterIP'
   if (!['ClusterIP', 'NodePort', 'LoadBalancer', 'ExternalName'].includes(type)) causes.push({ reason: 'FieldValueNotSupported', message: `Unsupported value: "${type}"`, field: 'spec.type' })
   if (o.spec?.clusterIP === 'None' && type !== 'ClusterIP') causes.push({ reason: 'FieldValueInvalid', message: 'Invalid value: "None": may not be set to \'None\' for LoadBalancer services', field: 'spec.clusterIP' })
+  // pkg/apis/core/validation/validation.go ValidateService: source ranges only on a LoadBalancer, each a CIDR;
+  // validateServiceExternalTrafficPolicy: the policy only on externally-reachable types.
+  const ranges: unknown[] = o.spec?.loadBalancerSourceRanges ?? []
+  if (ranges.length > 0 && type !== 'LoadBalancer') causes.push({ reason: 'FieldValueForbidden', message: 'Forbidden: may only be used when `type` is \'LoadBalancer\'', field: 'spec.loadBalancerSourceRanges' })
+  ranges.forEach((r, i) => {
+    if (typeof r !== 'string' || !isCidr(r)) causes.push({ reason: 'FieldValueInvalid', message: `Invalid value: "${String(r)}": must be a list of IP ranges. For example, 10.240.0.0/24,10.250.0.0/24 `, field: `spec.loadBalancerSourceRanges[${i}]` })
+  })
+  if (o.spec?.externalTrafficPolicy && type !== 'LoadBalancer' && type !== 'NodePort') causes.push({ reason: 'FieldValueInvalid', message: `Invalid value: "${o.spec.externalTrafficPolicy}": may only be set for externally-accessible services`, field: 'spec.externalTrafficPolicy' })
   for (const [i, p] of (o.spec?.ports ?? []).entries()) {
     if (!Number.isInteger(p.port) || p.port < 1 || p.port > 65535) causes.push({ reason: 'FieldValueInvalid', message: `Invalid value: ${p.port}: must be between 1 and 65535, inclusive`, field: `spec.ports[${i}].port` })
   }

@@ -48,6 +48,19 @@ t.test('Status bodies, resourceVersions, selectors and namespaces', async t => {
   t.equal((await call('DELETE', '/api/v1/namespaces/toygres/secrets/a')).status, 404)
 })
 
+t.test('as a real API server: unsupported field labels are 400, Service fields validated, /version served', async t => {
+  const { kube, call } = await fake(t)
+  t.match(await call('GET', '/api/v1/namespaces/toygres/pods?fieldSelector=spec.containers.image%3Dx'), { status: 400, body: { reason: 'BadRequest', message: 'field label not supported: spec.containers.image' } })
+  t.match(await call('GET', '/api/v1/namespaces/toygres/events?fieldSelector=involvedObject.name%3Dx,involvedObject.kind%3DPod'), { status: 200 })
+  t.match(await call('GET', '/api/v1/namespaces/toygres/secrets?fieldSelector=type%3DOpaque'), { status: 200 })
+  const svc = (spec: Record<string, unknown>) => ({ apiVersion: 'v1', kind: 'Service', metadata: { name: 'db' }, spec: { ports: [{ port: 5432 }], ...spec } })
+  t.match(await call('POST', '/api/v1/namespaces/toygres/services', svc({ loadBalancerSourceRanges: ['10.0.0.0/8'] })), { status: 422, body: { message: /spec\.loadBalancerSourceRanges: Forbidden: may only be used when `type` is 'LoadBalancer'/ } })
+  t.match(await call('POST', '/api/v1/namespaces/toygres/services', svc({ type: 'LoadBalancer', loadBalancerSourceRanges: ['10.0.0.1'] })), { status: 422, body: { message: /spec\.loadBalancerSourceRanges\[0\]: Invalid value: "10\.0\.0\.1": must be a list of IP ranges/ } })
+  t.match(await call('POST', '/api/v1/namespaces/toygres/services', svc({ externalTrafficPolicy: 'Local' })), { status: 422, body: { message: /may only be set for externally-accessible services/ } })
+  t.match(await call('GET', '/version'), { status: 200, body: { major: '1', gitVersion: /^v1\./ } })
+  t.equal((await fetch(`${kube.url}/version`)).status, 401, 'only with a token, like everything else')
+})
+
 t.test('a watch resumes from a resourceVersion and streams events as they happen', async t => {
   const { kube, call } = await fake(t)
   const first = await call('POST', '/api/v1/namespaces/toygres/secrets', secret('a'))

@@ -1,19 +1,22 @@
-// Shared by the Kubernetes provisioner tests: a fake cluster, a provisioner
-// pointed at it through its kubeconfig, and every log line captured so tests
-// can prove the password never reaches one.
+// Shared by the Kubernetes provisioner tests: a fake cluster (the realistic
+// profile unless a test says otherwise: every default path goes through the
+// transient states a real cluster has), a provisioner pointed at it through
+// its kubeconfig, and every log line captured so tests can prove the
+// password never reaches one.
 import pino from 'pino'
 import { loggerOptions } from '../../../src/logging.ts'
 import { createKubernetesProvisioner, type KubernetesProvisionerOptions } from '../../../src/provisioners/kubernetes/provisioner.ts'
 import type { Provisioner } from '../../../src/provisioners/provisioner.ts'
 import type { ActivityContext, DeploySpec } from '../../../src/provisioners/types.ts'
 import { startFakeKubeApi, type FakeKubeApi, type FakeKubeApiOptions } from '../../fakes/kube-api/index.ts'
+import { issue } from './authority.ts'
 
 interface Teardown { teardown (fn: () => unknown): void }
 
 export interface Harness { kube: FakeKubeApi, provisioner: Provisioner, logs: string[] }
 
 export async function harness (t: Teardown, fake: FakeKubeApiOptions = {}, prov: Partial<KubernetesProvisionerOptions> = {}): Promise<Harness> {
-  const kube = await startFakeKubeApi(fake)
+  const kube = await startFakeKubeApi({ profile: 'realistic', ...fake })
   const logs: string[] = []
   const logger = pino(loggerOptions('debug'), { write: (line: string) => { logs.push(line) } })
   const provisioner = createKubernetesProvisioner({ kubeconfigPath: kube.kubeconfigPath, image: 'postgres', logger, controlPlaneId: 'test-plane', ...prov })
@@ -26,8 +29,8 @@ export async function harness (t: Teardown, fake: FakeKubeApiOptions = {}, prov:
 
 export const INSTANCE_ID = '00000000-0000-4000-8000-000000000001'
 
-/** A server certificate for tests that do not look at TLS (the provisioner stores it, nothing verifies it here). */
-export const TEST_TLS = { ca_pem: 'test-ca', cert_pem: 'test-cert', key_pem: 'test-key' }
+/** A server certificate for orders in toygres, from the control plane's real CA code. */
+export const TEST_TLS = await issue({ dns: ['orders', 'orders.toygres', 'orders.toygres.svc', 'orders.toygres.svc.cluster.local'], ip: [] })
 
 export function deployInput (over: Partial<DeploySpec> = {}): DeploySpec {
   return {

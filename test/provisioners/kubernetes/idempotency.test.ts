@@ -4,7 +4,9 @@ import { CoreV1Api, KubeConfig } from '@kubernetes/client-node'
 import { buildNamespace, buildSecret } from '../../../src/provisioners/kubernetes/manifests.ts'
 import { deployInput, harness, never, INSTANCE_ID } from './helpers.ts'
 
-const ALL = ['Namespace/toygres', 'Secret/orders-credentials', 'Service/orders-headless', 'Service/orders', 'StatefulSet/orders']
+const MARK = { instanceId: INSTANCE_ID, controlPlane: 'test-plane' }
+
+const ALL = ['Namespace/toygres', 'Secret/orders-credentials', 'Secret/orders-tls', 'ConfigMap/orders-config', 'Service/orders-headless', 'Service/orders', 'StatefulSet/orders']
 
 t.test('each activity twice gives the same result', async t => {
   const { kube, provisioner } = await harness(t, { nodes: [{ name: 'n1', region: 'westeurope' }] })
@@ -38,11 +40,11 @@ t.test('a deploy that crashed after the Secret converges, and so does its delete
   kc.loadFromFile(kube.kubeconfigPath)
   const core = kc.makeApiClient(CoreV1Api)
   await core.createNamespace({ body: buildNamespace('toygres') })
-  await core.createNamespacedSecret({ namespace: 'toygres', body: buildSecret({ ...input, image: 'postgres' }, input.password) })
+  await core.createNamespacedSecret({ namespace: 'toygres', body: buildSecret({ ...input, mark: MARK, image: 'postgres' }, input.password) })
 
   const out = await provisioner.deployPostgres(input, never())
   t.same(out.existing, ['Namespace/toygres', 'Secret/orders-credentials'])
-  t.same(out.created, ['Service/orders-headless', 'Service/orders', 'StatefulSet/orders'])
+  t.same(out.created, ['Secret/orders-tls', 'ConfigMap/orders-config', 'Service/orders-headless', 'Service/orders', 'StatefulSet/orders'])
   t.ok((await provisioner.waitForReady({ namespace: 'toygres', instance_name: 'orders', instance_id: INSTANCE_ID, timeout_seconds: 30 }, never())).ready)
 
   // A delete that crashed after the StatefulSet went: the claim and the Secret are still there.
@@ -50,7 +52,7 @@ t.test('a deploy that crashed after the Secret converges, and so does its delete
   const { AppsV1Api } = await import('@kubernetes/client-node')
   await kc.makeApiClient(AppsV1Api).deleteNamespacedStatefulSet({ namespace: 'toygres', name: 'orders' })
   t.same(await provisioner.deletePostgres({ namespace: 'toygres', instance_name: 'orders', instance_id: INSTANCE_ID, timeout_seconds: 300 }, never()), { deleted: true })
-  for (const r of ['secrets', 'services', 'statefulsets', 'pods', 'persistentvolumeclaims']) t.same(kube.state.list(r, 'toygres'), [], `no ${r}`)
+  for (const r of ['secrets', 'configmaps', 'services', 'statefulsets', 'pods', 'persistentvolumeclaims']) t.same(kube.state.list(r, 'toygres'), [], `no ${r}`)
 })
 
 t.test('deleting in a namespace that does not exist deletes nothing', async t => {

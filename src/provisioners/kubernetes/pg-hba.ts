@@ -1,0 +1,27 @@
+// pg_hba.conf for an instance: TLS and a password over the network, from the
+// allowed networks only. Only `hostssl` lines exist, so a connection without
+// TLS matches no line and is refused ("no pg_hba.conf entry ... no
+// encryption"); a client outside every allowed network likewise.
+// https://www.postgresql.org/docs/current/auth-pg-hba-conf.html
+import { isIP } from 'node:net'
+
+/** Everywhere, when no network is named (allowed_cidrs null). */
+const ANYWHERE = ['0.0.0.0/0', '::/0']
+
+export function pgHbaConf (allowedCidrs: string[] | null): string {
+  const networks = allowedCidrs ?? ANYWHERE
+  return [
+    '# Written by Toygres from the instance\'s allowed_cidrs; changes here are overwritten.',
+    '# Inside the container: the OS user postgres as the role postgres (the image\'s',
+    '# entrypoint initialises the database over this socket).',
+    'local    all  all                              peer',
+    // An empty allowed list keeps only the socket: nobody can connect over the network.
+    ...networks.map(n => `hostssl  all  all  ${n.padEnd(28)} scram-sha-256`),
+    ''
+  ].join('\n')
+}
+
+/** The networks a pg_hba.conf lets in over TLS, in order (for tests and for the caller's "the file shows the new rules"). */
+export function hostsslNetworks (conf: string): string[] {
+  return conf.split('\n').map(l => l.trim().split(/\s+/)).filter(f => f[0] === 'hostssl' && f[3] && isIP(f[3].split('/')[0]!) !== 0).map(f => f[3]!)
+}

@@ -32,6 +32,8 @@ export const EnvSchema = Type.Object({
   TOYGRES_K8S_IMAGE: Type.Optional(Type.String({ minLength: 1 })),
   TOYGRES_K8S_STORAGE_CLASS: Type.Optional(Type.String({ minLength: 1 })),
   TOYGRES_K8S_REGION: Type.Optional(Type.String({ pattern: '^[a-z0-9]+$' })),
+  TOYGRES_K8S_CRASH_RESTARTS: Type.Optional(Type.Integer({ minimum: 1, maximum: 100 })),
+  TOYGRES_K8S_IMAGE_NOT_FOUND_PULLS: Type.Optional(Type.Integer({ minimum: 1, maximum: 100 })),
   TOYGRES_HEALTH_INTERVAL_SECONDS: Type.Optional(Type.Integer({ minimum: 1, maximum: 3600 })),
   TOYGRES_HEALTH_TIMEOUT_SECONDS: Type.Optional(Type.Integer({ minimum: 1, maximum: 60 })),
   TOYGRES_HEALTH_FAILURE_THRESHOLD: Type.Optional(Type.Integer({ minimum: 1, maximum: 100 })),
@@ -114,7 +116,11 @@ export function loadConfig (source: Record<string, string | undefined>, cwd = pr
       kubeconfig: env.KUBECONFIG,
       image: env.TOYGRES_K8S_IMAGE ?? 'postgres',
       storageClass: env.TOYGRES_K8S_STORAGE_CLASS,
-      region: env.TOYGRES_K8S_REGION
+      region: env.TOYGRES_K8S_REGION,
+      /** Container restarts (CrashLoopBackOff) a create waits through before it fails with the server's last log lines. */
+      crashRestarts: env.TOYGRES_K8S_CRASH_RESTARTS ?? 3,
+      /** "not found" answers from the registry for the image before a create fails (a typo'd tag never appears). */
+      imageNotFoundPulls: env.TOYGRES_K8S_IMAGE_NOT_FOUND_PULLS ?? 3
     },
     health: {
       intervalSeconds: env.TOYGRES_HEALTH_INTERVAL_SECONDS ?? 30,

@@ -13,6 +13,12 @@ t.test('values are converted and validated', async t => {
   t.equal(c.health.autoRestart, false)
 })
 
+t.test('Kubernetes wait limits reach the provisioner options', async t => {
+  t.match(loadConfig({}).kubernetes, { crashRestarts: 3, imageNotFoundPulls: 3 })
+  t.match(loadConfig({ TOYGRES_K8S_CRASH_RESTARTS: '5', TOYGRES_K8S_IMAGE_NOT_FOUND_PULLS: '1' }).kubernetes, { crashRestarts: 5, imageNotFoundPulls: 1 })
+  t.throws(() => loadConfig({ TOYGRES_K8S_CRASH_RESTARTS: '0' }), /TOYGRES_K8S_CRASH_RESTARTS/)
+})
+
 t.test('a bad value names its variable', async t => {
   const cases: Array<[Record<string, string>, RegExp]> = [
     [{ PORT: 'eighty' }, /PORT/],

@@ -26,7 +26,7 @@ export async function updateInstance (ctx: Context<Activities>, input: UpdateIns
       await act.recordSettings({ instance_id, allowed_cidrs: input.allowed_cidrs })
     }
     if (input.storage_size_gb !== undefined) {
-      changes.push((await act.resizeStorage({ ...ref, storage_size_gb: input.storage_size_gb })).detail)
+      changes.push((await act.resizeStorage({ ...ref, storage_size_gb: input.storage_size_gb, timeout_seconds: timeouts.ready_seconds })).detail)
       await act.recordSettings({ instance_id, storage_size_gb: input.storage_size_gb })
     }
     if (input.parameters !== undefined) {

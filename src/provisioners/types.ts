@@ -120,6 +120,8 @@ export interface RestartOutput {
 
 export interface ResizeStorageInput extends OwnedRef {
   storage_size_gb: number
+  /** Seconds to wait for the volume (and its file system) to reach the new size. */
+  timeout_seconds: number
 }
 
 export interface ApplyLabelsInput extends OwnedRef {

@@ -18,6 +18,8 @@ export default fp(async app => {
       image: config.kubernetes.image,
       storageClass: config.kubernetes.storageClass,
       region: config.kubernetes.region,
+      crashRestarts: config.kubernetes.crashRestarts,
+      notFoundPulls: config.kubernetes.imageNotFoundPulls,
       logger: app.log,
       controlPlaneId: app.controlPlane.id
     })

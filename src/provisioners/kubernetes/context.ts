@@ -17,8 +17,6 @@ export interface Kube {
   /** This control plane's id, as the provisioner was given it. */
   controlPlaneId: string
   limits: PodLimits
-  /** Bound for day-2 waits whose input carries no timeout (resize). */
-  day2TimeoutSeconds: number
 }
 
 export const markFor = (k: Kube, ref: OwnedRef): Mark => markOf(ref.instance_id, k.controlPlaneId)

@@ -39,8 +39,6 @@ export interface KubernetesProvisionerOptions {
   crashRestarts?: number | undefined
   /** Pulls the registry must answer "not found" before wait-for-ready fails. Default 3. */
   notFoundPulls?: number | undefined
-  /** Bound for day-2 waits whose input has no timeout (resize). Default 600. */
-  day2TimeoutSeconds?: number | undefined
 }
 
 export function createKubernetesProvisioner (opts: KubernetesProvisionerOptions): Provisioner {
@@ -55,8 +53,7 @@ export function createKubernetesProvisioner (opts: KubernetesProvisionerOptions)
         client: createKubeClient(loaded.kc),
         log,
         controlPlaneId: opts.controlPlaneId,
-        limits: { crashRestarts: opts.crashRestarts ?? 3, notFoundPulls: opts.notFoundPulls ?? 3 },
-        day2TimeoutSeconds: opts.day2TimeoutSeconds ?? 600
+        limits: { crashRestarts: opts.crashRestarts ?? 3, notFoundPulls: opts.notFoundPulls ?? 3 }
       }
     : null
   const image = opts.image ?? 'postgres'

@@ -40,7 +40,7 @@ export async function resize (k: Kube, input: ResizeStorageInput, ctx: ActivityC
   }
   const outcome = await waitFor<Outcome>(k.kc, {
     what: `volume ${ns}/${names.pvc} to reach ${want}`,
-    timeoutSeconds: k.day2TimeoutSeconds,
+    timeoutSeconds: input.timeout_seconds,
     ctx,
     watch: [{ path: k.client.path('PersistentVolumeClaim', ns), fieldSelector: `metadata.name=${names.pvc}` }],
     evaluate: async () => {

@@ -113,11 +113,11 @@ t.test('restart, stop, start, password, labels, network, resize and logs on a re
 
   t.test('the volume grows; it never shrinks', async t => {
     const ctx = never()
-    t.same(await provisioner.resizeStorage({ ...ref, storage_size_gb: 20 }, ctx), { changed: true, detail: 'volume data-orders-0 grown from 10Gi to 20Gi' })
+    t.same(await provisioner.resizeStorage({ ...ref, storage_size_gb: 20, timeout_seconds: 600 }, ctx), { changed: true, detail: 'volume data-orders-0 grown from 10Gi to 20Gi' })
     t.equal(kube.state.get('persistentvolumeclaims', 'toygres', 'data-orders-0')!.status.capacity.storage, '20Gi')
     t.ok(ctx.reports.some(r => /^volume data-orders-0 is growing to 20Gi \(/.test(r)), ctx.reports.join(' | '))
-    t.same(await provisioner.resizeStorage({ ...ref, storage_size_gb: 20 }, never()), { changed: false, detail: 'volume data-orders-0 is already 20Gi' })
-    await t.rejects(provisioner.resizeStorage({ ...ref, storage_size_gb: 5 }, never()), { name: 'PermanentProvisionerError', message: 'volume data-orders-0 is 20Gi and cannot shrink to 5Gi: Kubernetes volumes only grow' })
+    t.same(await provisioner.resizeStorage({ ...ref, storage_size_gb: 20, timeout_seconds: 600 }, never()), { changed: false, detail: 'volume data-orders-0 is already 20Gi' })
+    await t.rejects(provisioner.resizeStorage({ ...ref, storage_size_gb: 5, timeout_seconds: 600 }, never()), { name: 'PermanentProvisionerError', message: 'volume data-orders-0 is 20Gi and cannot shrink to 5Gi: Kubernetes volumes only grow' })
   })
 
   t.test('the server\'s log: its tail, then new lines while following', async t => {
@@ -143,7 +143,7 @@ t.test('a StorageClass without expansion: a clear refusal naming it', async t =>
   const { kube, provisioner } = await harness(t, { defaultStorageClass: { name: 'standard-hdd', allowVolumeExpansion: false } })
   await provisioner.deployPostgres(deployInput(), never())
   await provisioner.waitForReady({ ...ref, timeout_seconds: 30 }, never())
-  await t.rejects(provisioner.resizeStorage({ ...ref, storage_size_gb: 20 }, never()), {
+  await t.rejects(provisioner.resizeStorage({ ...ref, storage_size_gb: 20, timeout_seconds: 600 }, never()), {
     name: 'PermanentProvisionerError',
     message: 'volume data-orders-0 cannot grow: its StorageClass "standard-hdd" does not allow volume expansion (allowVolumeExpansion is not true)'
   })
@@ -155,7 +155,7 @@ t.test('a stopped instance grows its volume when it next starts', async t => {
   await provisioner.deployPostgres(deployInput(), never())
   await provisioner.waitForReady({ ...ref, timeout_seconds: 30 }, never())
   await provisioner.stopPostgres({ ...ref, timeout_seconds: 30 }, never())
-  t.same(await provisioner.resizeStorage({ ...ref, storage_size_gb: 15 }, never()), { changed: true, detail: 'volume data-orders-0 resized to 15Gi; its file system grows when the instance next starts' })
+  t.same(await provisioner.resizeStorage({ ...ref, storage_size_gb: 15, timeout_seconds: 600 }, never()), { changed: true, detail: 'volume data-orders-0 resized to 15Gi; its file system grows when the instance next starts' })
   await provisioner.startPostgres({ ...ref, timeout_seconds: 30 }, never())
   await poll(() => kube.state.get('persistentvolumeclaims', 'toygres', 'data-orders-0')!.status.capacity.storage === '15Gi' || undefined, 'the capacity')
 })

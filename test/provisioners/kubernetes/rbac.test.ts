@@ -20,7 +20,7 @@ t.test('every call is listed, and every listed permission is used', { timeout: 1
   await provisioner.stopPostgres({ ...ref, timeout_seconds: 60 }, never())
   await provisioner.startPostgres({ ...ref, timeout_seconds: 60 }, never())
   await provisioner.setPassword({ ...ref, password: 'another' }, never())
-  await provisioner.resizeStorage({ ...ref, storage_size_gb: 11 }, never())
+  await provisioner.resizeStorage({ ...ref, storage_size_gb: 11, timeout_seconds: 600 }, never())
   await provisioner.applyLabels({ ...ref, labels: { team: 'x' } }, never())
   await provisioner.applyNetwork({ ...ref, allowed_cidrs: ['10.0.0.0/8'] }, never())
   for await (const line of provisioner.readLogs({ ...ref, tail: 5, follow: false }, signal)) void line

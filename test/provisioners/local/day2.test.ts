@@ -81,8 +81,8 @@ t.test('recover brings back only a server that died', async t => {
 t.test('password, storage and labels: recorded, said plainly, idempotent', async t => {
   const { h, meta } = await running(t, 27730)
   t.same(await h.provisioner.setPassword({ ...ref, password: 'new-one' }, never), { changed: false, detail: 'nothing kept locally: the server stores only the SCRAM verifier, which is set over SQL' })
-  t.same(await h.provisioner.resizeStorage({ ...ref, storage_size_gb: 20 }, never), { changed: true, detail: 'recorded; a local instance has no volume to grow' })
-  t.same(await h.provisioner.resizeStorage({ ...ref, storage_size_gb: 20 }, never), { changed: false, detail: 'already recorded; a local instance has no volume to grow' })
+  t.same(await h.provisioner.resizeStorage({ ...ref, storage_size_gb: 20, timeout_seconds: 600 }, never), { changed: true, detail: 'recorded; a local instance has no volume to grow' })
+  t.same(await h.provisioner.resizeStorage({ ...ref, storage_size_gb: 20, timeout_seconds: 600 }, never), { changed: false, detail: 'already recorded; a local instance has no volume to grow' })
   t.same(await h.provisioner.applyLabels({ ...ref, labels: { team: 'orders', env: 'dev' } }, never), { changed: true, detail: 'recorded; a local instance has no objects to label' })
   t.same(await h.provisioner.applyLabels({ ...ref, labels: { env: 'dev', team: 'orders' } }, never), { changed: false, detail: 'already recorded; a local instance has no objects to label' })
   t.match(await meta(), { storage_size_gb: 20, labels: { env: 'dev', team: 'orders' } })

@@ -41,7 +41,7 @@ export function serverArgs (): string[] {
 // "starting up" counts as accepting (libpq's PQping).
 const isReady = ['pg_isready', '-U', 'postgres', '-h', '127.0.0.1']
 
-function probe (periodSeconds: number, failureThreshold: number): V1Probe {
+function pgIsReadyProbe (periodSeconds: number, failureThreshold: number): V1Probe {
   return { exec: { command: isReady }, periodSeconds, timeoutSeconds: 5, failureThreshold }
 }
 
@@ -79,9 +79,9 @@ export function buildStatefulSet (spec: InstanceSpec): V1StatefulSet {
             resources: { requests: { cpu: '250m', memory: '512Mi' } },
             securityContext: { allowPrivilegeEscalation: false },
             // initdb on first start can take a while on slow disks: up to 5 minutes.
-            startupProbe: probe(5, 60),
-            readinessProbe: probe(5, 3),
-            livenessProbe: probe(10, 6),
+            startupProbe: pgIsReadyProbe(5, 60),
+            readinessProbe: pgIsReadyProbe(5, 3),
+            livenessProbe: pgIsReadyProbe(10, 6),
             volumeMounts: [
               { name: DATA_VOLUME, mountPath: layout.mountPath },
               { name: 'tls', mountPath: TLS_DIR, readOnly: true },

@@ -59,7 +59,7 @@ export function startupReply (port: number, user = 'postgres', host = '127.0.0.1
   })
 }
 
-export async function probe (port: number, host = '127.0.0.1', timeoutMs = 2000, signal?: AbortSignal): Promise<ProbeResult> {
+export async function acceptsConnections (port: number, host = '127.0.0.1', timeoutMs = 2000, signal?: AbortSignal): Promise<ProbeResult> {
   const reply = await startupReply(port, 'postgres', host, timeoutMs, signal)
   if (reply.kind === 'no-answer') return { ready: false, reason: reply.reason }
   // Anything but "starting up / shutting down" comes from a server that accepts connections.

@@ -2,7 +2,7 @@
 // doubling to 250 ms) until the deadline, stops at once on abort, and says
 // why it is still waiting whenever that changes.
 import { setTimeout as sleep } from 'node:timers/promises'
-import { probe } from './probe.ts'
+import { acceptsConnections } from './probe.ts'
 import { livePid } from './server.ts'
 
 export class NotReadyError extends Error {
@@ -17,7 +17,7 @@ export async function waitUntilReady (port: number, pgdata: string, timeoutMs: n
   let said: string | undefined
   for (let delay = 10; ; delay = Math.min(delay * 2, 250)) {
     signal.throwIfAborted()
-    const result = await probe(port, '127.0.0.1', Math.max(100, Math.min(2000, deadline - performance.now())), signal)
+    const result = await acceptsConnections(port, '127.0.0.1', Math.max(100, Math.min(2000, deadline - performance.now())), signal)
     signal.throwIfAborted()
     if (result.ready) return performance.now() - started
     const reason = result.reason === 'ECONNREFUSED' ? `nothing listens on 127.0.0.1:${port} yet (ECONNREFUSED)` : result.reason

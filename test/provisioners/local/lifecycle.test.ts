@@ -3,7 +3,7 @@ import { access, readFile, readlink } from 'node:fs/promises'
 import { join } from 'node:path'
 import { testConnection } from '../../../src/activities/test-connection.ts'
 import { isAlive, livePid } from '../../../src/provisioners/local/server.ts'
-import { probe } from '../../../src/provisioners/local/probe.ts'
+import { acceptsConnections } from '../../../src/provisioners/local/probe.ts'
 import { pollUntil } from '../../helpers/poll.ts'
 import { ctxOf, deployInput, filesContaining, harness, never, pgdataOf, refOf, secretPassword, testAuthority, INSTANCE_ID } from './fixtures/helpers.ts'
 
@@ -61,7 +61,7 @@ t.test('create, connect, survive a control-plane restart, delete', async t => {
   t.notOk(isAlive(pid!), 'the server process is gone')
   t.notOk(await exists(join(h.dataDir, 'instances', 'toygres', 'life')), 'its data is gone')
   t.notOk(await exists(join(h.dataDir, 'ports', String(port))), 'its port is free again')
-  t.same(await probe(port), { ready: false, reason: 'ECONNREFUSED' })
+  t.same(await acceptsConnections(port), { ready: false, reason: 'ECONNREFUSED' })
   t.same(await again.deletePostgres({ ...ref, timeout_seconds: 60 }, never), { deleted: false }, 'deleting again finds nothing')
   await t.rejects(again.getConnectionStrings({ ...ref, use_load_balancer: false, dns_label: null, timeout_seconds: 60 }, never), { name: 'PermanentProvisionerError' })
 })

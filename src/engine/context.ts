@@ -1,8 +1,19 @@
 // The Context an orchestration runs with, for one run (one claimed lease).
 // Positions count ctx calls in order; history maps them to checkpoints, so a
 // replay returns stored results and only new positions execute.
+//
+// Checkpoints are written behind, within the same turn of the event loop: a
+// finished step's row is held while the orchestration goes straight on, and
+// joins whatever comes next in that turn: the write that must precede the
+// next activity, or the transaction that ends the run (finish, timer,
+// release: runner.ts), so a run's last step costs no commit of its own. If
+// the orchestration does anything slower than that (awaits something that is
+// not a ctx call), the rows are written at the next turn (setImmediate). So
+// a crash re-runs a step only in the window it always could (between its
+// activity resolving and the commit), and a step that ended before the next
+// one started is never run again. A `$sleep` that ended is the one row that
+// need not precede an activity: replay re-derives it from its timer.
 import type { Logger } from '../logging.ts'
-import type { Queryable } from '../db/queryable.ts'
 import { runAttempt, delay } from './attempt.ts'
 import type { Clock } from './clock.ts'
 import {
@@ -11,7 +22,8 @@ import {
 import { never, type Halt } from './halt.ts'
 import { IN_PROCESS_BACKOFF_MAX_MS, backoffMs, resolvePolicy } from './policy.ts'
 import { fromJsonb } from './sql/json.ts'
-import { writeCheckpoint, type CheckpointRow } from './sql/steps.ts'
+import type { CheckpointWriter } from './checkpoint-writer.ts'
+import type { CheckpointRow } from './sql/steps.ts'
 import { StepTracker } from './step-tracker.ts'
 import type {
   ActivityBinding, ActivityProxies, Context, ContinueAsNew, Operation, StepFn, StepPolicy, StepRecord
@@ -24,7 +36,7 @@ export class ContinueAsNewRequest<I> implements ContinueAsNew<I> {
 }
 
 export interface RunOptions {
-  db: Queryable
+  writer: CheckpointWriter
   operation: Operation
   lease: string
   history: StepRecord[]
@@ -53,6 +65,11 @@ export class RunContext implements Context<any> {
   #halt: Halt | null = null
   #resolveHalt!: (h: Halt) => void
   #activities: ActivityProxies<any> | undefined
+  /** Checkpoints not written yet, in position order. */
+  #pending: CheckpointRow[] = []
+  #flushScheduled = false
+  /** The last checkpoint write sent; always resolves (its outcome halts the run instead). */
+  #writing: Promise<void> = Promise.resolve()
 
   constructor (opts: RunOptions) {
     this.#opts = opts
@@ -93,6 +110,15 @@ export class RunContext implements Context<any> {
   /** Graceful stop: halt at the next step boundary. */
   requestRelease (): void { this.#release = true }
 
+  /**
+   * Once every write sent has landed: the checkpoints not written yet, for
+   * the transaction that ends the run (they commit with its end).
+   */
+  async takePending (): Promise<CheckpointRow[]> {
+    await this.#writing
+    return this.#pending.splice(0)
+  }
+
   async step<T> (name: string, fn: StepFn<T>, policy?: Partial<StepPolicy>): Promise<T> {
     if (this.#halt) return never()
     const position = this.#position++
@@ -120,6 +146,13 @@ export class RunContext implements Context<any> {
   }
 
   async #execute<T> (position: number, name: string, fn: StepFn<T>, policy: StepPolicy, first: number, startedAt: Date, visible: boolean): Promise<T> {
+    // An activity may build on what earlier steps did: those must be durable
+    // before it starts. The engine's own steps ($now, $uuid) have no effects.
+    if (!name.startsWith('$')) {
+      if (this.#pending.some(r => r.name !== '$sleep')) await this.#checkpoint()
+      else await this.#writing
+      if (this.#halt) return never()
+    }
     const tracker = new StepTracker({
       write: row => this.#checkpoint(row),
       row: { position, name, startedAt },
@@ -138,7 +171,7 @@ export class RunContext implements Context<any> {
           await tracker.settle()
           if (this.#cancelPending()) return this.#deliverCancel(position, name, attempt, startedAt)
           if (!isRetryable(err) || attempt >= policy.maxAttempts) {
-            await this.#checkpoint({ position, name, status: 'failed', attempts: attempt, startedAt, finishedAt: new Date(this.#opts.clock.now()), output: undefined, error: toStoredError(err), progress: null })
+            this.#defer({ position, name, status: 'failed', attempts: attempt, startedAt, finishedAt: new Date(this.#opts.clock.now()), output: undefined, error: toStoredError(err), progress: null })
             this.#opts.onStepFinished(name, 'failed', performance.now() - t0)
             throw new StepFailedError(name, attempt, err)
           }
@@ -160,7 +193,7 @@ export class RunContext implements Context<any> {
         await tracker.settle()
         // What a replay returns is the JSON round trip, so the first run gets the same.
         const stored = (value === undefined ? undefined : JSON.parse(JSON.stringify(value))) as T
-        await this.#checkpoint({ position, name, status: 'succeeded', attempts: attempt, startedAt, finishedAt: new Date(this.#opts.clock.now()), output: stored, error: null, progress: null })
+        this.#defer({ position, name, status: 'succeeded', attempts: attempt, startedAt, finishedAt: new Date(this.#opts.clock.now()), output: stored, error: null, progress: null })
         this.#opts.onStepFinished(name, 'succeeded', performance.now() - t0)
         return stored
       }
@@ -190,7 +223,7 @@ export class RunContext implements Context<any> {
     if (this.#cancelPending()) return this.#deliverCancel(position, name, 1, startedAt)
     const row: CheckpointRow = { position, name, status: 'sleeping', attempts: 1, startedAt, finishedAt: null, output: { wakeAt }, error: null, progress: null }
     if (this.#opts.clock.now() < wakeAt) return this.#stop({ kind: 'timer', wakeAt, row })
-    await this.#checkpoint({ ...row, status: 'succeeded', finishedAt: new Date(this.#opts.clock.now()) })
+    this.#defer({ ...row, status: 'succeeded', finishedAt: new Date(this.#opts.clock.now()) })
   }
 
   now (): Promise<number> {
@@ -210,7 +243,7 @@ export class RunContext implements Context<any> {
   async #deliverCancel (position: number, name: string, attempts: number, startedAt: Date): Promise<never> {
     // Checkpointed, so a replay throws at the same position and compensation
     // steps after it keep their positions.
-    await this.#checkpoint({ position, name, status: 'cancelled', attempts, startedAt, finishedAt: new Date(this.#opts.clock.now()), output: undefined, error: CANCELLED, progress: null })
+    this.#defer({ position, name, status: 'cancelled', attempts, startedAt, finishedAt: new Date(this.#opts.clock.now()), output: undefined, error: CANCELLED, progress: null })
     this.#cancelDelivered = true
     throw new CancelledError()
   }
@@ -219,15 +252,32 @@ export class RunContext implements Context<any> {
     return this.#stop({ kind: 'fail', error: new NonDeterminismError(position, recorded, requested) })
   }
 
-  async #checkpoint (row: CheckpointRow): Promise<void> {
-    let res
-    try {
-      res = await writeCheckpoint(this.#opts.db, this.operationId, this.#opts.lease, row)
-    } catch (error) {
-      return this.#stop({ kind: 'crash', error })
-    }
-    if (!res.held) return this.#stop({ kind: 'lease-lost' })
-    if (res.cancelRequested) this.requestCancel()
+  /** Holds a finished row; written with what follows in this turn, else at the next one. */
+  #defer (row: CheckpointRow): void {
+    this.#pending.push(row)
+    if (this.#flushScheduled) return
+    this.#flushScheduled = true
+    setImmediate(() => {
+      this.#flushScheduled = false
+      if (this.#pending.length > 0 && !this.#halt) void this.#checkpoint()
+    })
+  }
+
+  /**
+   * Writes the pending rows (and `row`) after any write in flight, fenced by
+   * the lease; halts the run when the lease is gone or the write failed.
+   */
+  #checkpoint (row?: CheckpointRow): Promise<void> {
+    const rows = this.#pending.splice(0)
+    if (row) rows.push(row)
+    const write = { operationId: this.operationId, lease: this.#opts.lease, rows }
+    const landed = this.#writing.then(() => this.#opts.writer.write(write).then(res => ({ res }), (error: unknown) => ({ error })))
+    this.#writing = landed.then(() => {})
+    return landed.then(r => {
+      if ('error' in r) return this.#stop({ kind: 'crash', error: r.error })
+      if (!r.res.held) return this.#stop({ kind: 'lease-lost' })
+      if (r.res.cancelRequested) this.requestCancel()
+    })
   }
 
   #stop (halt: Halt): Promise<never> {

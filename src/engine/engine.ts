@@ -21,14 +21,15 @@ import type {
   ActivityBinding, Context, ContinueAsNew, Operation, OrchestrationFn, OrchestrationHandle, Registration, StepPolicy, StepRecord
 } from './types.ts'
 import { Waiters } from './waiters.ts'
-import { Workers } from './workers.ts'
+import { CheckpointWriter } from './checkpoint-writer.ts'
+import { Dispatcher } from './dispatcher.ts'
 
 export interface EngineOptions {
   pool: pg.Pool
-  /** Started by the caller, with useListenNotify: true for low pickup latency. */
+  /** Started by the caller; the engine fetches its jobs and wakes on its own NOTIFY, so pg-boss's LISTEN is not needed. */
   boss: PgBoss
   logger: Logger
-  /** Worker slots per orchestration queue in this process; 0 = start and read only. Default 4. */
+  /** Runs at once per orchestration in this process (each registration may set its own); 0 = start and read only. Default 4. */
   concurrency?: number
   /** pg-boss heartbeat of running jobs, seconds: a worker silent this long is presumed dead. Default 10 (pg-boss minimum). */
   heartbeatSeconds?: number
@@ -56,6 +57,13 @@ export interface RegisterOptions<A> {
   activities?: ActivityBinding<A>
   /** Defaults for every step of this orchestration (each activity's policy overrides it). */
   stepPolicy?: Partial<StepPolicy>
+  /**
+   * Runs of this orchestration at once in this process, instead of the
+   * engine's `concurrency` (an engine with concurrency 0 runs none). A run
+   * waiting on a slow target holds its slot, so orchestrations that mostly
+   * wait (health checks) want many.
+   */
+  concurrency?: number
 }
 
 /** A typed handle for an orchestration registered elsewhere (another process), for start() and waitFor(). */
@@ -77,7 +85,8 @@ export class Engine extends EventEmitter {
   #registrations = new Map<string, Registration>()
   #queues = new Map<string, Promise<void>>()
   #active = new Map<string, RunContext>()
-  #workers: Workers
+  #dispatcher: Dispatcher
+  #writer: CheckpointWriter
   #waiters = new Waiters()
   #listener: Promise<Listener> | null = null
   #stopped = false
@@ -92,22 +101,25 @@ export class Engine extends EventEmitter {
     this.#heartbeatSeconds = opts.heartbeatSeconds ?? 10
     this.#graceMs = opts.graceMs ?? 10_000
     this.#listenConnectionString = opts.listenConnectionString
+    this.#writer = new CheckpointWriter(this.#pool)
     const deps: RunnerDeps = {
       pool: this.#pool,
+      writer: this.#writer,
       boss: this.#boss,
       logger: this.#log,
       events: this,
       registrations: this.#registrations,
       active: this.#active,
       clock: this.#clock,
-      onTimer: (queue, wakeAt) => this.#workers.wakeIn(queue, wakeAt - this.#clock.now())
+      onTimer: (queue, wakeAt) => this.#dispatcher.wakeIn(queue, wakeAt - this.#clock.now())
     }
-    this.#workers = new Workers({
+    this.#dispatcher = new Dispatcher({
+      pool: this.#pool,
       boss: this.#boss,
       log: this.#log,
-      concurrency: this.#concurrency,
       pollingSeconds: opts.pollingIntervalSeconds ?? 2,
-      run: job => runOperation(deps, job.data.operationId, job)
+      heartbeatSeconds: this.#heartbeatSeconds,
+      run: run => runOperation(deps, run)
     })
   }
 
@@ -123,7 +135,7 @@ export class Engine extends EventEmitter {
   ): OrchestrationHandle<I, O> {
     if (this.#registrations.has(name)) throw new Error(`orchestration "${name}" is already registered`)
     this.#registrations.set(name, {
-      name, queue: queueName(name), fn: fn as OrchestrationFn, stepPolicy: opts.stepPolicy ?? {}, activities: opts.activities
+      name, queue: queueName(name), fn: fn as OrchestrationFn, stepPolicy: opts.stepPolicy ?? {}, activities: opts.activities, concurrency: opts.concurrency
     })
     return orchestration<I, O>(name)
   }
@@ -270,7 +282,7 @@ export class Engine extends EventEmitter {
     await this.#ensureListener()
     for (const reg of this.#registrations.values()) {
       await this.#ensureQueue(reg.queue)
-      await this.#workers.start(reg.queue)
+      this.#dispatcher.start(reg.queue, reg.concurrency ?? this.#concurrency)
     }
   }
 
@@ -283,12 +295,12 @@ export class Engine extends EventEmitter {
   async stop (): Promise<void> {
     if (this.#stopped) return
     this.#stopped = true
-    await this.#workers.stopFetching(this.#graceMs)
-    if (this.#workers.busy) {
+    await this.#dispatcher.stopFetching(this.#graceMs)
+    if (this.#dispatcher.busy) {
       for (const ctx of this.#active.values()) ctx.requestRelease()
-      await this.#workers.settled(this.#graceMs)
+      await this.#dispatcher.settled(this.#graceMs)
     }
-    await this.#workers.drain()
+    this.#dispatcher.close()
     const listener = this.#listener
     this.#listener = null
     if (listener) await listener.then(l => l.close(), () => {})
@@ -315,7 +327,8 @@ export class Engine extends EventEmitter {
   }
 
   #onNotice (n: Notice): void {
-    if (n.kind === 'cancel') this.#active.get(n.operationId)?.requestCancel()
+    if (n.kind === 'wake') this.#dispatcher.wake(n.queue)
+    else if (n.kind === 'cancel') this.#active.get(n.operationId)?.requestCancel()
     else if (n.kind === 'trace') this.emit('trace', { operationId: n.operationId })
     else {
       this.#waiters.wake(n.operationId)

@@ -6,7 +6,7 @@ import pg from 'pg'
 import type { Logger } from '../logging.ts'
 import { CHANNEL } from './sql/operations.ts'
 
-export type Notice = { kind: 'cancel' | 'finish' | 'trace', operationId: string }
+export type Notice = { kind: 'cancel' | 'finish' | 'trace', operationId: string } | { kind: 'wake', queue: string }
 
 export class Listener {
   #config: pg.ClientConfig
@@ -26,6 +26,7 @@ export class Listener {
     const client = new pg.Client({ ...this.#config, application_name: 'toygres-engine-listener' })
     client.on('notification', msg => {
       const payload = msg.payload ?? ''
+      if (payload.startsWith('w:')) { this.#onNotice({ kind: 'wake', queue: payload.slice(2) }); return }
       const kind = payload.startsWith('c:') ? 'cancel' : payload.startsWith('f:') ? 'finish' : payload.startsWith('e:') ? 'trace' : null
       if (kind) this.#onNotice({ kind, operationId: payload.slice(2) })
     })

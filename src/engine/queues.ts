@@ -9,11 +9,19 @@ export function queueName (orchestration: string): string {
   return q
 }
 
-/** Creates the queue if missing. Settings stick with the first creator. */
+/**
+ * Creates the queue if missing. Settings stick with the first creator. The
+ * engine wakes its fetchers with its own NOTIFY (tx.ts enqueueRun), so
+ * pg-boss's is turned off, also on queues made before.
+ */
 export async function ensureQueue (boss: PgBoss, queue: string, heartbeatSeconds: number): Promise<void> {
-  if (await boss.getQueue(queue)) return
+  const existing = await boss.getQueue(queue)
+  if (existing) {
+    if (existing.notify) await boss.updateQueue(queue, { notify: false })
+    return
+  }
   await boss.createQueue(queue, {
-    notify: true,
+    notify: false,
     heartbeatSeconds,
     // A job fails only when its worker died or the database failed under it;
     // the retry replays from checkpoints, so keep retrying for a long time.

@@ -1,7 +1,7 @@
-// One run of an operation, for one pg-boss job: claim the lease, load the
-// history in one query, replay the orchestration, then finish, suspend on a
-// durable timer, or stop quietly when the lease was lost.
-import { randomUUID } from 'node:crypto'
+// One run of an operation, claimed with its history by the dispatcher
+// (claim.ts): replay the orchestration, then finish, suspend on a durable
+// timer, or stop quietly when the lease was lost. The run's job completes in
+// the transaction that ends the run.
 import type { EventEmitter } from 'node:events'
 import type pg from 'pg'
 import type { PgBoss } from 'pg-boss'
@@ -11,13 +11,17 @@ import { ContinueAsNewRequest, RunContext } from './context.ts'
 import { CancelledError, StepFailedError, toStoredError, type StoredError } from './errors.ts'
 import type { Halt } from './halt.ts'
 import { queueName } from './queues.ts'
-import { claimOperation, finishOperation, releaseLease, renewOperation } from './sql/operations.ts'
-import { deleteSteps, selectSteps, writeCheckpoint } from './sql/steps.ts'
+import type { ClaimedRun, FetchedJob } from './claim.ts'
+import type { CheckpointWriter } from './checkpoint-writer.ts'
+import { finishOperation, releaseLease, renewOperation } from './sql/operations.ts'
+import { deleteSteps, writeCheckpoint, type CheckpointRow } from './sql/steps.ts'
 import { bossDb, enqueueRun, inTransaction, type Client } from './tx.ts'
 import type { Operation, OperationStatus, Registration } from './types.ts'
 
 export interface RunnerDeps {
   pool: pg.Pool
+  /** Group-commits the checkpoints runs write between their claim and their end. */
+  writer: CheckpointWriter
   boss: PgBoss
   logger: Logger
   events: EventEmitter
@@ -31,26 +35,16 @@ export interface RunnerDeps {
 
 type Outcome = { kind: 'returned', value: unknown } | { kind: 'threw', error: unknown } | Halt
 
-/** The pg-boss job (this attempt of it) a run belongs to. */
-export interface RunJob { id: string, retryCount: number }
-
-export async function runOperation (deps: RunnerDeps, operationId: string, job: RunJob): Promise<void> {
-  const lease = randomUUID()
-  const sentAt = Date.now()
-  const claimed = await claimOperation(deps.pool, operationId, lease, job.id)
-  // Finished, owned by a live run of another job, or waiting for its key:
-  // whoever holds the key wakes it when it ends.
-  if (!claimed) return
-  deps.clock.observe(claimed.db_now.getTime(), sentAt, Date.now())
-  const { db_now: _dbNow, ...op } = claimed
+export async function runOperation (deps: RunnerDeps, run: ClaimedRun): Promise<void> {
+  const { job, history } = run
+  const { db_now: dbNow, lease, lease_job: _job, ...op } = run.operation
+  deps.clock.observe(dbNow.getTime(), run.sentAt, Date.now())
   const reg = deps.registrations.get(op.name)
   if (!reg) throw new Error(`orchestration "${op.name}" is not registered in this worker`)
   const log = deps.logger.child({ operationId: op.id, orchestration: op.name, key: op.key })
   if (op.attempts === 1) deps.events.emit('operation:started', { name: op.name })
-  // A first claim has no history: no checkpoint is written without a claim.
-  const history = op.attempts === 1 ? [] : await selectSteps(deps.pool, op.id)
   const ctx = new RunContext({
-    db: deps.pool,
+    writer: deps.writer,
     operation: op,
     lease,
     history,
@@ -67,66 +61,80 @@ export async function runOperation (deps: RunnerDeps, operationId: string, job: 
       .then(() => reg.fn(ctx, op.input))
       .then((value): Outcome => ({ kind: 'returned', value }), (error: unknown): Outcome => ({ kind: 'threw', error }))
     outcome = await Promise.race([run, ctx.halted])
+    // Checkpoints still held commit with the run's end; one in flight lands first (and may halt the run).
+    const pending = await ctx.takePending()
     outcome = ctx.haltReason ?? outcome
+    await settle(deps, op, lease, job, ctx, outcome, pending, log)
   } finally {
     deps.active.delete(op.id)
   }
-  await settle(deps, op, lease, job, ctx, outcome, log)
 }
 
-async function settle (deps: RunnerDeps, op: Operation, lease: string, job: RunJob, ctx: RunContext, outcome: Outcome, log: Logger): Promise<void> {
+async function settle (deps: RunnerDeps, op: Operation, lease: string, job: FetchedJob, ctx: RunContext, outcome: Outcome, pending: CheckpointRow[], log: Logger): Promise<void> {
   const queue = queueName(op.name)
   // The job completes in the same transaction as what the run leaves behind:
   // one commit fewer per run, and no window where one is done without the
-  // other. pg-boss's own completion afterwards then finds nothing to do.
-  const completeJob = (client: Client): Promise<unknown> =>
-    deps.boss.complete(queue, { id: job.id, retryCount: job.retryCount }, null, { db: bossDb(client) })
+  // other. Checkpoints not written yet (context.ts) commit with it too.
+  const attempt = { id: job.id, retryCount: job.retryCount }
+  const completeJob = (client: Client): Promise<unknown> => deps.boss.complete(queue, attempt, null, { db: bossDb(client) })
+  // Lease lost: this attempt of the job has nothing left to do (pg-boss leaves a job alone once it was retried).
+  const letGo = async (): Promise<void> => {
+    await deps.boss.complete(queue, attempt).catch((err: unknown) => log.warn({ err }, 'could not complete the job of a run that lost its lease'))
+  }
   switch (outcome.kind) {
     case 'lease-lost':
       log.warn('lease lost: another run owns this operation now; stopping')
-      return
+      return letGo()
     case 'crash':
-      throw outcome.error
+      throw outcome.error // the dispatcher fails the job; pg-boss retries it, and the retry replays
     case 'timer': {
       const held = await inTransaction(deps.pool, async client => {
-        const res = await writeCheckpoint(client, op.id, lease, outcome.row)
+        const res = await writeCheckpoint(client, op.id, lease, ...pending, outcome.row)
         if (!res.held) return false
         await releaseLease(client, op.id, lease)
-        await enqueueRun(deps.boss, client, queue, op.id, new Date(outcome.wakeAt))
+        // A cancel that arrived after this run last looked (its lease made
+        // cancel() skip the wake-up job) wakes it now, not at the timer.
+        await enqueueRun(deps.boss, client, queue, op.id, res.cancelRequested ? undefined : new Date(outcome.wakeAt))
         await completeJob(client)
         return true
       })
       if (held) deps.onTimer(queue, outcome.wakeAt)
-      else log.warn('lease lost before the timer was set')
+      else { log.warn('lease lost before the timer was set'); await letGo() }
       return
     }
-    case 'release':
-      await inTransaction(deps.pool, async client => {
-        if (!(await releaseLease(client, op.id, lease))) return
+    case 'release': {
+      const released = await inTransaction(deps.pool, async client => {
+        if (pending.length > 0 && !(await writeCheckpoint(client, op.id, lease, ...pending)).held) return false
+        if (!(await releaseLease(client, op.id, lease))) return false
         await enqueueRun(deps.boss, client, queue, op.id)
         await completeJob(client)
+        return true
       })
+      if (!released) await letGo()
       return
+    }
     case 'fail':
       log.error({ err: outcome.error }, 'operation failed by the engine')
-      return finish(deps, op, lease, completeJob, 'failed', undefined, toStoredError(outcome.error), log)
+      return finish(deps, op, lease, completeJob, letGo, pending, 'failed', undefined, toStoredError(outcome.error), log)
     case 'returned':
       if (outcome.value instanceof ContinueAsNewRequest) {
         const next = outcome.value.input as unknown
-        await inTransaction(deps.pool, async client => {
-          // The history goes with the old input: forever-loops keep a bounded history.
-          if (!(await renewOperation(client, op.id, lease, next))) return
+        const renewed = await inTransaction(deps.pool, async client => {
+          // The history goes with the old input (pending checkpoints too): forever-loops keep a bounded history.
+          if (!(await renewOperation(client, op.id, lease, next))) return false
           await deleteSteps(client, op.id)
           await enqueueRun(deps.boss, client, queue, op.id)
           await completeJob(client)
+          return true
         })
+        if (!renewed) await letGo()
         return
       }
-      return finish(deps, op, lease, completeJob, ctx.cancelDelivered ? 'cancelled' : 'succeeded', outcome.value, null, log)
+      return finish(deps, op, lease, completeJob, letGo, pending, ctx.cancelDelivered ? 'cancelled' : 'succeeded', outcome.value, null, log)
     case 'threw': {
       const err = outcome.error
       if (err instanceof CancelledError || (ctx.cancelDelivered && (err as { code?: unknown })?.code === 'cancelled')) {
-        return finish(deps, op, lease, completeJob, 'cancelled', undefined, toStoredError(err), log)
+        return finish(deps, op, lease, completeJob, letGo, pending, 'cancelled', undefined, toStoredError(err), log)
       }
       const stored = toStoredError(err)
       if (err instanceof StepFailedError) {
@@ -134,13 +142,15 @@ async function settle (deps: RunnerDeps, op: Operation, lease: string, job: RunJ
         const causeCode = (err.cause as { code?: unknown } | undefined)?.code
         stored.code = typeof causeCode === 'string' ? causeCode : err.code
       }
-      return finish(deps, op, lease, completeJob, 'failed', undefined, stored, log)
+      return finish(deps, op, lease, completeJob, letGo, pending, 'failed', undefined, stored, log)
     }
   }
 }
 
-async function finish (deps: RunnerDeps, op: Operation, lease: string, completeJob: (c: Client) => Promise<unknown>, status: OperationStatus, output: unknown, error: StoredError | null, log: Logger): Promise<void> {
+async function finish (deps: RunnerDeps, op: Operation, lease: string, completeJob: (c: Client) => Promise<unknown>, letGo: () => Promise<void>, pending: CheckpointRow[], status: OperationStatus, output: unknown, error: StoredError | null, log: Logger): Promise<void> {
   const done = await inTransaction(deps.pool, async client => {
+    // The last steps' checkpoints commit with the end: one transaction fewer per run.
+    if (pending.length > 0 && !(await writeCheckpoint(client, op.id, lease, ...pending)).held) return null
     const row = await finishOperation(client, op.id, lease, status, output, error)
     // The next operation on the key was parked while this one held it.
     if (!row) return null
@@ -150,7 +160,7 @@ async function finish (deps: RunnerDeps, op: Operation, lease: string, completeJ
   })
   if (!done) {
     log.warn('lease lost before the operation could finish')
-    return
+    return letGo()
   }
   log.debug({ status }, 'operation finished')
   deps.events.emit('operation:finished', { name: op.name, status, durationMs: deps.clock.now() - op.created_at.getTime() })

@@ -154,4 +154,6 @@ export interface Registration {
   fn: OrchestrationFn
   stepPolicy: Partial<StepPolicy>
   activities: ActivityBinding<any> | undefined
+  /** Runs at once in this process; undefined: the engine's concurrency. */
+  concurrency: number | undefined
 }

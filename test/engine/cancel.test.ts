@@ -111,3 +111,28 @@ t.test('cancel cuts an in-process back-off short; metrics events are emitted', a
     ['operation:finished', { name: 'test::backing-off', status: 'cancelled', durationMs: Number }]
   ])
 })
+
+t.test('a cancel that lands after a run last looked, just before it sleeps, wakes it now rather than at its timer', async t => {
+  const db = await engineDatabase(t)
+  const api = await db.stack({ concurrency: 0 })
+  // This engine listens on another database: it hears no NOTIFY, so it learns
+  // of the cancel only from the database, when the run sets its timer.
+  const deaf = new URL(db.url)
+  deaf.pathname = '/postgres'
+  const { engine, pool } = await db.stack({ concurrency: 1, listenConnectionString: deaf.toString() })
+  let release!: () => void
+  const gate = new Promise<void>(resolve => { release = resolve })
+  engine.register('test::sleeps-after-step', async ctx => {
+    await ctx.step('work', async () => { await recordEffect(pool, ctx.operationId, 'work'); await gate })
+    await ctx.sleep(120_000)
+    return 'woke'
+  })
+  await engine.work()
+  const { operation } = await api.engine.start(orchestration('test::sleeps-after-step'), {}, { key: 'late-cancel' })
+  await until(() => effectCounts(pool, operation.id), c => c.work === 1, 'step running')
+  t.equal(await api.engine.cancel(operation.id), true)
+  release()
+  const done = await api.engine.waitFor(operation.id, { timeoutMs: 20_000 })
+  t.equal(done.status, 'cancelled', 'ended by the cancel, long before the 120 s timer')
+  t.same((await api.engine.getSteps(operation.id)).map(s => [s.name, s.status]), [['work', 'succeeded'], ['$sleep', 'cancelled']])
+})

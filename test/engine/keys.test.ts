@@ -72,8 +72,11 @@ t.test('a sleeping key holder gets its key back even when an earlier-started ope
   await until(() => engine.getSteps(holder.operation.id), s => s[1]?.status === 'sleeping', 'holder asleep')
   const late = await engine.start(orchestration('test::after'), {}, { key: 'k', db: early })
   await early.query('COMMIT')
-  const first = await engine.getOperation(late.operation.id)
-  t.ok(first && first.created_at < holder.operation.created_at, 'the late commit sorts earlier')
+  // Compared in the database: microseconds apart can be the same JavaScript millisecond.
+  const { rows: [sorted] } = await pool.query<{ earlier: boolean }>(
+    'SELECT (SELECT created_at FROM toygres.operations WHERE id = $1) < (SELECT created_at FROM toygres.operations WHERE id = $2) AS earlier',
+    [late.operation.id, holder.operation.id])
+  t.ok(sorted!.earlier, 'the late commit sorts earlier')
   t.equal((await engine.waitFor(holder.operation.id, { timeoutMs: 20_000 })).status, 'succeeded')
   const after = await engine.waitFor(late.operation.id, { timeoutMs: 20_000 })
   t.equal(after.status, 'succeeded')

@@ -26,7 +26,7 @@ current-context: c
   const app = await buildTestApp(t, { ...env, TOYGRES_PROVISIONER: 'kubernetes', KUBECONFIG: kubeconfig, TOYGRES_WORKER_CONCURRENCY: '2' })
   const ready = await app.inject('/readyz')
   t.equal(ready.statusCode, 503)
-  t.match(ready.json().detail, new RegExp(`Kubernetes API at http://127\\.0\\.0\\.1:${port} is not reachable`))
+  t.match(ready.json().detail, new RegExp(`Kubernetes API at http://127\\.0\\.0\\.1:${port} \\(from KUBECONFIG=${kubeconfig}, context c\\) is not reachable: .*ECONNREFUSED`))
 
   t.equal((await app.inject({ method: 'POST', url: '/instances', payload: { name: 'hopeless' } })).statusCode, 202)
   const forgotten = await app.inject({ method: 'DELETE', url: '/instances/hopeless?force=true' })

@@ -79,6 +79,48 @@ export async function claimOperation (db: Queryable, id: string, lease: string, 
   return rows[0] ?? null
 }
 
+/** A run asking to hold an operation: a fresh lease, for the pg-boss job (this attempt of it) that woke it. */
+export interface Claim { operationId: string, lease: string, jobId: string }
+
+export type Claimed = Operation & { lease: string, lease_job: string, db_now: Date }
+
+/**
+ * claimOperation for a batch of fetched jobs, in one statement: the same
+ * rules per operation, and at most one claim per key (the key's running
+ * holder first, else its oldest pending operation), because one INSERT may
+ * not touch a key's row twice. The claims not returned are refused; a
+ * refused pending operation is woken by the key's holder when it ends.
+ */
+export async function claimOperations (db: Queryable, claims: Claim[]): Promise<Claimed[]> {
+  if (claims.length === 0) return []
+  const { rows } = await db.query<Claimed>({
+    name: 'toygres-claim-operations',
+    text: `WITH c AS (
+       SELECT * FROM unnest($1::uuid[], $2::uuid[], $3::text[]) AS c(id, lease, job)),
+     me AS (
+       SELECT DISTINCT ON (o.key) o.id, o.key, c.lease, c.job
+       FROM c JOIN toygres.operations o ON o.id = c.id
+       WHERE o.status IN ('pending', 'running') AND (o.lease IS NULL OR o.lease_job = c.job)
+         AND (o.status = 'running' OR NOT EXISTS (
+           SELECT 1 FROM toygres.operations b
+           WHERE b.key = o.key AND b.status = 'pending' AND (b.created_at, b.id) < (o.created_at, o.id)))
+       ORDER BY o.key, o.status = 'running' DESC, o.created_at, o.id),
+     hold AS (
+       INSERT INTO toygres.operation_keys (key, operation_id) SELECT key, id FROM me ORDER BY key
+       ON CONFLICT (key) DO UPDATE SET operation_id = EXCLUDED.operation_id
+       WHERE operation_keys.operation_id = EXCLUDED.operation_id
+       RETURNING operation_id)
+     UPDATE toygres.operations o
+     SET status = 'running', lease = me.lease, lease_job = me.job, attempts = o.attempts + 1,
+         started_at = coalesce(o.started_at, now())
+     FROM hold JOIN me ON me.id = hold.operation_id
+     WHERE o.id = hold.operation_id AND o.status IN ('pending', 'running') AND (o.lease IS NULL OR o.lease_job = me.job)
+     RETURNING ${COLUMNS.split(',').map(c => `o.${c.trim()}`).join(', ')}, o.lease, o.lease_job, clock_timestamp() AS db_now`,
+    values: [claims.map(c => c.operationId), claims.map(c => c.lease), claims.map(c => c.jobId)]
+  })
+  return rows
+}
+
 export interface Finished { key: string, next_id: string | null, next_name: string | null }
 
 /**

@@ -4,7 +4,21 @@ import type { Queryable } from '../../db/queryable.ts'
 import type { StepRecord, StepStatus } from '../types.ts'
 import { toJsonb } from './json.ts'
 
-/** The whole history of an operation, in one query, when a run begins. */
+/** The histories of the operations a batch of runs claimed, by operation id, in one query. */
+export async function selectHistories (db: Queryable, operationIds: string[]): Promise<Map<string, StepRecord[]>> {
+  const histories = new Map<string, StepRecord[]>(operationIds.map(id => [id, []]))
+  if (operationIds.length === 0) return histories
+  const { rows } = await db.query<StepRecord & { operation_id: string }>({
+    name: 'toygres-select-histories',
+    text: `SELECT operation_id, position, name, status, attempts, started_at, finished_at, output, error, progress
+     FROM toygres.operation_steps WHERE operation_id = ANY($1::uuid[]) ORDER BY operation_id, position`,
+    values: [operationIds]
+  })
+  for (const { operation_id: id, ...step } of rows) histories.get(id)!.push(step)
+  return histories
+}
+
+/** The whole history of an operation, in one query. */
 export async function selectSteps (db: Queryable, operationId: string): Promise<StepRecord[]> {
   const { rows } = await db.query<StepRecord>({
     name: 'toygres-select-steps',
@@ -30,39 +44,67 @@ export interface CheckpointRow {
 
 export interface CheckpointResult { held: boolean, cancelRequested: boolean }
 
+/** Checkpoint rows of one run: written only while `lease` still holds the operation. */
+export interface CheckpointWrite { operationId: string, lease: string, rows: CheckpointRow[] }
+
 /**
- * Writes one checkpoint (and, for a traced operation, its event), in one statement (one commit in autocommit), only if
- * `lease` still holds the operation. FOR SHARE makes a concurrent claim wait
- * for this write, or makes this write see the claim and insert nothing: a
- * zombie can never write over the new owner's history. The same round trip
- * reports whether cancel() was requested, so a missed NOTIFY costs nothing.
+ * Writes the checkpoints of any number of runs in one statement (one commit
+ * in autocommit: group commit), each operation's rows only if its lease
+ * still holds it; returns each operation's outcome, by id. FOR SHARE makes a
+ * concurrent claim wait for this write, or makes this write see the claim
+ * (EvalPlanQual re-checks the lease on the newest row) and insert nothing for
+ * that operation: a zombie can never write over the new owner's history.
+ * Traced operations also get each user-visible row as an event, and a NOTIFY.
+ * The same round trip reports whether cancel() was requested, so a missed
+ * NOTIFY costs nothing. Rows for one (operation, position) must be unique.
  */
-export async function writeCheckpoint (db: Queryable, operationId: string, lease: string, row: CheckpointRow): Promise<CheckpointResult> {
-  const { rows } = await db.query<CheckpointResult>({
-    name: 'toygres-write-checkpoint',
-    text: `WITH op AS (
-       SELECT id, cancel_requested_at, trace FROM toygres.operations WHERE id = $1 AND lease = $2 FOR SHARE),
+export async function writeCheckpoints (db: Queryable, writes: CheckpointWrite[]): Promise<Map<string, CheckpointResult>> {
+  const cols: unknown[][] = [[], [], [], [], [], [], [], [], [], [], []]
+  for (const w of writes) {
+    for (const r of w.rows) {
+      const values = [w.operationId, w.lease, r.position, r.name, r.status, r.attempts, r.startedAt, r.finishedAt, toJsonb(r.output), toJsonb(r.error), r.progress]
+      values.forEach((v, i) => cols[i]!.push(v))
+    }
+  }
+  const { rows } = await db.query<{ id: string, cancel_requested: boolean }>({
+    name: 'toygres-write-checkpoints',
+    text: `WITH r AS (
+       SELECT * FROM unnest($1::uuid[], $2::uuid[], $3::int[], $4::text[], $5::text[], $6::int[], $7::timestamptz[],
+                            $8::timestamptz[], $9::jsonb[], $10::jsonb[], $11::text[])
+         AS r(operation_id, lease, position, name, status, attempts, started_at, finished_at, output, error, progress)),
+     op AS (
+       SELECT id, cancel_requested_at, trace FROM toygres.operations
+       WHERE (id, lease) IN (SELECT DISTINCT operation_id, lease FROM r) FOR SHARE),
      ins AS (
        INSERT INTO toygres.operation_steps (operation_id, position, name, status, attempts, started_at, finished_at, output, error, progress)
-       SELECT id, $3, $4, $5, $6, $7, $8, $9, $10, $11 FROM op
+       SELECT r.operation_id, r.position, r.name, r.status, r.attempts, r.started_at, r.finished_at, r.output, r.error, r.progress
+       FROM r JOIN op ON op.id = r.operation_id
        ON CONFLICT (operation_id, position) DO UPDATE
        SET status = EXCLUDED.status, attempts = EXCLUDED.attempts, finished_at = EXCLUDED.finished_at,
            output = EXCLUDED.output, error = EXCLUDED.error, progress = EXCLUDED.progress
        WHERE operation_steps.name = EXCLUDED.name
-       RETURNING 1),
+       RETURNING operation_id, position),
      -- Traced operations keep each write of a user-visible step as an event.
      ev AS (
        INSERT INTO toygres.operation_events (operation_id, position, name, status, attempts, progress, error, started_at, finished_at)
-       SELECT id, $3, $4, $5, $6, $11, $10, $7, $8 FROM op
-       WHERE op.trace AND left($4::text, 1) <> '$' AND EXISTS (SELECT 1 FROM ins))
-     SELECT EXISTS (SELECT 1 FROM op) AS held,
-            coalesce((SELECT cancel_requested_at IS NOT NULL FROM op), false) AS "cancelRequested",
+       SELECT r.operation_id, r.position, r.name, r.status, r.attempts, r.progress, r.error, r.started_at, r.finished_at
+       FROM r JOIN op ON op.id = r.operation_id JOIN ins ON ins.operation_id = r.operation_id AND ins.position = r.position
+       WHERE op.trace AND left(r.name, 1) <> '$'
+       ORDER BY r.operation_id, r.position)
+     SELECT op.id, op.cancel_requested_at IS NOT NULL AS cancel_requested,
             -- Wakes whoever follows a traced operation's events (sent on commit).
-            (SELECT count(pg_notify('toygres_engine', 'e:' || id::text)) FROM op WHERE op.trace AND left($4::text, 1) <> '$') AS notified`,
-    values: [operationId, lease, row.position, row.name, row.status, row.attempts, row.startedAt, row.finishedAt,
-      toJsonb(row.output), toJsonb(row.error), row.progress]
+            CASE WHEN op.trace AND EXISTS (SELECT 1 FROM r WHERE r.operation_id = op.id AND left(r.name, 1) <> '$')
+              THEN pg_notify('toygres_engine', 'e:' || op.id::text) END AS notified
+     FROM op`,
+    values: cols
   })
-  return rows[0] ?? { held: false, cancelRequested: false }
+  const held = new Map(rows.map(r => [r.id, { held: true, cancelRequested: r.cancel_requested }]))
+  return new Map(writes.map(w => [w.operationId, held.get(w.operationId) ?? { held: false, cancelRequested: false }]))
+}
+
+/** One run's rows (see writeCheckpoints). */
+export async function writeCheckpoint (db: Queryable, operationId: string, lease: string, ...rows: CheckpointRow[]): Promise<CheckpointResult> {
+  return (await writeCheckpoints(db, [{ operationId, lease, rows }])).get(operationId)!
 }
 
 export async function deleteSteps (db: Queryable, operationId: string): Promise<void> {

@@ -18,8 +18,8 @@ export default fp<{ databaseUrl: string }>(async (app, opts) => {
     ...waits,
     schema: 'pgboss',
     application_name: 'toygres-boss',
-    // Workers wake on NOTIFY (a few ms) instead of waiting for the next poll.
-    useListenNotify: true,
+    // The engine fetches jobs itself and wakes on its own NOTIFY: pg-boss needs no LISTEN connection.
+    useListenNotify: false,
     // A dead worker's job is noticed by the supervisor after its heartbeat
     // lapses; supervising as often as heartbeats are due keeps crash pickup
     // within about two heartbeats (~20 s by default) instead of a minute.

@@ -35,10 +35,18 @@ export const isNamespaceTerminating = (err: unknown): boolean => !!statusOf(err)
 
 const PERMANENT = new Set([400, 403, 422])
 
+/** A failure below HTTP in words: fetch's own "fetch failed" hides the reason in its cause (ECONNREFUSED, ENOTFOUND, a TLS error). */
+function transportMessage (err: unknown): string {
+  const message = (err as Error)?.message ?? String(err)
+  const cause = (err as { cause?: { message?: string, code?: string } })?.cause
+  if (!cause) return message
+  return `${message} (${cause.message ?? cause.code})`
+}
+
 /** `action` says what we tried, e.g. `create Secret toygres/orders-credentials`. */
 export function kubeError (err: unknown, action: string): Error {
   const status = statusOf(err)
-  if (!status) return new Error(`Kubernetes: ${action} failed: ${(err as Error)?.message ?? String(err)}`, { cause: err })
+  if (!status) return new Error(`Kubernetes: ${action} failed: ${transportMessage(err)}`, { cause: err })
   const message = `Kubernetes: ${action} failed: ${status.message ?? 'no message'} (HTTP ${status.code}${status.reason ? ` ${status.reason}` : ''})`
   return PERMANENT.has(status.code)
     ? new PermanentProvisionerError(message, { cause: err })

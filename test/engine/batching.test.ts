@@ -1,0 +1,72 @@
+// The batched statements keep every per-operation rule: a fetch's claims
+// take one operation per key (the oldest), never a held one, never one
+// operation twice; concurrent checkpoints share statements (group commit)
+// while each stays fenced by its own lease, and one bad row fails only its
+// own run.
+import { randomUUID } from 'node:crypto'
+import t from 'tap'
+import { orchestration } from '../../src/engine/index.ts'
+import { CheckpointWriter } from '../../src/engine/checkpoint-writer.ts'
+import { claimOperation, claimOperations } from '../../src/engine/sql/operations.ts'
+import { selectSteps, type CheckpointRow } from '../../src/engine/sql/steps.ts'
+import { engineDatabase } from './helpers.ts'
+
+const row = (position: number, output: unknown): CheckpointRow => ({
+  position, name: `s${position}`, status: 'succeeded', attempts: 1, startedAt: new Date(), finishedAt: new Date(), output, error: null, progress: null
+})
+
+t.test('a batch claim takes the oldest operation of each key, skips held ones, and one operation once', async t => {
+  const db = await engineDatabase(t)
+  const { engine, pool } = await db.stack({ concurrency: 0 })
+  const start = async (key: string) => (await engine.start(orchestration('test::batch'), {}, { key })).operation.id
+  const a1 = await start('a')
+  const a2 = await start('a')
+  const b1 = await start('b')
+  const held = await start('c')
+  t.ok(await claimOperation(pool, held, randomUUID(), 'job-held'), 'c is held by another run')
+  const claims = [a2, a1, b1, b1, held].map((id, i) => ({ operationId: id, lease: randomUUID(), jobId: `job-${i}` }))
+  const claimed = await claimOperations(pool, claims)
+  t.same(claimed.map(c => c.id).sort(), [a1, b1].sort(), 'a1 (not the later a2), b1 once, not c')
+  const b1Claim = claimed.find(c => c.id === b1)!
+  t.ok(['job-2', 'job-3'].includes(b1Claim.lease_job), 'b1 holds the lease of one of its two jobs')
+  t.equal(b1Claim.lease, claims.find(c => c.jobId === b1Claim.lease_job)!.lease)
+  const keys = (await pool.query('SELECT key, operation_id FROM toygres.operation_keys ORDER BY key')).rows
+  t.same(keys, [{ key: 'a', operation_id: a1 }, { key: 'b', operation_id: b1 }, { key: 'c', operation_id: held }])
+  t.same(await claimOperations(pool, [{ operationId: a2, lease: randomUUID(), jobId: 'job-9' }]), [], 'a2 still waits for a1')
+})
+
+t.test('concurrent checkpoints share statements, each fenced by its own lease; a bad row fails only its own write', async t => {
+  const db = await engineDatabase(t)
+  const { engine, pool } = await db.stack({ concurrency: 0 })
+  const ops: Array<{ id: string, lease: string }> = []
+  for (let i = 0; i < 20; i++) {
+    const { operation } = await engine.start(orchestration('test::batch'), {}, { key: `k${i}` })
+    const lease = randomUUID()
+    t.ok(await claimOperation(pool, operation.id, lease, `job-${i}`))
+    ops.push({ id: operation.id, lease })
+  }
+  const writer = new CheckpointWriter(pool)
+  const zombie = ops[3]!
+  const poisoned = ops[7]!
+  const results = await Promise.allSettled(ops.map((op, i) => writer.write({
+    operationId: op.id,
+    lease: op === zombie ? randomUUID() : op.lease,
+    // PostgreSQL's jsonb refuses \u0000: the whole shared statement fails.
+    rows: [row(0, `first-${i}`), row(1, op === poisoned ? 'nul \u0000 here' : `second-${i}`)]
+  })))
+  t.ok(writer.stats.statements < writer.stats.writes, `${writer.stats.writes} writes in ${writer.stats.statements} statements`)
+  for (const [i, op] of ops.entries()) {
+    const result = results[i]!
+    const steps = (await selectSteps(pool, op.id)).map(s => s.output)
+    if (op === poisoned) {
+      t.equal(result.status, 'rejected', 'the bad row fails its own write')
+      t.same(steps, [], 'and none of its rows landed')
+    } else if (op === zombie) {
+      t.match(result, { status: 'fulfilled', value: { held: false } }, 'a write with a lost lease is refused')
+      t.same(steps, [])
+    } else {
+      t.match(result, { status: 'fulfilled', value: { held: true, cancelRequested: false } })
+      t.same(steps, [`first-${i}`, `second-${i}`])
+    }
+  }
+})

@@ -37,7 +37,7 @@ async function commitRate (url: string): Promise<number> {
 }
 
 function newBoss (url: string): PgBoss {
-  const boss = new PgBoss({ connectionString: url, max: C + 4, useListenNotify: false, schedule: false })
+  const boss = new PgBoss({ connectionString: url, max: C + 4, useListenNotify: true, schedule: false })
   boss.on('error', () => {})
   return boss
 }

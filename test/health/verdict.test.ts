@@ -13,7 +13,8 @@ import { listInstanceEvents } from '../../src/db/instance-events.ts'
 import { insertInstance, markDeleting, markRunning } from '../../src/db/instances.ts'
 import { adminUrl, createTestDatabase } from '../helpers/db.ts'
 
-const check = (ok: boolean): HealthCheckOutcome => ({ ok, response_time_ms: ok ? 1.5 : 3, error: ok ? null : 'refused' })
+// One response time for all: back-to-back records of overlapping checks would sort by when each started.
+const check = (ok: boolean): HealthCheckOutcome => ({ ok, response_time_ms: 1.5, error: ok ? null : 'refused' })
 const verdict = (v: Awaited<ReturnType<typeof recordCheck>>) => v && { previous: v.previous, current: v.current, consecutive_failures: v.consecutive_failures }
 
 t.test('verdict: threshold, recovery, events, retention, only while running', async t => {

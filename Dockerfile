@@ -6,7 +6,7 @@ FROM node:24-slim AS deps
 WORKDIR /app
 COPY package.json package-lock.json ./
 # The postinstall script (the dashboard build) skips without the dev dependencies.
-COPY ui/build.ts ./ui/build.ts
+COPY ui/build.mjs ./ui/build.mjs
 # Production dependencies only; the `node` devDependency (Node 24 for bare
 # machines) is not needed in an image that already is Node 24.
 RUN npm ci --omit=dev && npm cache clean --force
@@ -18,7 +18,7 @@ COPY package.json package-lock.json ./
 RUN npm ci --ignore-scripts
 COPY client ./client
 COPY ui ./ui
-RUN node ui/build.ts
+RUN node ui/build.mjs
 
 FROM node:24-slim
 ENV NODE_ENV=production \

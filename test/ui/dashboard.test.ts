@@ -52,7 +52,7 @@ async function chartHas (page: Page, n: number, timeoutMs = 30_000): Promise<num
 const chartPoints = (page: Page) => page.evaluate("Number(document.querySelector('.chart')?.getAttribute('data-points') ?? 0)") as Promise<number>
 
 t.test('the dashboard, end to end in Chromium', { skip }, async t => {
-  if (!existsSync(join(root, 'ui/dist/index.html'))) await promisify(execFile)(process.execPath, [join(root, 'ui/build.ts')], { cwd: root })
+  if (!existsSync(join(root, 'ui/dist/index.html'))) await promisify(execFile)(process.execPath, [join(root, 'ui/build.mjs')], { cwd: root })
   const env = await localProvisionerEnv(t)
   const app = await buildTestApp(t, { ...env, TOYGRES_API_TOKEN: TOKEN, TOYGRES_WORKER_CONCURRENCY: '2', TOYGRES_HEALTH_INTERVAL_SECONDS: '1' })
   await app.listen({ port: 0, host: '127.0.0.1' })

@@ -27,16 +27,18 @@ function StepItem (props: { step: Step, now: number }): JSX.Element {
   )
 }
 
-export function OperationTimeline (props: { op: Operation, kind?: string, now: number, heading?: 'h2' | 'h3' }): JSX.Element {
+export function OperationTimeline (props: { op: Operation, kind?: string | undefined, now: number, heading?: 'h2' | 'h3', titled?: boolean }): JSX.Element {
   const op = props.op
   const H = props.heading ?? 'h3'
   const finished = op.finished_at
   const started = op.started_at ?? op.created_at
   return (
     <div class="operation" data-operation={op.id} data-status={op.status}>
-      <H class="op-title">
-        {props.kind ?? shortName(op.name)} <StatusBadge status={op.status} />
-      </H>
+      {props.titled !== false && (
+        <H class="op-title">
+          {props.kind ?? shortName(op.name)} <StatusBadge status={op.status} />
+        </H>
+      )}
       <p class="op-meta">
         Asked <time dateTime={op.created_at} title={timestamp(op.created_at)}>{timestamp(op.created_at)}</time>
         {' · '}{finished ? `took ${duration(elapsed(started, finished, props.now))}` : op.status === 'pending' ? 'waiting to start' : `${duration(elapsed(started, null, props.now))} so far`}

@@ -36,7 +36,9 @@ export function InstancePage (props: { name: string }): JSX.Element {
   const [details, setDetails] = useState<Record<string, Operation>>({})
   const [events, setEvents] = useState<StreamEvent[]>([])
   const [, setSecretTick] = useState(0)
+  // Earlier operations open on the page (their timelines follow the stream), and operations already listed.
   const expanded = useRef(new Set<string>())
+  const listed = useRef(new Set<string>())
   const now = useNow(1000, inst !== null && (BUSY.has(inst.state) || inst.operation?.status === 'running'))
 
   const loadInstance = async (): Promise<void> => {
@@ -66,8 +68,8 @@ export function InstancePage (props: { name: string }): JSX.Element {
       if (e.event === 'removed') { setRemoved(true); return }
       refreshInstance()
       const id = (e.data as { operation_id?: string }).operation_id
-      if (e.event === 'operation' || (e.event === 'step' && id && !expanded.current.has(`seen:${id}`))) {
-        if (id) expanded.current.add(`seen:${id}`)
+      if (e.event === 'operation' || (e.event === 'step' && id && !listed.current.has(id))) {
+        if (id) listed.current.add(id)
         refreshOps()
       }
       if (id && expanded.current.has(id)) {
@@ -137,7 +139,7 @@ export function InstancePage (props: { name: string }): JSX.Element {
         {earlier.map(o => (
           <details key={o.id} class="past-op" onToggle={e => toggle(o.id, (e.currentTarget as HTMLDetailsElement).open)}>
             <summary><span class="op-kind">{o.kind}</span> <StatusBadge status={o.status} /> <span class="muted">{timestamp(o.created_at)}{o.finished_at && o.started_at ? ` · took ${duration(Date.parse(o.finished_at) - Date.parse(o.started_at))}` : ''}</span></summary>
-            {details[o.id] ? <OperationTimeline op={details[o.id]!} kind={o.kind} now={now} heading="h3" /> : <p role="status">Loading…</p>}
+            {details[o.id] ? <OperationTimeline op={details[o.id]!} kind={o.kind} now={now} titled={false} /> : <p role="status">Loading…</p>}
             <p><Link href={paths.operation(o.id)}>Open this operation on its own page</Link></p>
           </details>
         ))}

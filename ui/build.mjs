@@ -3,9 +3,11 @@
 // Without the dev dependencies (`npm ci --omit=dev`, as in the Docker
 // image's final stage) it skips: the Dockerfile builds the dashboard in a
 // stage of its own, and the server explains at `/` how to build it.
+// Plain JavaScript, not TypeScript: an install hook must run on whatever
+// Node runs npm (a production install has no Node 24 devDependency).
 import { fileURLToPath } from 'node:url'
 
-let vite: typeof import('vite')
+let vite
 try {
   vite = await import('vite')
 } catch {

@@ -51,15 +51,21 @@ export async function tokenWorks (candidate: string | null): Promise<boolean> {
  * connection drops. Stops on `stop()`, on a 4xx (after telling `onError`),
  * or when the server ends the stream and `untilEnd` is set.
  */
-export function follow (path: string, onEvent: (e: StreamEvent) => void, opts: { untilEnd?: boolean, onError?: (err: ProblemError) => void, onReconnect?: () => void } = {}): () => void {
+export function follow (path: string, onEvent: (e: StreamEvent) => void, opts: { untilEnd?: boolean, onOpen?: () => void, onError?: (err: ProblemError) => void, onReconnect?: () => void } = {}): () => void {
   const stop = new AbortController()
   let last: string | undefined
+  // A stream may stay silent until something happens: it is open when its response starts.
+  const opening: typeof fetch = async (input, init) => {
+    const res = await watchedFetch(input, init)
+    if (res.ok) opts.onOpen?.()
+    return res
+  }
   void (async () => {
     let delay = 1000
     for (let attempt = 0; !stop.signal.aborted; attempt++) {
       if (attempt > 0) opts.onReconnect?.()
       try {
-        for await (const e of streamEvents(options, path, { lastEventId: last, signal: stop.signal })) {
+        for await (const e of streamEvents({ ...options, fetch: opening }, path, { lastEventId: last, signal: stop.signal })) {
           last = e.id
           delay = 1000
           onEvent(e)

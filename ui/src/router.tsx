@@ -9,6 +9,8 @@ export function navigate (to: string, replace = false): void {
   if (replace) history.replaceState(null, '', to)
   else history.pushState(null, '', to)
   for (const fn of listeners) fn()
+  // A new page: the keyboard and screen readers start at its content, as after a page load.
+  if (!replace) requestAnimationFrame(() => document.getElementById('main')?.focus())
 }
 addEventListener('popstate', () => { for (const fn of listeners) fn() })
 

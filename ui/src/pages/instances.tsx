@@ -59,7 +59,6 @@ export function Instances (): JSX.Element {
       setRows(rs => rs && !rs.some(r => r.name === name) && matches(data, state, selector.pairs) ? [...rs, data].sort((a, b) => a.name.localeCompare(b.name)) : rs)
     }
     const apply = (e: StreamEvent): void => {
-      setLive('live')
       const d = e.data as { instance: string, to: string | null, at: string }
       if (e.event === 'removed') return setRows(rs => rs && rs.filter(r => r.name !== d.instance))
       if (e.event !== 'state' && e.event !== 'health') return
@@ -73,10 +72,8 @@ export function Instances (): JSX.Element {
         return matches(next, state, selector.pairs) ? [next] : []
       }))
     }
-    const stop = follow('/events', apply, { onReconnect: () => { setLive('reconnecting'); void load() } })
-    // The stream says nothing until something happens: it is open once the first read is answered.
-    const opened = setTimeout(() => setLive(l => l === 'connecting' ? 'live' : l), 1500)
-    return () => { stop(); clearTimeout(opened) }
+    const stop = follow('/events', apply, { onOpen: () => setLive('live'), onReconnect: () => { setLive('reconnecting'); void load() } })
+    return stop
   }, [state, label])
 
   const setFilter = (next: { state?: string, label?: string }): void => {

@@ -5,9 +5,20 @@
 FROM node:24-slim AS deps
 WORKDIR /app
 COPY package.json package-lock.json ./
+# The postinstall script (the dashboard build) skips without the dev dependencies.
+COPY ui/build.mjs ./ui/build.mjs
 # Production dependencies only; the `node` devDependency (Node 24 for bare
 # machines) is not needed in an image that already is Node 24.
 RUN npm ci --omit=dev && npm cache clean --force
+
+# The dashboard: built with the dev dependencies, only its files are kept.
+FROM node:24-slim AS ui
+WORKDIR /app
+COPY package.json package-lock.json ./
+RUN npm ci --ignore-scripts
+COPY client ./client
+COPY ui ./ui
+RUN node ui/build.mjs
 
 FROM node:24-slim
 ENV NODE_ENV=production \
@@ -20,6 +31,7 @@ COPY package.json ./
 COPY src ./src
 COPY migrations ./migrations
 COPY openapi ./openapi
+COPY --from=ui /app/ui/dist ./ui/dist
 RUN mkdir -p /var/lib/toygres && chown node:node /var/lib/toygres
 USER node
 EXPOSE 3000

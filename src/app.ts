@@ -12,6 +12,7 @@ import { clientErrorHandler, parseJsonBody } from './http/plugins/errors.ts'
 import { schemaController } from './http/validation.ts'
 import type { Config } from './config.ts'
 import auth from './http/plugins/auth.ts'
+import dashboard from './http/plugins/dashboard.ts'
 import errors from './http/plugins/errors.ts'
 import statusCache from './http/plugins/status-cache.ts'
 import swagger from './http/plugins/swagger.ts'
@@ -66,6 +67,7 @@ const app: FastifyPluginAsync<AppOptions> = async (fastify, opts) => {
   await fastify.register(errors)
   await fastify.register(auth, { token: opts.config.auth.token, metricsPublic: opts.config.metricsPublic })
   await fastify.register(swagger)
+  await fastify.register(dashboard)
   // Heartbeat comments every 15 s keep proxies (which often close a stream idle for 30–60 s) from closing it.
   await fastify.register(sse, { heartbeatInterval: 15_000 })
 

@@ -1,5 +1,6 @@
-// Bearer-token auth when TOYGRES_API_TOKEN is set. Probes and the docs stay
-// open so that orchestrators and people can reach them; /metrics too when
+// Bearer-token auth when TOYGRES_API_TOKEN is set. Probes, the docs and the
+// dashboard's files (`/`, `/ui/…`: its API calls carry the token) stay open
+// so that orchestrators and people can reach them; /metrics too when
 // configured public.
 import { createHash, timingSafeEqual } from 'node:crypto'
 import fp from 'fastify-plugin'
@@ -14,6 +15,7 @@ export default fp<{ token: string | undefined, metricsPublic: boolean }>(async (
   const open = (url: string): boolean => {
     const path = url.split('?')[0]!
     return path === '/healthz' || path === '/readyz' || path === '/docs' || path.startsWith('/docs/') ||
+      path === '/' || path.startsWith('/ui/') ||
       (opts.metricsPublic && path === '/metrics')
   }
   app.addHook('onRequest', async (request, reply) => {

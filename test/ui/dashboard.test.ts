@@ -116,10 +116,14 @@ t.test('the dashboard, end to end in Chromium', { skip }, async t => {
     await page.getByRole('button', { name: 'Copy Connection URI (with the password)' }).click()
     await page.getByRole('status').filter({ hasText: 'Copied' }).first().waitFor()
     uri = await page.evaluate('navigator.clipboard.readText()') as string
-    t.match(uri, /^postgresql:\/\/postgres:[^@]+@127\.0\.0\.1:\d+\/postgres$/)
-    const client = new pg.Client({ connectionString: uri })
+    t.match(uri, /^postgresql:\/\/postgres:[^@]+@127\.0\.0\.1:\d+\/postgres\?sslmode=require$/)
+    // The server's certificate is checked against the CA the page offers, as a user's client would.
+    await page.getByRole('button', { name: 'Copy CA certificate' }).click()
+    const ca = await page.evaluate('navigator.clipboard.readText()') as string
+    t.match(ca, /^-----BEGIN CERTIFICATE-----/)
+    const client = new pg.Client({ connectionString: uri.replace('?sslmode=require', ''), ssl: { ca, servername: 'localhost' } })
     await client.connect()
-    t.same((await client.query('SELECT 1 AS one')).rows, [{ one: 1 }], 'the copied URI connects')
+    t.same((await client.query('SELECT ssl FROM pg_stat_ssl WHERE pid = pg_backend_pid()')).rows, [{ ssl: true }], 'the copied URI connects over TLS verified by the copied CA')
     await client.end()
     await axe(t, page, 'instance page')
   })

@@ -20,6 +20,8 @@ export interface HealthCheckSettings {
    * (at most 4 steps per check) at about one run per check.
    */
   checksPerGeneration: number
+  /** Health checks run at once in one worker process (the engine's per-orchestration concurrency). */
+  concurrency: number
 }
 
 /** The next due time: fixed-rate, but never in the past (missed ticks are dropped). */

@@ -21,7 +21,7 @@ export function registerOrchestrations (engine: Engine, activities: Activities, 
   return {
     createInstance: engine.register(names.CREATE_INSTANCE, createInstance, binding),
     deleteInstance: engine.register(names.DELETE_INSTANCE, deleteInstance, binding),
-    healthCheck: engine.register(names.HEALTH_CHECK, healthCheck(settings), binding),
+    healthCheck: engine.register(names.HEALTH_CHECK, healthCheck(settings), { ...binding, concurrency: settings.concurrency }),
     restartInstance: engine.register(names.RESTART_INSTANCE, restartInstance, binding),
     stopInstance: engine.register(names.STOP_INSTANCE, stopInstance, binding),
     startInstance: engine.register(names.START_INSTANCE, startInstance, binding),

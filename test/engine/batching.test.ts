@@ -9,6 +9,7 @@ import { orchestration } from '../../src/engine/index.ts'
 import { CheckpointWriter } from '../../src/engine/checkpoint-writer.ts'
 import { claimOperation, claimOperations } from '../../src/engine/sql/operations.ts'
 import { selectSteps, type CheckpointRow } from '../../src/engine/sql/steps.ts'
+import { until } from './fixtures/setup.ts'
 import { engineDatabase } from './helpers.ts'
 
 const row = (position: number, output: unknown): CheckpointRow => ({
@@ -69,4 +70,27 @@ t.test('concurrent checkpoints share statements, each fenced by its own lease; a
       t.same(steps, [`first-${i}`, `second-${i}`])
     }
   }
+})
+
+t.test('an orchestration\'s own concurrency: its fetcher fills that many slots and takes no more jobs', async t => {
+  const db = await engineDatabase(t)
+  const api = await db.stack({ concurrency: 0 })
+  const { engine, pool } = await db.stack({ concurrency: 1 })
+  let release!: () => void
+  const gate = new Promise<void>(resolve => { release = resolve })
+  let running = 0
+  engine.register('test::wide', async ctx => ctx.step('wait', async () => {
+    running++
+    await gate
+    running--
+  }), { concurrency: 3 })
+  await engine.work()
+  const ids: string[] = []
+  for (let i = 0; i < 6; i++) ids.push((await api.engine.start(orchestration('test::wide'), {}, { key: `w${i}` })).operation.id)
+  await until(async () => running, n => n === 3, 'three runs at once (not the engine\'s one)')
+  const { rows } = await pool.query<{ state: string, n: number }>(
+    "SELECT state::text, count(*)::int AS n FROM pgboss.job WHERE name = 'test.wide' GROUP BY 1 ORDER BY 1")
+  t.same(rows, [{ state: 'active', n: 3 }, { state: 'created', n: 3 }], 'three jobs held, three left for free slots')
+  release()
+  for (const id of ids) t.equal((await api.engine.waitFor(id, { timeoutMs: 30_000 })).status, 'succeeded')
 })

@@ -59,7 +59,8 @@ export default fp(async app => {
   orchestrations = registerOrchestrations(engine, activities, {
     healthTimeoutMs: health.timeoutSeconds * 1000,
     intervalMs: health.intervalSeconds * 1000,
-    checksPerGeneration: CHECKS_PER_GENERATION
+    checksPerGeneration: CHECKS_PER_GENERATION,
+    concurrency: health.concurrency
   })
   app.decorate('orchestrations', orchestrations)
   app.decorate('monitors', {

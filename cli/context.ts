@@ -43,3 +43,6 @@ export function makeContext (opts: GlobalOptions, io: Io): Ctx {
     err: text => { io.stderr.write(text.endsWith('\n') ? text : `${text}\n`) }
   }
 }
+
+/** Wraps a command's handler: positional arguments and options in, exit code out. */
+export type Action = <A extends unknown[]> (handler: (ctx: Ctx, ...args: A) => Promise<number | void>) => (...args: unknown[]) => Promise<void>

@@ -3,7 +3,7 @@
 // its exit code; errors are turned into one message here (cli/errors.ts).
 import { Command, CommanderError, Option } from 'commander'
 import pkg from '../package.json' with { type: 'json' }
-import { makeContext, type Ctx, type GlobalOptions, type Io, type OutputFormat } from './context.ts'
+import { makeContext, type Action, type GlobalOptions, type Io, type OutputFormat } from './context.ts'
 import { describeError, EXIT } from './errors.ts'
 import { registerChanges } from './commands/changes.ts'
 import { registerConnect } from './commands/connect.ts'
@@ -12,9 +12,6 @@ import { registerObserve } from './commands/observe.ts'
 import { registerServer } from './commands/server.ts'
 
 export const DEFAULT_URL = 'http://127.0.0.1:3000'
-
-/** Wraps a command's handler: positional arguments and options in, exit code out. */
-export type Action = <A extends unknown[]> (handler: (ctx: Ctx, ...args: A) => Promise<number | void>) => (...args: unknown[]) => Promise<void>
 
 interface RawGlobals { url?: string, token?: string, output?: OutputFormat }
 

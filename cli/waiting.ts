@@ -76,11 +76,11 @@ export type StateOutcome = { reached: true } | { reached: false, state: string, 
 
 const NEVER_RUNNING = new Set(['failed', 'deleting', 'delete_failed'])
 
-function verdict (target: Target, state: string | null, error: { message?: string } | null | undefined): StateOutcome | undefined {
+function verdict (target: Target, state: string | null, error: { message?: string, step?: string | null } | null | undefined): StateOutcome | undefined {
   if (state === null) return target === 'gone' ? { reached: true } : { reached: false, state: 'gone', reason: 'the instance was deleted' }
   if (target === 'running') {
     if (state === 'running') return { reached: true }
-    if (NEVER_RUNNING.has(state)) return { reached: false, state, reason: error?.message ?? `it is ${state}` }
+    if (NEVER_RUNNING.has(state)) return { reached: false, state: error?.step ? `${state} at ${shortName(error.step)}` : state, reason: error?.message ?? state }
   } else if (state === 'delete_failed') {
     return { reached: false, state, reason: error?.message ?? 'the delete failed' }
   }
@@ -109,12 +109,14 @@ export async function awaitState (ctx: Ctx, name: string, target: Target, progre
   const now = verdict(target, snapshot?.state ?? null, snapshot?.error)
   if (now || !snapshot) return { done: now ?? { reached: true }, snapshot }
   const since = Date.parse(snapshot.updated_at)
+  // Steps are drawn for what is under way; the latest operation, when it has ended, is history.
+  const ended = snapshot.operation && !['pending', 'running'].includes(snapshot.operation.status) ? snapshot.operation.id : null
   progress.idle(`${name}: ${snapshot.state}`)
   const result = await follow<StateOutcome>(ctx, name, {
     timeoutMs,
     onEvent (e) {
       if (Date.parse(e.data?.at) <= since) return undefined
-      if (e.event === 'step') progress.step(e.data as StepData)
+      if (e.event === 'step' && e.data.operation_id !== ended) progress.step(e.data as StepData)
       if (e.event === 'removed') return verdict(target, null, null)
       if (e.event !== 'state') return undefined
       progress.idle(`${name}: ${e.data.to}`)

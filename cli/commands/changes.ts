@@ -4,13 +4,12 @@
 import type { Command } from 'commander'
 import { unwrap, type Schemas } from '../../client/index.ts'
 import { connectionString, withPassword } from '../connection.ts'
-import type { Ctx } from '../context.ts'
+import type { Action, Ctx } from '../context.ts'
 import { usage } from '../errors.ts'
 import { DEFAULT_TIMEOUT_SECONDS, runToEnd } from '../operations.ts'
 import { collect, keyValues, positiveInt } from '../options.ts'
 import { printJson, shortName } from '../output.ts'
 import { readStdin } from '../prompt.ts'
-import type { Action } from '../program.ts'
 import { findInstance } from '../waiting.ts'
 
 interface WaitOptions { wait?: boolean, timeout: number }

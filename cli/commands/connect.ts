@@ -6,11 +6,10 @@ import { dirname, join } from 'node:path'
 import type { Command } from 'commander'
 import { unwrap, type Instance } from '../../client/index.ts'
 import { connectionString, libpqEnv, privateCaFile, withPassword } from '../connection.ts'
-import type { Ctx } from '../context.ts'
+import type { Action, Ctx } from '../context.ts'
 import { CliError, EXIT, usage } from '../errors.ts'
 import { printJson } from '../output.ts'
 import { askSecret } from '../prompt.ts'
-import type { Action } from '../program.ts'
 
 export function registerConnect (program: Command, action: Action): void {
   program.command('psql')

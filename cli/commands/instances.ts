@@ -2,13 +2,12 @@
 import { type Command, Option } from 'commander'
 import { unwrap, type Instance, type paths, type Schemas } from '../../client/index.ts'
 import { connectionString, withPassword } from '../connection.ts'
-import type { Ctx } from '../context.ts'
+import type { Action, Ctx } from '../context.ts'
 import { usage } from '../errors.ts'
 import { DEFAULT_TIMEOUT_SECONDS, runToEnd } from '../operations.ts'
 import { collect, keyValue, keyValues, positiveInt } from '../options.ts'
 import { address, age, details, duration, printJson, shortName, table } from '../output.ts'
 import { ask, readStdin } from '../prompt.ts'
-import type { Action } from '../program.ts'
 
 type CreateBody = paths['/instances']['post']['requestBody']['content']['application/json']
 

@@ -1,13 +1,12 @@
 // Watching an instance: wait (for running or gone), events, logs, health, ops.
 import { type Command, Option } from 'commander'
 import { unwrap, type StreamEvent } from '../../client/index.ts'
-import type { Ctx } from '../context.ts'
+import type { Action, Ctx } from '../context.ts'
 import { CliError, EXIT } from '../errors.ts'
 import { follow } from '../follow.ts'
 import { positiveInt } from '../options.ts'
 import { age, details, duration, paint, printJson, shortName, table } from '../output.ts'
 import { makeProgress } from '../progress.ts'
-import type { Action } from '../program.ts'
 import { awaitState, findInstance, type Target } from '../waiting.ts'
 
 export function registerObserve (program: Command, action: Action): void {

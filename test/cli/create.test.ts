@@ -2,12 +2,14 @@
 // each step of the create on its own line with its duration, then a
 // connection string that works (TLS verified against the API's CA); psql
 // through the CLI; -o json as one document; the instance's end.
-import { mkdtemp, readdir, rm } from 'node:fs/promises'
+import { access, mkdtemp, readdir, rm } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import pg from 'pg'
 import t from 'tap'
-import { startApi, toygres } from './helpers.ts'
+import { BIN, startApi, toygres } from './helpers.ts'
+
+const hasScript = (): Promise<boolean> => access('/usr/bin/script').then(() => true, () => false)
 
 const STEPS = ['deploy-postgres', 'wait-for-ready', 'get-connection-strings', 'test-connection', 'mark-running', 'start-health-check']
 
@@ -76,6 +78,21 @@ t.test('create --wait, psql, json, delete', async t => {
   t.match(doc, { name: 'second', state: 'running', password: String, connection_uri: /^postgresql:\/\/postgres:.+@127\.0\.0\.1:\d+\/postgres/ })
   t.equal(json.stderr, '', 'nothing but the document')
   t.same(await query(doc.connection_uri, ca, 'SELECT 1 AS one'), { one: 1 })
+
+  // At a terminal: a spinner while it works, then ✔ lines in colour; the connection string last.
+  if (await hasScript()) {
+    const cmd = `stty cols 100 rows 40; exec ${process.execPath} ${BIN} create at-a-tty --wait`
+    const tty = await toygres([], { env: { ...env, TERM: 'xterm-256color' }, command: { file: 'script', args: ['-qec', cmd, '/dev/null'] } })
+    t.equal(tty.code, 0, tty.stdout)
+    t.match(tty.stdout, /\x1b\[\?25l/, 'the cursor hidden while the spinner runs')
+    t.match(tty.stdout, /[⠋⠙⠹⠸⠼⠴⠦⠧⠇⠏]/, 'a spinner frame')
+    t.match(tty.stdout, /\x1b\[32m✔\x1b\[39m deploy-postgres +\x1b\[2m\d+(ms|\.\d+s)\x1b\[22m/, 'a green ✔ and a dim duration')
+    const plain = tty.stdout.replace(/\x1b\[[0-9;?]*[A-Za-z]/g, '').replace(/\r/g, '')
+    for (const step of STEPS) t.match(plain, new RegExp(`✔ ${step} +\\d+(ms|\\.\\d+s)\n`), `${step} persisted`)
+    t.match(plain, /\npostgresql:\/\/postgres:[^@]+@127\.0\.0\.1:\d+\/postgres\?sslmode=require\n/)
+  } else {
+    t.comment('script(1) is not installed: the terminal rendering is not checked')
+  }
 
   // A day-2 change, followed step by step, and seen by the server.
   const set = await toygres(['set', 'demo', 'work_mem=64MB', '--wait'], { env })

@@ -2,7 +2,7 @@
 // step and why (exit 1), or that the wait timed out while it goes on (exit 4).
 import type { Ctx } from './context.ts'
 import { CliError, EXIT } from './errors.ts'
-import { makeProgress } from './progress.ts'
+import { makeProgress, type Progress } from './progress.ts'
 import { awaitOperation, type OperationOutcome } from './waiting.ts'
 
 export const DEFAULT_TIMEOUT_SECONDS = 600
@@ -14,10 +14,12 @@ export const DEFAULT_TIMEOUT_SECONDS = 600
  */
 export async function runToEnd (ctx: Ctx, opts: { name: string, operationId: string, doing: string, timeoutSeconds: number, followHint: string, onFailure?: () => Promise<void> }): Promise<OperationOutcome> {
   const progress = makeProgress(ctx, opts.doing)
+  const stopWaiting = onInterrupt(ctx, progress, `stopped waiting; ${opts.doing} goes on: ${opts.followHint}`)
   let result
   try {
     result = await awaitOperation(ctx, opts.name, opts.operationId, progress, opts.timeoutSeconds * 1000)
   } finally {
+    stopWaiting()
     progress.done()
   }
   if (!('done' in result)) {
@@ -30,4 +32,15 @@ export async function runToEnd (ctx: Ctx, opts: { name: string, operationId: str
     throw new CliError(`${opts.doing} ${outcome.status === 'cancelled' ? 'was cancelled' : 'failed'}${where}: ${outcome.reason ?? outcome.status}`, EXIT.failed)
   }
   return outcome
+}
+
+/** Ctrl-C while waiting: the spinner goes, a word on what goes on, exit 130. Returns the undo. */
+export function onInterrupt (ctx: Ctx, progress: Progress, message: string): () => void {
+  const stop = (): void => {
+    progress.done()
+    ctx.err(`\ntoygres: ${message}`)
+    process.exit(EXIT.interrupted)
+  }
+  process.once('SIGINT', stop)
+  return () => { process.off('SIGINT', stop) }
 }

@@ -4,6 +4,7 @@ import { unwrap, type StreamEvent } from '../../client/index.ts'
 import type { Action, Ctx } from '../context.ts'
 import { CliError, EXIT } from '../errors.ts'
 import { follow } from '../follow.ts'
+import { onInterrupt } from '../operations.ts'
 import { positiveInt } from '../options.ts'
 import { age, details, duration, paint, printJson, shortName, table } from '../output.ts'
 import { makeProgress } from '../progress.ts'
@@ -45,10 +46,12 @@ export function registerObserve (program: Command, action: Action): void {
 
 async function wait (ctx: Ctx, name: string, opts: { for: Target, timeout: number }): Promise<number> {
   const progress = makeProgress(ctx, `waiting for ${name} to be ${opts.for}`)
+  const stopWaiting = onInterrupt(ctx, progress, `stopped waiting for ${name}`)
   let result
   try {
     result = await awaitState(ctx, name, opts.for, progress, opts.timeout * 1000)
   } finally {
+    stopWaiting()
     progress.done()
   }
   if (!('done' in result)) {

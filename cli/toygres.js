@@ -58,6 +58,12 @@ function relaunch () {
 
 async function stripTypesUnderNodeModules () {
   const { registerHooks, stripTypeScriptTypes } = await import('node:module')
+  // Node strips the same way on its own; its "experimental" notice is not for the command's users.
+  const emitWarning = process.emitWarning
+  process.emitWarning = (warning, ...rest) => {
+    if (String(warning?.message ?? warning).includes('stripTypeScriptTypes')) return
+    return emitWarning.call(process, warning, ...rest)
+  }
   registerHooks({
     load (url, context, nextLoad) {
       if (!url.startsWith('file:') || !url.endsWith('.ts')) return nextLoad(url, context)

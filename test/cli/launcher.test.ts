@@ -64,6 +64,7 @@ t.test('installed under node_modules (a global install): types stripped by the l
   const run = await toygres(['--help'], { command: { file: process.execPath, args: [join(pkgDir, 'cli', 'toygres.js'), '--help'] } })
   t.equal(run.code, 0, run.stderr)
   t.match(run.stdout, /Usage: toygres/)
+  t.equal(run.stderr, '', 'no warnings')
 })
 
 t.test('npx toygres in the clone', async t => {

@@ -39,18 +39,19 @@ export async function follow<T> (ctx: Ctx, name: string, opts: FollowOptions<T>)
   }, every) : undefined
 
   let lastEventId = opts.since
-  let reachedAt = Date.now()
+  // Since when the stream keeps failing (null: it is fine): a long quiet stream that drops is retried like any other.
+  let failingSince: number | null = null
   try {
     while (!stop.signal.aborted) {
       try {
         for await (const event of streamEvents(ctx.api.options, `/instances/${encodeURIComponent(name)}/events`, { lastEventId, signal: stop.signal })) {
-          reachedAt = Date.now()
+          failingSince = null
           lastEventId = event.id
           const v = opts.onEvent(event)
           if (v !== undefined) { settle(v); break }
         }
         if (stop.signal.aborted) break
-        reachedAt = Date.now()
+        failingSince = null
       } catch (err) {
         if (stop.signal.aborted) break
         if (err instanceof ProblemError) {
@@ -59,7 +60,8 @@ export async function follow<T> (ctx: Ctx, name: string, opts: FollowOptions<T>)
           if (v !== undefined) { settle(v); break }
           throw err
         }
-        if (Date.now() - reachedAt > (opts.unreachableMs ?? 30_000)) throw err
+        failingSince ??= Date.now()
+        if (Date.now() - failingSince > (opts.unreachableMs ?? 30_000)) throw err
       }
       // The stream ended or dropped without an answer: ask directly, then resume.
       const v = await opts.check().catch(err => {

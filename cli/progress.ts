@@ -48,7 +48,7 @@ function terminalProgress (idleText: string): Progress {
   }
   return {
     step (d) {
-      if (!d.step) return
+      if (!d.step || d.step.startsWith('$')) return // the engine's own ($now, $uuid)
       if (d.status === 'running' || d.status === 'retrying' || d.status === 'sleeping') {
         spinner.text = runningText(d)
         showingIdle = false
@@ -74,7 +74,7 @@ function plainProgress (ctx: Ctx): Progress {
   const seen = new Map<string, string>()
   return {
     step (d) {
-      if (!d.step) return
+      if (!d.step || d.step.startsWith('$')) return // the engine's own ($now, $uuid)
       const name = shortName(d.step)
       const key = `${d.operation_id}:${d.position}`
       let line: string | undefined

@@ -61,7 +61,7 @@ type Change = Schemas['InstanceChange']
 async function started (ctx: Ctx, change: Change, doing: string, opts: WaitOptions): Promise<number> {
   if (!opts.wait) {
     if (ctx.json) return printJson(ctx, change), 0
-    ctx.out(`${change.name}: ${change.state} (operation ${change.operation?.id ?? '-'})`)
+    ctx.out(`${doing}: operation ${change.operation?.id ?? '-'}`)
     if (change.queued_behind) ctx.err(`It runs after operation ${change.queued_behind}.`)
     ctx.err(`Follow it with: toygres events ${change.name}`)
     return 0

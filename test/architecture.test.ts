@@ -10,7 +10,7 @@ const root = fileURLToPath(new URL('..', import.meta.url))
 const bin = fileURLToPath(new URL('../node_modules/.bin/depcruise', import.meta.url))
 
 t.test('no import runs back up the layers, and none runs in a circle', async t => {
-  const { stdout } = await promisify(execFile)(process.execPath, [bin, 'src', 'client', 'ui/src', '--config', '.dependency-cruiser.cjs', '--output-type', 'json'], { cwd: root, maxBuffer: 64 * 1024 * 1024 })
+  const { stdout } = await promisify(execFile)(process.execPath, [bin, 'src', 'client', 'cli', 'ui/src', '--config', '.dependency-cruiser.cjs', '--output-type', 'json'], { cwd: root, maxBuffer: 64 * 1024 * 1024 })
   const report = JSON.parse(stdout) as { summary: { violations: Array<{ from: string, to: string, rule: { name: string } }>, totalCruised: number } }
   t.ok(report.summary.totalCruised > 50, `cruised the whole tree (${report.summary.totalCruised} modules)`)
   t.same(report.summary.violations.map(v => `${v.rule.name}: ${v.from} → ${v.to}`), [])

@@ -25,7 +25,7 @@ export const EnvSchema = Type.Object({
   TOYGRES_EMBEDDED_DB_PORT: Type.Optional(Port),
   TOYGRES_PG_BIN_DIR: Type.Optional(Type.String({ minLength: 1 })),
   TOYGRES_WORKER_CONCURRENCY: Type.Optional(Type.Integer({ minimum: 0, maximum: 256 })),
-  TOYGRES_HEARTBEAT_SECONDS: Type.Optional(Type.Integer({ minimum: 10, maximum: 600 })),
+  TOYGRES_HEARTBEAT_SECONDS: Type.Optional(Type.Integer({ minimum: 2, maximum: 600 })),
   TOYGRES_SHUTDOWN_GRACE_SECONDS: Type.Optional(Type.Integer({ minimum: 1, maximum: 600 })),
   TOYGRES_LOCAL_PORT_MIN: Type.Optional(Type.Integer({ minimum: 1024, maximum: 65535 })),
   TOYGRES_LOCAL_PORT_MAX: Type.Optional(Type.Integer({ minimum: 1024, maximum: 65535 })),

@@ -1,15 +1,16 @@
-// Hands an engine's pg-boss jobs to its runs: one fetcher per queue, and a
-// number of slots per queue. A fetch takes as many jobs as there are free
-// slots and claims their operations in the same transaction (claim.ts), so
-// a woken queue costs one transaction whatever the batch size, and an idle
-// queue woken by one NOTIFY makes one fetch, not one per slot. The fetcher
-// keeps the jobs it holds alive (pg-boss `touch`, one statement per queue),
-// and fails a job whose run broke outside the orchestration so pg-boss
-// retries it.
+// Hands an engine's work to its runs: one fetcher per orchestration, with a
+// number of slots. A fetch claims as many runs as there are free slots, due
+// timers and pg-boss jobs alike, in one transaction (claim.ts), so a woken
+// orchestration costs one transaction whatever the batch size, and an idle
+// one woken by one NOTIFY makes one fetch, not one per slot. The dispatcher
+// keeps the leases of its runs alive (one statement for all of them every
+// half lease), so another engine takes an operation over only when this
+// process died or lost the database for a whole lease.
 import type { PgBoss } from 'pg-boss'
 import type pg from 'pg'
 import type { Logger } from '../logging.ts'
-import { claimJobs, type ClaimedRun, type FetchedJob } from './claim.ts'
+import { claimRuns, type ClaimedRun, type ClaimSettings } from './claim.ts'
+import { renewLeases } from './sql/operations.ts'
 
 export interface DispatcherOptions {
   pool: pg.Pool
@@ -17,8 +18,10 @@ export interface DispatcherOptions {
   log: Logger
   /** Seconds between backstop fetches (NOTIFY missed, or a timer set by another process). */
   pollingSeconds: number
-  /** pg-boss heartbeat of the queues: held jobs are touched twice per period. */
-  heartbeatSeconds: number
+  /** Seconds a run's lease lasts unless renewed; renewed twice per period. */
+  leaseSeconds: number
+  /** See ClaimSettings.maxTakeovers. */
+  maxTakeovers: number
   run: (run: ClaimedRun) => Promise<void>
 }
 
@@ -28,17 +31,25 @@ const FETCH_RETRY_MS = 1000
 export class Dispatcher {
   #o: DispatcherOptions
   #queues = new Map<string, QueueFetcher>()
+  /** Leases of this process's runs in flight, by operation id. */
+  #leases = new Map<string, string>()
+  #heartbeat: NodeJS.Timeout
   #stopped = false
 
-  constructor (opts: DispatcherOptions) { this.#o = opts }
+  constructor (opts: DispatcherOptions) {
+    this.#o = opts
+    this.#heartbeat = setInterval(() => this.#renew(), opts.leaseSeconds * 500)
+    this.#heartbeat.unref()
+  }
 
   /** Runs in flight, over every queue. */
   get busy (): boolean { return [...this.#queues.values()].some(q => q.running > 0) }
 
-  /** Starts fetching for `queue` with `slots` runs at once (idempotent). */
-  start (queue: string, slots: number): void {
+  /** Starts fetching for orchestration `name` (pg-boss queue `queue`) with `slots` runs at once (idempotent). */
+  start (name: string, queue: string, slots: number): void {
     if (this.#stopped || this.#queues.has(queue) || slots <= 0) return
-    const fetcher = new QueueFetcher(queue, slots, this.#o)
+    const settings: ClaimSettings = { name, queue, leaseSeconds: this.#o.leaseSeconds, maxTakeovers: this.#o.maxTakeovers }
+    const fetcher = new QueueFetcher(settings, slots, this.#o, this.#leases)
     this.#queues.set(queue, fetcher)
     fetcher.wake()
   }
@@ -70,38 +81,45 @@ export class Dispatcher {
     clearTimeout(timer)
   }
 
-  /** Stops the heartbeats: a run still going is left to pg-boss's heartbeat expiry. */
+  /** Stops renewing leases: a run still going loses its operation when its lease lapses. */
   close (): void {
-    for (const q of this.#queues.values()) q.close()
+    for (const q of this.#queues.values()) q.stopFetching()
+    clearInterval(this.#heartbeat)
+  }
+
+  #renew (): void {
+    if (this.#leases.size === 0) return
+    const held = [...this.#leases].map(([operationId, lease]) => ({ operationId, lease }))
+    renewLeases(this.#o.pool, held, this.#o.leaseSeconds).catch((err: unknown) =>
+      this.#o.log.warn({ err }, 'renewing the leases of running operations failed; they lapse if this lasts'))
   }
 }
 
 class QueueFetcher {
-  readonly #queue: string
+  readonly #settings: ClaimSettings
   readonly #slots: number
   readonly #o: DispatcherOptions
-  /** Jobs held by runs of this process, by job id. */
-  #held = new Map<string, FetchedJob>()
+  /** The dispatcher's leases, shared by every fetcher. */
+  readonly #leases: Map<string, string>
+  #running = 0
   #fetching = false
   /** Work may be waiting: set by wakes, and by a fetch that filled every free slot. */
   #dirty = false
   #stopped = false
   #alarms = new Set<NodeJS.Timeout>()
   #poll: NodeJS.Timeout
-  #heartbeat: NodeJS.Timeout
   #idle: Array<() => void> = []
 
-  constructor (queue: string, slots: number, opts: DispatcherOptions) {
-    this.#queue = queue
+  constructor (settings: ClaimSettings, slots: number, opts: DispatcherOptions, leases: Map<string, string>) {
+    this.#settings = settings
     this.#slots = slots
     this.#o = opts
+    this.#leases = leases
     this.#poll = setInterval(() => this.wake(), opts.pollingSeconds * 1000)
     this.#poll.unref()
-    this.#heartbeat = setInterval(() => this.#touch(), opts.heartbeatSeconds * 500)
-    this.#heartbeat.unref()
   }
 
-  get running (): number { return this.#held.size }
+  get running (): number { return this.#running }
 
   wake (): void {
     this.#dirty = true
@@ -123,28 +141,23 @@ class QueueFetcher {
   }
 
   idle (): Promise<void> {
-    if (this.#held.size === 0) return Promise.resolve()
+    if (this.#running === 0) return Promise.resolve()
     return new Promise(resolve => this.#idle.push(resolve))
-  }
-
-  close (): void {
-    this.stopFetching()
-    clearInterval(this.#heartbeat)
   }
 
   async #fetchWhileDirty (): Promise<void> {
     this.#fetching = true
     try {
       while (this.#dirty && !this.#stopped) {
-        const free = this.#slots - this.#held.size
+        const free = this.#slots - this.#running
         if (free <= 0) return // a run that ends fetches again
         this.#dirty = false
         let runs: ClaimedRun[]
         let fetched: number
         try {
-          ({ runs, fetched } = await claimJobs(this.#o.pool, this.#o.boss, this.#queue, free))
+          ({ runs, fetched } = await claimRuns(this.#o.pool, this.#o.boss, this.#settings, free))
         } catch (err) {
-          this.#o.log.warn({ err, queue: this.#queue }, 'fetching jobs failed; trying again shortly')
+          this.#o.log.warn({ err, orchestration: this.#settings.name }, 'fetching work failed; trying again shortly')
           this.wakeIn(FETCH_RETRY_MS)
           return
         }
@@ -158,26 +171,19 @@ class QueueFetcher {
   }
 
   #start (run: ClaimedRun): void {
-    this.#held.set(run.job.id, run.job)
+    const { id, lease } = run.operation
+    this.#running++
+    this.#leases.set(id, lease)
     this.#o.run(run)
-      .catch(async (err: unknown) => {
-        // The run broke outside the orchestration (its database writes
-        // failed): fail the job so pg-boss retries it; the retry replays.
-        this.#o.log.error({ err, operationId: run.operation.id }, 'run failed outside the orchestration; its job will be retried')
-        const message = (err as Error)?.message ?? String(err)
-        await this.#o.boss.fail(this.#queue, run.job, { message }).catch((failErr: unknown) =>
-          this.#o.log.warn({ err: failErr }, 'could not fail the job; its heartbeat expiry retries it'))
+      .catch((err: unknown) => {
+        // Nothing left to do here: the lease lapses and a run replays.
+        this.#o.log.error({ err, operationId: id }, 'run failed outside the orchestration; it will be taken over when its lease lapses')
       })
       .finally(() => {
-        this.#held.delete(run.job.id)
-        if (this.#held.size === 0) for (const resolve of this.#idle.splice(0)) resolve()
+        this.#running--
+        if (this.#leases.get(id) === lease) this.#leases.delete(id)
+        if (this.#running === 0) for (const resolve of this.#idle.splice(0)) resolve()
         if (this.#dirty && !this.#fetching && !this.#stopped) void this.#fetchWhileDirty()
       })
-  }
-
-  #touch (): void {
-    if (this.#held.size === 0) return
-    this.#o.boss.touch(this.#queue, [...this.#held.values()]).catch((err: unknown) =>
-      this.#o.log.warn({ err, queue: this.#queue }, 'heartbeat of held jobs failed'))
   }
 }

@@ -13,7 +13,7 @@ import { ensureQueue, queueName } from './queues.ts'
 import { runOperation, type RunnerDeps } from './runner.ts'
 import {
   cancelUnstarted, deleteFinishedBefore, insertOperation, markCancelRequested, selectByIdempotencyKey, selectLive,
-  selectAbandoned, selectLiveByKey, selectOperation, selectOperations, selectTraceEvents, finishOperation, type TraceEvent
+  selectAbandoned, selectLiveByKey, wakeNow, selectOperation, selectOperations, selectTraceEvents, finishOperation, type TraceEvent
 } from './sql/operations.ts'
 import { selectSteps } from './sql/steps.ts'
 import { enqueueRun, inTransaction } from './tx.ts'
@@ -31,8 +31,14 @@ export interface EngineOptions {
   logger: Logger
   /** Runs at once per orchestration in this process (each registration may set its own); 0 = start and read only. Default 4. */
   concurrency?: number
-  /** pg-boss heartbeat of running jobs, seconds: a worker silent this long is presumed dead. Default 10 (pg-boss minimum). */
+  /**
+   * Seconds a run's lease lasts unless its process renews it (every half of
+   * it): a worker silent this long is presumed dead and its operations are
+   * taken over by any engine at its next fetch. Default 10.
+   */
   heartbeatSeconds?: number
+  /** Leases taken over in a row (each run died) before sweepAbandoned() fails the operation. Default 10. */
+  maxTakeovers?: number
   /** Seconds between backstop polls when NOTIFY is missed, and for durable timers set by other processes. Default 2. */
   pollingIntervalSeconds?: number
   /** stop(): milliseconds runs may go on before they are released at their next step boundary. Default 10 000. */
@@ -80,6 +86,7 @@ export class Engine extends EventEmitter {
   #log: Logger
   #concurrency: number
   #heartbeatSeconds: number
+  #maxTakeovers: number
   #graceMs: number
   #clock: Clock = databaseClock()
   #registrations = new Map<string, Registration>()
@@ -99,6 +106,7 @@ export class Engine extends EventEmitter {
     this.#log = opts.logger.child({ component: 'engine' })
     this.#concurrency = opts.concurrency ?? 4
     this.#heartbeatSeconds = opts.heartbeatSeconds ?? 10
+    this.#maxTakeovers = opts.maxTakeovers ?? 10
     this.#graceMs = opts.graceMs ?? 10_000
     this.#listenConnectionString = opts.listenConnectionString
     this.#writer = new CheckpointWriter(this.#pool)
@@ -118,7 +126,8 @@ export class Engine extends EventEmitter {
       boss: this.#boss,
       log: this.#log,
       pollingSeconds: opts.pollingIntervalSeconds ?? 2,
-      heartbeatSeconds: this.#heartbeatSeconds,
+      leaseSeconds: this.#heartbeatSeconds,
+      maxTakeovers: this.#maxTakeovers,
       run: run => runOperation(deps, run)
     })
   }
@@ -176,9 +185,9 @@ export class Engine extends EventEmitter {
           return true
         }
       }
-      // Asleep or between runs: wake it now so it runs its cleanup instead of
-      // waiting out its timer. A running one hears the NOTIFY.
-      if (mark.idle) await enqueueRun(this.#boss, client, queueName(mark.name), operationId)
+      // Asleep or between runs: markCancelRequested made it due now, so it
+      // runs its cleanup instead of waiting out its timer. A running one
+      // hears the NOTIFY (or reads the flag at its next write).
       return true
     }
     return opts.db ? go(opts.db) : inTransaction(this.#pool, go)
@@ -220,21 +229,26 @@ export class Engine extends EventEmitter {
 
   /**
    * Ends or wakes operations that nothing would run again, so none stays
-   * `running` for good: one whose run's job pg-boss gave up on (after its
-   * retry limit) fails, saying so, and frees its key for the next; one
-   * between runs with no job left to wake it gets one. Returns how many of
-   * each. Safe to run from several processes (every write is fenced).
+   * `running` or `pending` for good: one whose runs kept dying (its lease
+   * lapsed `maxTakeovers` times in a row) fails, saying so, and frees its key
+   * for the next; one between runs without a wake-up time, or a pending one
+   * whose start job is gone while its key is free, is woken. Returns how
+   * many of each. Safe to run from several processes (every write is fenced).
    */
   async sweepAbandoned (limit = 100): Promise<{ failed: number, woken: number }> {
     let failed = 0
     let woken = 0
-    for (const a of await selectAbandoned(this.#pool, BOSS_SCHEMA, limit)) {
-      if (a.lease === null) {
+    for (const a of await selectAbandoned(this.#pool, BOSS_SCHEMA, this.#maxTakeovers, limit)) {
+      if (a.status === 'pending') {
         await inTransaction(this.#pool, client => enqueueRun(this.#boss, client, queueName(a.name), a.id))
         woken++
         continue
       }
-      const error = { message: `its worker's job was ${a.job_state === 'failed' ? 'given up on after every retry (the worker kept dying, or the database kept failing under it)' : 'cancelled'}; the operation cannot go on`, code: 'abandoned' }
+      if (a.lease === null) {
+        if (await wakeNow(this.#pool, a.id)) woken++
+        continue
+      }
+      const error = { message: `its runs kept dying (${a.takeovers} in a row: the worker process crashed or lost the database each time); the operation cannot go on`, code: 'abandoned' }
       const done = await inTransaction(this.#pool, async client => {
         const row = await finishOperation(client, a.id, a.lease!, 'failed', undefined, error)
         if (row?.next_id && row.next_name) await enqueueRun(this.#boss, client, queueName(row.next_name), row.next_id)
@@ -242,7 +256,7 @@ export class Engine extends EventEmitter {
       })
       if (done) {
         failed++
-        this.#log.error({ operationId: a.id, orchestration: a.name }, 'operation abandoned by its worker\'s job: failed it')
+        this.#log.error({ operationId: a.id, orchestration: a.name, takeovers: a.takeovers }, 'operation abandoned: its runs kept dying; failed it')
         this.emit('operation:finished', { name: a.name, status: 'failed', durationMs: 0 })
       }
     }
@@ -282,7 +296,7 @@ export class Engine extends EventEmitter {
     await this.#ensureListener()
     for (const reg of this.#registrations.values()) {
       await this.#ensureQueue(reg.queue)
-      this.#dispatcher.start(reg.queue, reg.concurrency ?? this.#concurrency)
+      this.#dispatcher.start(reg.name, reg.queue, reg.concurrency ?? this.#concurrency)
     }
   }
 
@@ -309,7 +323,7 @@ export class Engine extends EventEmitter {
   #ensureQueue (queue: string): Promise<void> {
     let ready = this.#queues.get(queue)
     if (!ready) {
-      ready = ensureQueue(this.#boss, queue, this.#heartbeatSeconds)
+      ready = ensureQueue(this.#boss, queue)
       ready.catch(() => this.#queues.delete(queue))
       this.#queues.set(queue, ready)
     }
@@ -327,7 +341,8 @@ export class Engine extends EventEmitter {
   }
 
   #onNotice (n: Notice): void {
-    if (n.kind === 'wake') this.#dispatcher.wake(n.queue)
+    // The payload names the queue (enqueueRun) or the orchestration (timers due now): queueName maps both.
+    if (n.kind === 'wake') this.#dispatcher.wake(queueName(n.queue))
     else if (n.kind === 'cancel') this.#active.get(n.operationId)?.requestCancel()
     else if (n.kind === 'trace') this.emit('trace', { operationId: n.operationId })
     else {

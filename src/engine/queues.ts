@@ -10,25 +10,17 @@ export function queueName (orchestration: string): string {
 }
 
 /**
- * Creates the queue if missing. Settings stick with the first creator. The
+ * Creates the queue if missing. A job only delivers a start or a wake-up and
+ * is completed in the transaction that claims its operation (claim.ts), so
+ * it never stays active: no heartbeat, retries or expiry are needed. The
  * engine wakes its fetchers with its own NOTIFY (tx.ts enqueueRun), so
  * pg-boss's is turned off, also on queues made before.
  */
-export async function ensureQueue (boss: PgBoss, queue: string, heartbeatSeconds: number): Promise<void> {
+export async function ensureQueue (boss: PgBoss, queue: string): Promise<void> {
   const existing = await boss.getQueue(queue)
   if (existing) {
     if (existing.notify) await boss.updateQueue(queue, { notify: false })
     return
   }
-  await boss.createQueue(queue, {
-    notify: false,
-    heartbeatSeconds,
-    // A job fails only when its worker died or the database failed under it;
-    // the retry replays from checkpoints, so keep retrying for a long time.
-    retryLimit: 1000,
-    retryDelay: 1,
-    retryBackoff: true,
-    retryDelayMax: 30,
-    expireInSeconds: 24 * 60 * 60
-  })
+  await boss.createQueue(queue, { notify: false })
 }

@@ -1,7 +1,7 @@
 // One run of an operation, claimed with its history by the dispatcher
 // (claim.ts): replay the orchestration, then finish, suspend on a durable
-// timer, or stop quietly when the lease was lost. The run's job completes in
-// the transaction that ends the run.
+// timer (the lease given up with the time to wake), or stop quietly when the
+// lease was lost. Every write is fenced by the run's lease.
 import type { EventEmitter } from 'node:events'
 import type pg from 'pg'
 import type { PgBoss } from 'pg-boss'
@@ -11,11 +11,11 @@ import { ContinueAsNewRequest, RunContext } from './context.ts'
 import { CancelledError, StepFailedError, toStoredError, type StoredError } from './errors.ts'
 import type { Halt } from './halt.ts'
 import { queueName } from './queues.ts'
-import type { ClaimedRun, FetchedJob } from './claim.ts'
+import type { ClaimedRun } from './claim.ts'
 import type { CheckpointWriter } from './checkpoint-writer.ts'
 import { finishOperation, releaseLease, renewOperation } from './sql/operations.ts'
 import { deleteSteps, writeCheckpoint, type CheckpointRow } from './sql/steps.ts'
-import { bossDb, enqueueRun, inTransaction, type Client } from './tx.ts'
+import { enqueueRun, inTransaction } from './tx.ts'
 import type { Operation, OperationStatus, Registration } from './types.ts'
 
 export interface RunnerDeps {
@@ -36,7 +36,7 @@ export interface RunnerDeps {
 type Outcome = { kind: 'returned', value: unknown } | { kind: 'threw', error: unknown } | Halt
 
 export async function runOperation (deps: RunnerDeps, run: ClaimedRun): Promise<void> {
-  const { job, history } = run
+  const { history } = run
   const { db_now: dbNow, lease, lease_job: _job, ...op } = run.operation
   deps.clock.observe(dbNow.getTime(), run.sentAt, Date.now())
   const reg = deps.registrations.get(op.name)
@@ -64,58 +64,52 @@ export async function runOperation (deps: RunnerDeps, run: ClaimedRun): Promise<
     // Checkpoints still held commit with the run's end; one in flight lands first (and may halt the run).
     const pending = await ctx.takePending()
     outcome = ctx.haltReason ?? outcome
-    await settle(deps, op, lease, job, ctx, outcome, pending, log)
+    await settle(deps, op, lease, ctx, outcome, pending, log)
   } finally {
     deps.active.delete(op.id)
   }
 }
 
-async function settle (deps: RunnerDeps, op: Operation, lease: string, job: FetchedJob, ctx: RunContext, outcome: Outcome, pending: CheckpointRow[], log: Logger): Promise<void> {
+/** Milliseconds before an operation whose run broke (a database error under a write) runs again. */
+export const BROKEN_RUN_RETRY_MS = 5000
+
+async function settle (deps: RunnerDeps, op: Operation, lease: string, ctx: RunContext, outcome: Outcome, pending: CheckpointRow[], log: Logger): Promise<void> {
   const queue = queueName(op.name)
-  // The job completes in the same transaction as what the run leaves behind:
-  // one commit fewer per run, and no window where one is done without the
-  // other. Checkpoints not written yet (context.ts) commit with it too.
-  const attempt = { id: job.id, retryCount: job.retryCount }
-  const completeJob = (client: Client): Promise<unknown> => deps.boss.complete(queue, attempt, null, { db: bossDb(client) })
-  // Lease lost: this attempt of the job has nothing left to do (pg-boss leaves a job alone once it was retried).
-  const letGo = async (): Promise<void> => {
-    await deps.boss.complete(queue, attempt).catch((err: unknown) => log.warn({ err }, 'could not complete the job of a run that lost its lease'))
-  }
   switch (outcome.kind) {
     case 'lease-lost':
       log.warn('lease lost: another run owns this operation now; stopping')
-      return letGo()
+      return
     case 'crash':
-      throw outcome.error // the dispatcher fails the job; pg-boss retries it, and the retry replays
+      // The database failed under a write: give the operation back to run
+      // again shortly. If that fails too, the lease lapses and any engine
+      // takes it over; either way the next run replays from checkpoints.
+      log.error({ err: outcome.error }, 'a write failed under the run; it will run again')
+      await releaseLease(deps.pool, op.id, lease, new Date(deps.clock.now() + BROKEN_RUN_RETRY_MS))
+        .catch((err: unknown) => log.warn({ err }, 'could not give the operation back; its lease will lapse'))
+      return
     case 'timer': {
-      const held = await inTransaction(deps.pool, async client => {
-        const res = await writeCheckpoint(client, op.id, lease, ...pending, outcome.row)
-        if (!res.held) return false
-        await releaseLease(client, op.id, lease)
-        // A cancel that arrived after this run last looked (its lease made
-        // cancel() skip the wake-up job) wakes it now, not at the timer.
-        await enqueueRun(deps.boss, client, queue, op.id, res.cancelRequested ? undefined : new Date(outcome.wakeAt))
-        await completeJob(client)
-        return true
-      })
-      if (held) deps.onTimer(queue, outcome.wakeAt)
-      else { log.warn('lease lost before the timer was set'); await letGo() }
+      // One statement, group-committed with other runs' writes: the last
+      // checkpoints, the timer's row, and the lease given up with the time to wake.
+      const res = await deps.writer.write({ operationId: op.id, lease, rows: [...pending, outcome.row], release: { wakeAt: new Date(outcome.wakeAt) } })
+        .catch((error: unknown) => ({ held: false, cancelRequested: false, error }))
+      if ('error' in res) {
+        log.error({ err: res.error }, 'could not set the timer; the lease will lapse and the run replay')
+      } else if (!res.held) {
+        log.warn('lease lost before the timer was set')
+      } else if (!res.cancelRequested) {
+        deps.onTimer(queue, outcome.wakeAt)
+      }
       return
     }
     case 'release': {
-      const released = await inTransaction(deps.pool, async client => {
-        if (pending.length > 0 && !(await writeCheckpoint(client, op.id, lease, ...pending)).held) return false
-        if (!(await releaseLease(client, op.id, lease))) return false
-        await enqueueRun(deps.boss, client, queue, op.id)
-        await completeJob(client)
-        return true
-      })
-      if (!released) await letGo()
+      const res = await deps.writer.write({ operationId: op.id, lease, rows: pending, release: { wakeAt: new Date(deps.clock.now()) } })
+        .catch(() => null)
+      if (!res?.held) log.warn('could not hand the operation back; its lease will lapse')
       return
     }
     case 'fail':
       log.error({ err: outcome.error }, 'operation failed by the engine')
-      return finish(deps, op, lease, completeJob, letGo, pending, 'failed', undefined, toStoredError(outcome.error), log)
+      return finish(deps, op, lease, pending, 'failed', undefined, toStoredError(outcome.error), log)
     case 'returned':
       if (outcome.value instanceof ContinueAsNewRequest) {
         const next = outcome.value.input as unknown
@@ -123,18 +117,16 @@ async function settle (deps: RunnerDeps, op: Operation, lease: string, job: Fetc
           // The history goes with the old input (pending checkpoints too): forever-loops keep a bounded history.
           if (!(await renewOperation(client, op.id, lease, next))) return false
           await deleteSteps(client, op.id)
-          await enqueueRun(deps.boss, client, queue, op.id)
-          await completeJob(client)
           return true
         })
-        if (!renewed) await letGo()
+        if (!renewed) log.warn('lease lost before continuing as new')
         return
       }
-      return finish(deps, op, lease, completeJob, letGo, pending, ctx.cancelDelivered ? 'cancelled' : 'succeeded', outcome.value, null, log)
+      return finish(deps, op, lease, pending, ctx.cancelDelivered ? 'cancelled' : 'succeeded', outcome.value, null, log)
     case 'threw': {
       const err = outcome.error
       if (err instanceof CancelledError || (ctx.cancelDelivered && (err as { code?: unknown })?.code === 'cancelled')) {
-        return finish(deps, op, lease, completeJob, letGo, pending, 'cancelled', undefined, toStoredError(err), log)
+        return finish(deps, op, lease, pending, 'cancelled', undefined, toStoredError(err), log)
       }
       const stored = toStoredError(err)
       if (err instanceof StepFailedError) {
@@ -142,12 +134,12 @@ async function settle (deps: RunnerDeps, op: Operation, lease: string, job: Fetc
         const causeCode = (err.cause as { code?: unknown } | undefined)?.code
         stored.code = typeof causeCode === 'string' ? causeCode : err.code
       }
-      return finish(deps, op, lease, completeJob, letGo, pending, 'failed', undefined, stored, log)
+      return finish(deps, op, lease, pending, 'failed', undefined, stored, log)
     }
   }
 }
 
-async function finish (deps: RunnerDeps, op: Operation, lease: string, completeJob: (c: Client) => Promise<unknown>, letGo: () => Promise<void>, pending: CheckpointRow[], status: OperationStatus, output: unknown, error: StoredError | null, log: Logger): Promise<void> {
+async function finish (deps: RunnerDeps, op: Operation, lease: string, pending: CheckpointRow[], status: OperationStatus, output: unknown, error: StoredError | null, log: Logger): Promise<void> {
   const done = await inTransaction(deps.pool, async client => {
     // The last steps' checkpoints commit with the end: one transaction fewer per run.
     if (pending.length > 0 && !(await writeCheckpoint(client, op.id, lease, ...pending)).held) return null
@@ -155,12 +147,11 @@ async function finish (deps: RunnerDeps, op: Operation, lease: string, completeJ
     // The next operation on the key was parked while this one held it.
     if (!row) return null
     if (row.next_id && row.next_name) await enqueueRun(deps.boss, client, queueName(row.next_name), row.next_id)
-    await completeJob(client)
     return row
   })
   if (!done) {
     log.warn('lease lost before the operation could finish')
-    return letGo()
+    return
   }
   log.debug({ status }, 'operation finished')
   deps.events.emit('operation:finished', { name: op.name, status, durationMs: deps.clock.now() - op.created_at.getTime() })

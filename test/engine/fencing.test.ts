@@ -1,10 +1,14 @@
 import { orchestration } from '../../src/engine/index.ts'
 import t from 'tap'
 import { randomUUID } from 'node:crypto'
+import type pg from 'pg'
 import { engineDatabase } from './helpers.ts'
 import { until } from './fixtures/setup.ts'
 import { claimOperation, finishOperation, releaseLease, renewOperation } from '../../src/engine/sql/operations.ts'
 import { selectSteps, writeCheckpoint, type CheckpointRow } from '../../src/engine/sql/steps.ts'
+
+/** The run's process stopped renewing its lease a while ago (the dispatcher renews every half lease). */
+const lapse = (pool: pg.Pool, id: string) => pool.query("UPDATE toygres.operations SET lease_until = now() - interval '1 second' WHERE id = $1", [id])
 
 const row = (position: number, output: unknown): CheckpointRow => ({
   position, name: `s${position}`, status: 'succeeded', attempts: 1, startedAt: new Date(), finishedAt: new Date(), output, error: null, progress: null
@@ -20,10 +24,11 @@ t.test('a zombie that lost its lease cannot write checkpoints', async t => {
   const zombie = randomUUID()
   const owner = randomUUID()
   t.ok(await claim(zombie, 'job-1'), 'first run claims')
-  t.equal(await claim(randomUUID(), 'job-2'), null, 'another job cannot take a held lease')
+  t.equal(await claim(randomUUID(), 'job-2'), null, 'a live lease cannot be taken')
   t.match(await writeCheckpoint(pool, operation.id, zombie, row(0, 'zombie-0')), { held: true })
-  // pg-boss retried job-1 (its heartbeat stopped): the retry takes over.
-  t.ok(await claim(owner, 'job-1'), 'a retry of the same job takes over')
+  // The first run's process stops renewing (paused, cut off): its lease lapses and another run takes over.
+  await lapse(pool, operation.id)
+  t.ok(await claim(owner, 'job-2'), 'a lapsed lease is taken over')
   t.match(await writeCheckpoint(pool, operation.id, zombie, row(1, 'zombie-1')), { held: false }, 'zombie write refused')
   t.match(await writeCheckpoint(pool, operation.id, owner, row(1, 'owner-1')), { held: true })
   t.match(await writeCheckpoint(pool, operation.id, zombie, row(1, 'zombie-again')), { held: false })
@@ -57,9 +62,10 @@ t.test('a zombie cannot end, release or renew the operation: every final write i
   const zombie = randomUUID()
   const owner = randomUUID()
   t.ok(await claimOperation(pool, operation.id, zombie, 'job-1'))
-  t.ok(await claimOperation(pool, operation.id, owner, 'job-1'), 'a retry of the same job takes over')
+  await lapse(pool, operation.id)
+  t.ok(await claimOperation(pool, operation.id, owner, 'job-2'), 'a lapsed lease is taken over')
   t.equal(await finishOperation(pool, operation.id, zombie, 'failed', undefined, { message: 'zombie says failed' }), null, 'the zombie\'s finish is refused')
-  t.equal(await releaseLease(pool, operation.id, zombie), false)
+  t.equal(await releaseLease(pool, operation.id, zombie, new Date()), false)
   t.equal(await renewOperation(pool, operation.id, zombie, { round: 99 }), false)
   const row = (await pool.query('SELECT status, error, lease, input FROM toygres.operations WHERE id = $1', [operation.id])).rows[0]
   t.same(row, { status: 'running', error: null, lease: owner, input: {} }, 'the owner\'s operation is as the owner left it')

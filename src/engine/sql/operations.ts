@@ -42,56 +42,34 @@ export async function selectByIdempotencyKey (db: Queryable, key: string): Promi
   return rows[0] ?? null
 }
 
-/**
- * Takes the lease for a run, in one statement. Refused when the operation is
- * finished; when another job's run holds it (a retry of the same pg-boss job
- * may take over: pg-boss only retries a job whose heartbeat stopped); for a
- * first claim, when an operation on the same key started earlier is still
- * pending; or when another operation holds the key. Two claims on one key collide on the key's row in
- * operation_keys (ON CONFLICT sees the latest committed holder, not the
- * snapshot), and two claims of one operation collide on its row, where the
- * UPDATE re-checks the lease on the newest version: no race lets both win.
- */
-export async function claimOperation (db: Queryable, id: string, lease: string, jobId: string): Promise<(Operation & { db_now: Date }) | null> {
-  const { rows } = await db.query<Operation & { db_now: Date }>({
-    name: 'toygres-claim-operation',
-    text: `WITH me AS (
-       SELECT o.id, o.key FROM toygres.operations o
-       WHERE o.id = $1 AND o.status IN ('pending', 'running') AND (o.lease IS NULL OR o.lease_job = $3)
-         -- Only a first claim queues behind earlier starts: a running one holds
-         -- its key already, and must get it back after a sleep.
-         AND (o.status = 'running' OR NOT EXISTS (
-           SELECT 1 FROM toygres.operations b
-           WHERE b.key = o.key AND b.status = 'pending' AND (b.created_at, b.id) < (o.created_at, o.id)))),
-     hold AS (
-       INSERT INTO toygres.operation_keys (key, operation_id) SELECT key, id FROM me
-       ON CONFLICT (key) DO UPDATE SET operation_id = EXCLUDED.operation_id
-       WHERE operation_keys.operation_id = EXCLUDED.operation_id
-       RETURNING operation_id)
-     UPDATE toygres.operations o
-     SET status = 'running', lease = $2, lease_job = $3, attempts = o.attempts + 1,
-         started_at = coalesce(o.started_at, now())
-     FROM hold
-     WHERE o.id = hold.operation_id AND o.status IN ('pending', 'running') AND (o.lease IS NULL OR o.lease_job = $3)
-     RETURNING ${COLUMNS.split(',').map(c => `o.${c.trim()}`).join(', ')}, clock_timestamp() AS db_now`,
-    values: [id, lease, jobId]
-  })
-  return rows[0] ?? null
+/** One claim (claimOperations for a single job); `leaseSeconds` until the lease lapses unless renewed. */
+export async function claimOperation (db: Queryable, id: string, lease: string, jobId: string, leaseSeconds = 10): Promise<Claimed | null> {
+  return (await claimOperations(db, [{ operationId: id, lease, jobId }], leaseSeconds))[0] ?? null
 }
 
 /** A run asking to hold an operation: a fresh lease, for the pg-boss job (this attempt of it) that woke it. */
 export interface Claim { operationId: string, lease: string, jobId: string }
 
-export type Claimed = Operation & { lease: string, lease_job: string, db_now: Date }
+export type Claimed = Operation & { lease: string, lease_job: string | null, db_now: Date }
+
+const RETURNED = `${COLUMNS.split(',').map(c => `o.${c.trim()}`).join(', ')}, o.lease, o.lease_job, clock_timestamp() AS db_now`
 
 /**
- * claimOperation for a batch of fetched jobs, in one statement: the same
- * rules per operation, and at most one claim per key (the key's running
- * holder first, else its oldest pending operation), because one INSERT may
- * not touch a key's row twice. The claims not returned are refused; a
- * refused pending operation is woken by the key's holder when it ends.
+ * Takes the leases for the runs a batch of fetched jobs asks for, in one
+ * statement, until `leaseSeconds` from now unless renewed. A claim is refused
+ * when the operation is finished; when a live run holds it (a lease whose
+ * lease_until passed may be taken over: its run is dead or cut off, and
+ * fencing stops it); for a first claim, when an operation on the same key
+ * started earlier is still pending; or when another operation holds the key.
+ * At most one claim per key wins (the key's running holder first, else its
+ * oldest pending operation), because one INSERT may not touch a key's row
+ * twice. Two claims on one key collide on the key's row in operation_keys
+ * (ON CONFLICT sees the latest committed holder, not the snapshot), and two
+ * claims of one operation collide on its row, where the UPDATE re-checks the
+ * lease on the newest version: no race lets both win. A refused pending
+ * operation is woken by the key's holder when it ends.
  */
-export async function claimOperations (db: Queryable, claims: Claim[]): Promise<Claimed[]> {
+export async function claimOperations (db: Queryable, claims: Claim[], leaseSeconds = 10): Promise<Claimed[]> {
   if (claims.length === 0) return []
   const { rows } = await db.query<Claimed>({
     name: 'toygres-claim-operations',
@@ -100,7 +78,9 @@ export async function claimOperations (db: Queryable, claims: Claim[]): Promise<
      me AS (
        SELECT DISTINCT ON (o.key) o.id, o.key, c.lease, c.job
        FROM c JOIN toygres.operations o ON o.id = c.id
-       WHERE o.status IN ('pending', 'running') AND (o.lease IS NULL OR o.lease_job = c.job)
+       WHERE o.status IN ('pending', 'running') AND (o.lease IS NULL OR o.lease_until < now())
+         -- Only a first claim queues behind earlier starts: a running one holds
+         -- its key already, and must get it back after a sleep.
          AND (o.status = 'running' OR NOT EXISTS (
            SELECT 1 FROM toygres.operations b
            WHERE b.key = o.key AND b.status = 'pending' AND (b.created_at, b.id) < (o.created_at, o.id)))
@@ -111,14 +91,58 @@ export async function claimOperations (db: Queryable, claims: Claim[]): Promise<
        WHERE operation_keys.operation_id = EXCLUDED.operation_id
        RETURNING operation_id)
      UPDATE toygres.operations o
-     SET status = 'running', lease = me.lease, lease_job = me.job, attempts = o.attempts + 1,
-         started_at = coalesce(o.started_at, now())
+     SET status = 'running', lease = me.lease, lease_job = me.job, lease_until = now() + make_interval(secs => $4),
+         wake_at = NULL, attempts = o.attempts + 1, started_at = coalesce(o.started_at, now()),
+         takeovers = o.takeovers + (o.lease IS NOT NULL)::int
      FROM hold JOIN me ON me.id = hold.operation_id
-     WHERE o.id = hold.operation_id AND o.status IN ('pending', 'running') AND (o.lease IS NULL OR o.lease_job = me.job)
-     RETURNING ${COLUMNS.split(',').map(c => `o.${c.trim()}`).join(', ')}, o.lease, o.lease_job, clock_timestamp() AS db_now`,
-    values: [claims.map(c => c.operationId), claims.map(c => c.lease), claims.map(c => c.jobId)]
+     WHERE o.id = hold.operation_id AND o.status IN ('pending', 'running') AND (o.lease IS NULL OR o.lease_until < now())
+     RETURNING ${RETURNED}`,
+    values: [claims.map(c => c.operationId), claims.map(c => c.lease), claims.map(c => c.jobId), leaseSeconds]
   })
   return rows
+}
+
+/**
+ * Claims up to `limit` running operations of orchestration `name` that
+ * nothing runs now and that are due: their timer (wake_at) passed, or their
+ * run's lease lapsed (its process died or was cut off; at most
+ * `maxTakeovers` times in a row). One statement; SKIP LOCKED lets engines
+ * share the work. A running operation holds its key already.
+ */
+export async function claimDue (db: Queryable, name: string, limit: number, leaseSeconds: number, maxTakeovers: number): Promise<Claimed[]> {
+  const { rows } = await db.query<Claimed>({
+    name: 'toygres-claim-due',
+    text: `WITH timers AS (
+       SELECT id FROM toygres.operations
+       WHERE name = $1 AND wake_at <= now() AND lease IS NULL AND status = 'running'
+       ORDER BY wake_at LIMIT $2 FOR UPDATE SKIP LOCKED),
+     lapsed AS (
+       SELECT id FROM toygres.operations
+       WHERE name = $1 AND lease IS NOT NULL AND lease_until < now() AND status = 'running' AND takeovers < $4
+       ORDER BY lease_until LIMIT $2 FOR UPDATE SKIP LOCKED),
+     due AS (SELECT id FROM timers UNION ALL SELECT id FROM lapsed LIMIT $2)
+     UPDATE toygres.operations o
+     SET lease = gen_random_uuid(), lease_job = NULL, lease_until = now() + make_interval(secs => $3), wake_at = NULL,
+         attempts = o.attempts + 1, takeovers = o.takeovers + (o.lease IS NOT NULL)::int
+     FROM due WHERE o.id = due.id
+     RETURNING ${RETURNED}`,
+    values: [name, limit, leaseSeconds, maxTakeovers]
+  })
+  return rows
+}
+
+/** Keeps the leases of runs in flight: returns the ids whose lease is still theirs. */
+export async function renewLeases (db: Queryable, leases: Array<{ operationId: string, lease: string }>, leaseSeconds: number): Promise<Set<string>> {
+  if (leases.length === 0) return new Set()
+  const { rows } = await db.query<{ id: string }>({
+    name: 'toygres-renew-leases',
+    text: `UPDATE toygres.operations o SET lease_until = now() + make_interval(secs => $3)
+     FROM unnest($1::uuid[], $2::uuid[]) AS l(id, lease)
+     WHERE o.id = l.id AND o.lease = l.lease
+     RETURNING o.id`,
+    values: [leases.map(l => l.operationId), leases.map(l => l.lease), leaseSeconds]
+  })
+  return new Set(rows.map(r => r.id))
 }
 
 export interface Finished { key: string, next_id: string | null, next_name: string | null }
@@ -133,7 +157,8 @@ export async function finishOperation (db: Queryable, id: string, lease: string,
     name: 'toygres-finish-operation',
     text: `WITH done AS (
        UPDATE toygres.operations
-       SET status = $3, output = $4, error = $5, finished_at = now(), lease = NULL, lease_job = NULL
+       SET status = $3, output = $4, error = $5, finished_at = now(), lease = NULL, lease_job = NULL, lease_until = NULL,
+           wake_at = NULL, takeovers = 0
        WHERE id = $1 AND lease = $2
        RETURNING id, key, trace, started_at, finished_at),
      ev AS (
@@ -150,30 +175,46 @@ export async function finishOperation (db: Queryable, id: string, lease: string,
   return rows[0] ?? null
 }
 
-/** Gives up the lease without finishing (durable timer, graceful stop). */
-export async function releaseLease (db: Queryable, id: string, lease: string): Promise<boolean> {
+/**
+ * Gives up the lease without finishing, to run again at `wakeAt` (a run that
+ * broke, a graceful stop); a requested cancel wakes it now. Sends the wake-up
+ * NOTIFY when it is due now.
+ */
+export async function releaseLease (db: Queryable, id: string, lease: string, wakeAt: Date): Promise<boolean> {
   const { rowCount } = await db.query(
-    'UPDATE toygres.operations SET lease = NULL, lease_job = NULL WHERE id = $1 AND lease = $2', [id, lease])
+    `UPDATE toygres.operations
+     SET lease = NULL, lease_job = NULL, lease_until = NULL,
+         wake_at = CASE WHEN cancel_requested_at IS NOT NULL THEN least($3::timestamptz, now()) ELSE $3::timestamptz END
+     WHERE id = $1 AND lease = $2
+     RETURNING CASE WHEN wake_at <= now() THEN pg_notify('${CHANNEL}', 'w:' || name) END`, [id, lease, wakeAt])
   return rowCount === 1
 }
 
-/** continueAsNew: fresh input, next generation; the caller deletes the steps. */
+/** continueAsNew: fresh input, next generation, due now; the caller deletes the steps. */
 export async function renewOperation (db: Queryable, id: string, lease: string, input: unknown): Promise<boolean> {
   const { rowCount } = await db.query(
-    `UPDATE toygres.operations SET input = $3, generation = generation + 1, lease = NULL, lease_job = NULL
-     WHERE id = $1 AND lease = $2`, [id, lease, toJsonb(input)])
+    `UPDATE toygres.operations
+     SET input = $3, generation = generation + 1, lease = NULL, lease_job = NULL, lease_until = NULL, wake_at = now(), takeovers = 0
+     WHERE id = $1 AND lease = $2
+     RETURNING pg_notify('${CHANNEL}', 'w:' || name)`, [id, lease, toJsonb(input)])
   return rowCount === 1
 }
 
 export interface CancelMark { name: string, status: string, attempts: number, idle: boolean }
 
-/** Marks the request and tells running workers at once (NOTIFY is sent on commit). */
+/**
+ * Marks the request and tells running workers at once (NOTIFY is sent on
+ * commit). An operation between runs (asleep, or waiting to retry) is due
+ * now, so it runs its cleanup instead of waiting out its timer.
+ */
 export async function markCancelRequested (db: Queryable, id: string, reason: string | null): Promise<CancelMark | null> {
   const { rows } = await db.query<CancelMark>(
     `UPDATE toygres.operations
-     SET cancel_requested_at = coalesce(cancel_requested_at, now()), cancel_reason = coalesce(cancel_reason, $2)
+     SET cancel_requested_at = coalesce(cancel_requested_at, now()), cancel_reason = coalesce(cancel_reason, $2),
+         wake_at = CASE WHEN status = 'running' AND lease IS NULL THEN least(wake_at, now()) ELSE wake_at END
      WHERE id = $1 AND status IN ('pending', 'running')
-     RETURNING name, status, attempts, lease IS NULL AS idle, pg_notify('${CHANNEL}', 'c:' || id::text)`,
+     RETURNING name, status, attempts, lease IS NULL AS idle, pg_notify('${CHANNEL}', 'c:' || id::text),
+       CASE WHEN status = 'running' AND lease IS NULL THEN pg_notify('${CHANNEL}', 'w:' || name) END`,
     [id, reason])
   return rows[0] ?? null
 }
@@ -249,25 +290,38 @@ export async function selectTraceEvents (db: Queryable, operationIds: string[], 
   return rows
 }
 
-export interface Abandoned { id: string, name: string, lease: string | null, job_state: string | null }
+export interface Abandoned { id: string, name: string, status: string, lease: string | null, takeovers: number }
 
 /**
- * Running operations nothing will ever run again: their run's pg-boss job
- * ended (pg-boss gave up after its retries, or it was cancelled) while the
- * run still held the lease; or they wait between runs (no lease) and no job
- * of theirs is left to wake them. Jobs are in pg-boss's `job` table, whose
- * `data` carries the operation id (tx.ts).
+ * Operations nothing will run again by itself: a running one whose runs
+ * kept dying (its lease lapsed after `maxTakeovers` takeovers in a row); a
+ * running one between runs with no wake-up time (from before timers lived
+ * on the row, its job lost); a pending one whose start job is gone while its
+ * key is free (no holder will wake it). Jobs are in pg-boss's `job` table,
+ * whose `data` carries the operation id (tx.ts).
  */
-export async function selectAbandoned (db: Queryable, bossSchema: string, limit: number): Promise<Abandoned[]> {
+export async function selectAbandoned (db: Queryable, bossSchema: string, maxTakeovers: number, limit: number): Promise<Abandoned[]> {
   const { rows } = await db.query<Abandoned>(
-    `SELECT o.id, o.name, o.lease::text AS lease, j.state::text AS job_state
+    `SELECT o.id, o.name, o.status, o.lease::text AS lease, o.takeovers
      FROM toygres.operations o
-     LEFT JOIN ${bossSchema}.job j ON j.id::text = o.lease_job
-     WHERE o.status = 'running' AND (
-       (o.lease IS NOT NULL AND j.state IN ('failed', 'cancelled'))
-       OR (o.lease IS NULL AND NOT EXISTS (
-         SELECT 1 FROM ${bossSchema}.job w
-         WHERE w.data->>'operationId' = o.id::text AND w.state IN ('created', 'retry', 'active'))))
-     LIMIT $1`, [limit])
+     WHERE (o.status = 'running' AND o.lease IS NOT NULL AND o.lease_until < now() AND o.takeovers >= $1)
+        OR (o.status = 'running' AND o.lease IS NULL AND o.wake_at IS NULL AND NOT EXISTS (
+              SELECT 1 FROM ${bossSchema}.job w
+              WHERE w.data->>'operationId' = o.id::text AND w.state IN ('created', 'retry', 'active')))
+        OR (o.status = 'pending' AND NOT EXISTS (SELECT 1 FROM toygres.operation_keys k WHERE k.key = o.key)
+            AND NOT EXISTS (SELECT 1 FROM toygres.operations b
+              WHERE b.key = o.key AND b.status = 'pending' AND (b.created_at, b.id) < (o.created_at, o.id))
+            AND NOT EXISTS (
+              SELECT 1 FROM ${bossSchema}.job w
+              WHERE w.data->>'operationId' = o.id::text AND w.state IN ('created', 'retry', 'active')))
+     LIMIT $2`, [maxTakeovers, limit])
   return rows
+}
+
+/** Makes a running operation between runs due now (it lost its wake-up). */
+export async function wakeNow (db: Queryable, id: string): Promise<boolean> {
+  const { rowCount } = await db.query(
+    `UPDATE toygres.operations SET wake_at = now() WHERE id = $1 AND status = 'running' AND lease IS NULL AND wake_at IS NULL
+     RETURNING pg_notify('${CHANNEL}', 'w:' || name)`, [id])
+  return rowCount === 1
 }

@@ -44,8 +44,13 @@ export interface CheckpointRow {
 
 export interface CheckpointResult { held: boolean, cancelRequested: boolean }
 
-/** Checkpoint rows of one run: written only while `lease` still holds the operation. */
-export interface CheckpointWrite { operationId: string, lease: string, rows: CheckpointRow[] }
+/**
+ * Checkpoint rows of one run, written only while `lease` still holds the
+ * operation; with `release`, the run also gives up its lease in the same
+ * statement, to run again at `wakeAt` (a durable timer), or at once when a
+ * cancel was requested meanwhile.
+ */
+export interface CheckpointWrite { operationId: string, lease: string, rows: CheckpointRow[], release?: { wakeAt: Date } }
 
 /**
  * Writes the checkpoints of any number of runs in one statement (one commit
@@ -66,6 +71,7 @@ export async function writeCheckpoints (db: Queryable, writes: CheckpointWrite[]
       values.forEach((v, i) => cols[i]!.push(v))
     }
   }
+  const released = writes.filter(w => w.release)
   const { rows } = await db.query<{ id: string, cancel_requested: boolean }>({
     name: 'toygres-write-checkpoints',
     text: `WITH r AS (
@@ -90,13 +96,21 @@ export async function writeCheckpoints (db: Queryable, writes: CheckpointWrite[]
        SELECT r.operation_id, r.position, r.name, r.status, r.attempts, r.progress, r.error, r.started_at, r.finished_at
        FROM r JOIN op ON op.id = r.operation_id JOIN ins ON ins.operation_id = r.operation_id AND ins.position = r.position
        WHERE op.trace AND left(r.name, 1) <> '$'
-       ORDER BY r.operation_id, r.position)
+       ORDER BY r.operation_id, r.position),
+     rel AS (
+       UPDATE toygres.operations o
+       SET lease = NULL, lease_job = NULL, lease_until = NULL, takeovers = 0,
+           wake_at = CASE WHEN o.cancel_requested_at IS NOT NULL THEN least(x.wake_at, now()) ELSE x.wake_at END
+       FROM unnest($12::uuid[], $13::timestamptz[]) AS x(id, wake_at) JOIN op ON op.id = x.id
+       WHERE o.id = x.id
+       RETURNING CASE WHEN o.wake_at <= now() THEN pg_notify('toygres_engine', 'w:' || o.name) END AS woken)
      SELECT op.id, op.cancel_requested_at IS NOT NULL AS cancel_requested,
             -- Wakes whoever follows a traced operation's events (sent on commit).
             CASE WHEN op.trace AND EXISTS (SELECT 1 FROM r WHERE r.operation_id = op.id AND left(r.name, 1) <> '$')
-              THEN pg_notify('toygres_engine', 'e:' || op.id::text) END AS notified
+              THEN pg_notify('toygres_engine', 'e:' || op.id::text) END AS notified,
+            (SELECT count(woken) FROM rel) AS released
      FROM op`,
-    values: cols
+    values: [...cols, released.map(w => w.operationId), released.map(w => w.release!.wakeAt)]
   })
   const held = new Map(rows.map(r => [r.id, { held: true, cancelRequested: r.cancel_requested }]))
   return new Map(writes.map(w => [w.operationId, held.get(w.operationId) ?? { held: false, cancelRequested: false }]))

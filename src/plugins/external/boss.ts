@@ -20,11 +20,9 @@ export default fp<{ databaseUrl: string }>(async (app, opts) => {
     application_name: 'toygres-boss',
     // The engine fetches jobs itself and wakes on its own NOTIFY: pg-boss needs no LISTEN connection.
     useListenNotify: false,
-    // A dead worker's job is noticed by the supervisor after its heartbeat
-    // lapses; supervising as often as heartbeats are due keeps crash pickup
-    // within about two heartbeats (~20 s by default) instead of a minute.
-    superviseIntervalSeconds: app.config.workers.heartbeatSeconds,
-    monitorIntervalSeconds: app.config.workers.heartbeatSeconds
+    // A dead worker's operations are taken over through their lapsed leases
+    // (src/engine), not pg-boss's job heartbeats: its supervisor only keeps
+    // the job table tidy, at its own pace.
   })
   boss.on('error', err => { if (!app.outage.report(err)) app.log.error({ err }, 'pg-boss error') })
   await boss.start()

@@ -21,7 +21,7 @@ COPY src ./src
 COPY migrations ./migrations
 COPY openapi ./openapi
 RUN mkdir -p /var/lib/toygres && chown node:node /var/lib/toygres
-USER node
+USER 1000:1000
 EXPOSE 3000
 # No curl in slim images: ask Node itself.
 HEALTHCHECK --interval=10s --timeout=3s --start-period=30s --retries=3 \

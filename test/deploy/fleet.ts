@@ -2,9 +2,27 @@
 // Deployments in deploy/: API replicas (TOYGRES_WORKER_CONCURRENCY=0) and
 // workers. Each process's connections carry its own application_name (in
 // its DATABASE_URL), so pg_stat_activity tells whose backend is whose.
+import { spawn } from 'node:child_process'
 import { readFileSync } from 'node:fs'
+import { fileURLToPath } from 'node:url'
 import { freePort } from '../helpers/ports.ts'
-import { spawnServer, waitForOk, type ServerProcess } from '../helpers/server-process.ts'
+import { waitForOk, type ServerProcess } from '../helpers/server-process.ts'
+import { uninstrumented } from './uninstrumented.ts'
+
+const SERVER = fileURLToPath(new URL('../../src/server.ts', import.meta.url))
+
+/** src/server.ts as test/helpers/server-process.ts runs it, without tap's instrumentation (its memory and CPU are measured). */
+function spawnServer (env: Record<string, string>, port: number): ServerProcess {
+  let out = ''
+  const child = spawn(...uninstrumented(process.execPath, [SERVER]), {
+    env: { PATH: process.env.PATH ?? '', LOG_LEVEL: 'info', ...env, PORT: String(port), HOST: '127.0.0.1' },
+    stdio: ['ignore', 'pipe', 'pipe']
+  })
+  child.stdout!.on('data', d => { out += d })
+  child.stderr!.on('data', d => { out += d })
+  const exited = new Promise<number | string>(resolve => child.on('exit', (code, signal) => resolve(code ?? signal ?? -1)))
+  return { child, url: `http://127.0.0.1:${port}`, output: () => out, exited }
+}
 
 export type Role = 'api' | 'worker'
 

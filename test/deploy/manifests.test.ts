@@ -66,7 +66,7 @@ t.test('two roles from one image: API replicas behind a Service and a budget, wo
     t.equal(d.spec.replicas, 2, `${name}: 2 replicas`)
     t.ok(matches(d.spec.selector.matchLabels, d.spec.template.metadata.labels), `${name}: the selector matches its pods`)
     // Every variable is one the server reads (a typo would be ignored silently).
-    const known = new Set([...Object.keys(EnvSchema.properties), 'NODE_ENV'])
+    const known = new Set([...Object.keys(EnvSchema.properties), 'NODE_ENV', 'NODE_OPTIONS'])
     t.same(Object.keys(env).filter(k => !known.has(k)), [], `${name}: every variable is a Toygres setting`)
     const config = loadConfig(env, '/app')
     t.equal(config.workers.concurrency > 0, role(d) === 'worker', `${name}: TOYGRES_WORKER_CONCURRENCY=${config.workers.concurrency}`)
@@ -74,6 +74,9 @@ t.test('two roles from one image: API replicas behind a Service and a budget, wo
     t.equal(config.host, '0.0.0.0', `${name}: reachable by its probes`)
     const port = c.ports.find((p: { name: string }) => p.name === 'http')
     t.equal(port?.containerPort, config.port, `${name}: the container port is the one it listens on`)
+    // The heap stays below the memory limit (Mi), with room for everything that is not heap.
+    const heap = Number(/--max-old-space-size=(\d+)/.exec(env.NODE_OPTIONS ?? '')?.[1])
+    t.ok(heap > 0 && heap <= 0.8 * Number(/^(\d+)Mi$/.exec(c.resources.limits.memory)?.[1]), `${name}: heap ${heap} MiB within the ${c.resources.limits.memory} limit`)
     t.match(c.readinessProbe, { httpGet: { path: '/readyz', port: 'http' } }, `${name}: ready when /readyz says so`)
     t.match(c.livenessProbe, { httpGet: { path: '/healthz', port: 'http' } }, `${name}: alive while /healthz answers`)
     t.match(c.startupProbe, { httpGet: { path: '/healthz', port: 'http' } }, `${name}: boot (migrations, pg-boss) is not a liveness failure`)

@@ -21,6 +21,8 @@ COPY src ./src
 COPY migrations ./migrations
 COPY openapi ./openapi
 RUN mkdir -p /var/lib/toygres && chown node:node /var/lib/toygres
+# The image's `node` user, by number: Kubernetes can only check runAsNonRoot
+# against a numeric user (deploy/ runs the pods as 1000 too).
 USER 1000:1000
 EXPOSE 3000
 # No curl in slim images: ask Node itself.

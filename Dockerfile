@@ -33,7 +33,9 @@ COPY migrations ./migrations
 COPY openapi ./openapi
 COPY --from=ui /app/ui/dist ./ui/dist
 RUN mkdir -p /var/lib/toygres && chown node:node /var/lib/toygres
-USER node
+# The image's `node` user, by number: Kubernetes can only check runAsNonRoot
+# against a numeric user (deploy/ runs the pods as 1000 too).
+USER 1000:1000
 EXPOSE 3000
 # No curl in slim images: ask Node itself.
 HEALTHCHECK --interval=10s --timeout=3s --start-period=30s --retries=3 \

@@ -32,6 +32,7 @@ export const EnvSchema = Type.Object({
   TOYGRES_K8S_IMAGE: Type.Optional(Type.String({ minLength: 1 })),
   TOYGRES_K8S_STORAGE_CLASS: Type.Optional(Type.String({ minLength: 1 })),
   TOYGRES_K8S_REGION: Type.Optional(Type.String({ pattern: '^[a-z0-9]+$' })),
+  TOYGRES_K8S_CONTROL_PLANE_CIDRS: Type.Optional(Type.String({ minLength: 1 })),
   TOYGRES_K8S_CRASH_RESTARTS: Type.Optional(Type.Integer({ minimum: 1, maximum: 100 })),
   TOYGRES_K8S_IMAGE_NOT_FOUND_PULLS: Type.Optional(Type.Integer({ minimum: 1, maximum: 100 })),
   TOYGRES_HEALTH_INTERVAL_SECONDS: Type.Optional(Type.Integer({ minimum: 1, maximum: 3600 })),
@@ -85,6 +86,9 @@ export function loadConfig (source: Record<string, string | undefined>, cwd = pr
   const defaultAllowedCidrs = env.TOYGRES_DEFAULT_ALLOWED_CIDRS?.split(',').map(c => c.trim()).filter(Boolean) ?? null
   const badCidr = defaultAllowedCidrs?.find(c => !isCidr(c))
   if (badCidr !== undefined) throw new ConfigError(`invalid TOYGRES_DEFAULT_ALLOWED_CIDRS: "${badCidr}" is not an IPv4 or IPv6 network in CIDR notation (e.g. 203.0.113.0/24)`)
+  const controlPlaneCidrs = env.TOYGRES_K8S_CONTROL_PLANE_CIDRS?.split(',').map(c => c.trim()).filter(Boolean)
+  const badOwn = controlPlaneCidrs?.find(c => !isCidr(c))
+  if (badOwn !== undefined) throw new ConfigError(`invalid TOYGRES_K8S_CONTROL_PLANE_CIDRS: "${badOwn}" is not an IPv4 or IPv6 network in CIDR notation (e.g. 10.244.0.0/16)`)
 
   return {
     port: env.PORT ?? 3000,
@@ -118,6 +122,8 @@ export function loadConfig (source: Record<string, string | undefined>, cwd = pr
       image: env.TOYGRES_K8S_IMAGE ?? 'postgres',
       storageClass: env.TOYGRES_K8S_STORAGE_CLASS,
       region: env.TOYGRES_K8S_REGION,
+      /** Networks the control plane connects to instances from (undefined: the private ranges). */
+      controlPlaneCidrs,
       /** Container restarts (CrashLoopBackOff) a create waits through before it fails with the server's last log lines. */
       crashRestarts: env.TOYGRES_K8S_CRASH_RESTARTS ?? 3,
       /** "not found" answers from the registry for the image before a create fails (a typo'd tag never appears). */

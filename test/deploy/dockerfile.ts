@@ -83,8 +83,19 @@ export async function build (context: string, scratch: string): Promise<Build> {
       }
       case 'RUN': {
         const npmCi = /^npm ci --omit=dev( && npm cache clean --force)?$/.exec(args)
+        const npmCiAll = /^npm ci --ignore-scripts$/.exec(args)
+        const buildUi = /^node (ui\/build\.mjs)$/.exec(args)
         const mkdirChown = /^mkdir -p (\S+) && chown \S+ \1$/.exec(args)
-        if (npmCi) {
+        if (npmCiAll) {
+          // The dashboard's build stage: every dependency, dev ones included, no install scripts.
+          const out = spawnSync('npm', ['ci', '--ignore-scripts', '--prefer-offline', '--no-audit', '--no-fund'], { cwd: join(stage.root, stage.workdir), encoding: 'utf8' })
+          log.push(out.stdout, out.stderr)
+          if (out.status !== 0) throw new Error(`npm ci --ignore-scripts failed (${out.status}):\n${out.stdout}\n${out.stderr}`)
+        } else if (buildUi) {
+          const out = spawnSync(process.execPath, [buildUi[1]!], { cwd: join(stage.root, stage.workdir), encoding: 'utf8' })
+          log.push(out.stdout, out.stderr)
+          if (out.status !== 0) throw new Error(`node ${buildUi[1]} failed (${out.status}):\n${out.stdout}\n${out.stderr}`)
+        } else if (npmCi) {
           // The same install; the machine's npm cache is used (and not cleaned: it is shared).
           const out = spawnSync('npm', ['ci', '--omit=dev', '--prefer-offline', '--no-audit', '--no-fund'], { cwd: join(stage.root, stage.workdir), encoding: 'utf8', env: { ...process.env, NODE_ENV: 'production' } })
           log.push(out.stdout, out.stderr)

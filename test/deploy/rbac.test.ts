@@ -119,7 +119,7 @@ async function replayProvisioner (t: Test, namespace: string, exists: boolean): 
     startPostgres: () => p.startPostgres(wait, never()),
     recoverPostgres: () => p.recoverPostgres(ref, never()),
     setPassword: () => p.setPassword({ ...ref, password: 'another-password' }, never()),
-    resizeStorage: () => p.resizeStorage({ ...ref, storage_size_gb: 20 }, never()),
+    resizeStorage: () => p.resizeStorage({ ...ref, storage_size_gb: 20, timeout_seconds: 600 }, never()),
     applyLabels: () => p.applyLabels({ ...ref, labels: { team: 'payments' } }, never()),
     applyNetwork: () => p.applyNetwork({ ...ref, allowed_cidrs: ['10.0.0.0/8'] }, never()),
     readLogs: async () => { for await (const line of p.readLogs({ ...ref, tail: 5, follow: false }, signal)) void line },
@@ -169,7 +169,8 @@ async function runRoles (t: Test, namespace: string): Promise<{ api: RequestReco
   const [apiProxy, workerProxy] = [await recordingProxy(kube), await recordingProxy(kube)]
   t.teardown(() => Promise.all([apiProxy.close(), workerProxy.close()]))
   const databaseUrl = await createTestDatabase(t)
-  const env = { TOYGRES_PROVISIONER: 'kubernetes', TOYGRES_READY_TIMEOUT_SECONDS: '60', TOYGRES_LOAD_BALANCER_TIMEOUT_SECONDS: '60', TOYGRES_DELETE_TIMEOUT_SECONDS: '60' }
+  // The fake cluster's pods are servers on loopback: the control plane connects from there.
+  const env = { TOYGRES_PROVISIONER: 'kubernetes', TOYGRES_K8S_CONTROL_PLANE_CIDRS: '127.0.0.0/8', TOYGRES_READY_TIMEOUT_SECONDS: '60', TOYGRES_LOAD_BALANCER_TIMEOUT_SECONDS: '60', TOYGRES_DELETE_TIMEOUT_SECONDS: '60' }
   const api = await buildTestApp(t, { ...env, KUBECONFIG: apiProxy.kubeconfigPath, TOYGRES_WORKER_CONCURRENCY: '0' }, { databaseUrl })
   await buildTestApp(t, { ...env, KUBECONFIG: workerProxy.kubeconfigPath, TOYGRES_WORKER_CONCURRENCY: '2' }, { databaseUrl })
   const base = await api.listen({ port: 0, host: '127.0.0.1' })
@@ -214,6 +215,10 @@ async function runRoles (t: Test, namespace: string): Promise<{ api: RequestReco
   await call('getMetrics', 'GET', '/metrics')
   await stream('streamInstanceEvents', `${instance}/events`)
   await allEvents
+  t.equal((await call('getInstanceLogs', 'GET', `${instance}/logs?tail=5`)).status, 200, 'the server log, through pods/log')
+  // The batch routes make the same provisioner calls as one create or delete: a bad body shows they need nothing more.
+  t.equal((await call('createInstances', 'POST', '/instances/batch', { items: [] })).status, 400)
+  t.equal((await call('deleteInstances', 'POST', '/instances/batch-delete', { names: [] })).status, 400)
   // Day-2, one change at a time, each waited out (it may fail where the provisioner is not there yet).
   for (const patch of [{ labels: { team: 'payments' } }, { storage_size_gb: 20 }, { allowed_cidrs: ['10.0.0.0/8'] }, { parameters: { work_mem: '8MB' } }]) {
     await settled((await call('updateInstance', 'PATCH', instance, patch)).json.operation?.id)

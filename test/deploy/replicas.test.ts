@@ -14,7 +14,6 @@ import pg from 'pg'
 import t from 'tap'
 import { activityNames as steps } from '../../src/activities/names.ts'
 import { migrationNames } from '../../src/db/migrate.ts'
-import { queueName } from '../../src/engine/index.ts'
 import { orchestrationNames as orchestrations } from '../../src/orchestrations/names.ts'
 import { localProvisionerEnv } from '../helpers/app.ts'
 import { createTestDatabase } from '../helpers/db.ts'
@@ -132,11 +131,11 @@ t.test('two API and two worker processes on one database: boot together, share t
       (done: string[]) => done.includes(steps.MARK_RUNNING), { what: 'the victim\'s create reaching mark-running', timeoutMs: 60_000 })
     const pidFile = join(local.TOYGRES_DATA_DIR!, 'instances', 'toygres', 'crash-db', 'pgdata', 'postmaster.pid')
     const postmaster = (await readFile(pidFile, 'utf8')).split('\n')[0]
-    // Frozen, then killed: the health checks it was running at that moment are known (they wait for their heartbeat to lapse).
+    // Frozen, then killed: the health checks running at that moment are known (they wait for their lease to lapse).
     victim.process.child.kill('SIGSTOP')
     const { rows: held } = await db.query<{ name: string }>(
-      `SELECT DISTINCT i.name FROM pgboss.job j JOIN toygres.operations o ON o.id = (j.data->>'operationId')::uuid
-       JOIN toygres.instances i ON i.id = (o.input->>'instance_id')::uuid WHERE j.name = $1 AND j.state = 'active'`, [queueName(orchestrations.HEALTH_CHECK)])
+      `SELECT DISTINCT i.name FROM toygres.operations o JOIN toygres.instances i ON i.id = (o.input->>'instance_id')::uuid
+       WHERE o.name = $1 AND o.status = 'running' AND o.lease IS NOT NULL`, [orchestrations.HEALTH_CHECK])
     const killedAt = await now()
     await f.kill(victim)
     await lock.query('ROLLBACK')

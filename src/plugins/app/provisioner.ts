@@ -19,6 +19,7 @@ export default fp(async app => {
       storageClass: config.kubernetes.storageClass,
       region: config.kubernetes.region,
       crashRestarts: config.kubernetes.crashRestarts,
+      controlPlaneCidrs: config.kubernetes.controlPlaneCidrs,
       notFoundPulls: config.kubernetes.imageNotFoundPulls,
       logger: app.log,
       controlPlaneId: app.controlPlane.id

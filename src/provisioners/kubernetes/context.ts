@@ -17,6 +17,8 @@ export interface Kube {
   /** This control plane's id, as the provisioner was given it. */
   controlPlaneId: string
   limits: PodLimits
+  /** Networks the control plane connects from: always in pg_hba.conf. */
+  controlPlaneCidrs: string[]
 }
 
 export const markFor = (k: Kube, ref: OwnedRef): Mark => markOf(ref.instance_id, k.controlPlaneId)

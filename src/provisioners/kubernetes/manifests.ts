@@ -57,7 +57,7 @@ export function buildConfigMap (spec: InstanceSpec): V1ConfigMap {
     apiVersion: 'v1',
     kind: 'ConfigMap',
     metadata: metaOf(spec, objectNames(spec.instance_name).configMap),
-    data: { [PG_HBA_KEY]: pgHbaConf(spec.allowed_cidrs) }
+    data: { [PG_HBA_KEY]: pgHbaConf(spec.allowed_cidrs, spec.control_plane_cidrs) }
   }
 }
 

@@ -20,7 +20,7 @@ export async function applyNetwork (k: Kube, input: ApplyNetworkInput, ctx: Acti
   const configMap = await readOwned<V1ConfigMap>(k, 'ConfigMap', input, names.configMap, signal)
   const service = await readOwned<V1Service>(k, 'Service', input, names.service, signal)
   const changed: string[] = []
-  const hba = pgHbaConf(input.allowed_cidrs)
+  const hba = pgHbaConf(input.allowed_cidrs, k.controlPlaneCidrs)
   if (configMap.data?.[PG_HBA_KEY] !== hba) {
     await k.client.patch('ConfigMap', input.namespace, names.configMap, { data: { [PG_HBA_KEY]: hba } }, signal)
     changed.push(`pg_hba.conf in ConfigMap ${names.configMap}`)

@@ -1,22 +1,28 @@
 // pg_hba.conf for an instance: TLS and a password over the network, from the
-// allowed networks only. Only `hostssl` lines exist, so a connection without
-// TLS matches no line and is refused ("no pg_hba.conf entry ... no
-// encryption"); a client outside every allowed network likewise.
+// allowed networks only, plus the networks the control plane itself connects
+// from (its health checks and settings checks go through the ClusterIP
+// Service, from its pods' addresses: allowed_cidrs restricts users, not the
+// control plane). Only `hostssl` lines exist, so a connection without TLS
+// matches no line and is refused ("no pg_hba.conf entry ... no encryption");
+// a client outside every allowed network likewise.
 // https://www.postgresql.org/docs/current/auth-pg-hba-conf.html
 import { isIP } from 'node:net'
 
 /** Everywhere, when no network is named (allowed_cidrs null). */
 const ANYWHERE = ['0.0.0.0/0', '::/0']
 
-export function pgHbaConf (allowedCidrs: string[] | null): string {
+export function pgHbaConf (allowedCidrs: string[] | null, controlPlaneCidrs: string[]): string {
   const networks = allowedCidrs ?? ANYWHERE
+  const own = allowedCidrs === null ? [] : controlPlaneCidrs.filter(c => !networks.includes(c))
   return [
     '# Written by Toygres from the instance\'s allowed_cidrs; changes here are overwritten.',
     '# Inside the container: the OS user postgres as the role postgres (the image\'s',
     '# entrypoint initialises the database over this socket).',
     'local    all  all                              peer',
-    // An empty allowed list keeps only the socket: nobody can connect over the network.
+    // An empty allowed list keeps only the socket and the control plane: no user can connect over the network.
     ...networks.map(n => `hostssl  all  all  ${n.padEnd(28)} scram-sha-256`),
+    ...(own.length > 0 ? ['# The control plane (TOYGRES_K8S_CONTROL_PLANE_CIDRS): health checks and settings checks.'] : []),
+    ...own.map(n => `hostssl  all  all  ${n.padEnd(28)} scram-sha-256`),
     ''
   ].join('\n')
 }

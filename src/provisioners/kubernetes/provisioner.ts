@@ -39,7 +39,16 @@ export interface KubernetesProvisionerOptions {
   crashRestarts?: number | undefined
   /** Pulls the registry must answer "not found" before wait-for-ready fails. Default 3. */
   notFoundPulls?: number | undefined
+  /**
+   * Networks the control plane connects to instances from (its pods'
+   * network): always allowed by pg_hba.conf, so allowed_cidrs never locks
+   * out health checks. Default: the private ranges (RFC 1918, RFC 6598, RFC 4193).
+   */
+  controlPlaneCidrs?: string[] | undefined
 }
+
+/** Where a cluster's pod network lives unless told otherwise. */
+export const PRIVATE_NETWORKS = ['10.0.0.0/8', '172.16.0.0/12', '192.168.0.0/16', '100.64.0.0/10', 'fc00::/7']
 
 export function createKubernetesProvisioner (opts: KubernetesProvisionerOptions): Provisioner {
   const log = opts.logger
@@ -53,7 +62,8 @@ export function createKubernetesProvisioner (opts: KubernetesProvisionerOptions)
         client: createKubeClient(loaded.kc),
         log,
         controlPlaneId: opts.controlPlaneId,
-        limits: { crashRestarts: opts.crashRestarts ?? 3, notFoundPulls: opts.notFoundPulls ?? 3 }
+        limits: { crashRestarts: opts.crashRestarts ?? 3, notFoundPulls: opts.notFoundPulls ?? 3 },
+        controlPlaneCidrs: opts.controlPlaneCidrs ?? PRIVATE_NETWORKS
       }
     : null
   const image = opts.image ?? 'postgres'

@@ -15,6 +15,8 @@ export interface InstanceSpec {
   dns_label: string | null
   /** Networks allowed to connect; null: anywhere. */
   allowed_cidrs: string[] | null
+  /** Networks the control plane connects from, allowed whatever allowed_cidrs says. */
+  control_plane_cidrs: string[]
   /** User labels, copied onto every object. */
   labels: Record<string, string>
   /** This instance of this control plane: on every object as labels. */

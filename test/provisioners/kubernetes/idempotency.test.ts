@@ -40,7 +40,7 @@ t.test('a deploy that crashed after the Secret converges, and so does its delete
   kc.loadFromFile(kube.kubeconfigPath)
   const core = kc.makeApiClient(CoreV1Api)
   await core.createNamespace({ body: buildNamespace('toygres') })
-  await core.createNamespacedSecret({ namespace: 'toygres', body: buildSecret({ ...input, mark: MARK, image: 'postgres' }, input.password) })
+  await core.createNamespacedSecret({ namespace: 'toygres', body: buildSecret({ ...input, mark: MARK, image: 'postgres', control_plane_cidrs: [] }, input.password) })
 
   const out = await provisioner.deployPostgres(input, never())
   t.same(out.existing, ['Namespace/toygres', 'Secret/orders-credentials'])

@@ -26,7 +26,7 @@ const LABELS = {
 }
 
 function spec (over: Partial<InstanceSpec> = {}): InstanceSpec {
-  return { namespace: 'toygres', instance_name: 'orders', postgres_version: '17', storage_size_gb: 10, use_load_balancer: true, dns_label: null, allowed_cidrs: null, labels: {}, mark: MARK, image: 'postgres', ...over }
+  return { namespace: 'toygres', instance_name: 'orders', postgres_version: '17', storage_size_gb: 10, use_load_balancer: true, dns_label: null, allowed_cidrs: null, control_plane_cidrs: ['10.244.0.0/16'], labels: {}, mark: MARK, image: 'postgres', ...over }
 }
 
 for (const version of ['15', '16', '17', '18']) {
@@ -122,10 +122,11 @@ t.test('allowed_cidrs: the load balancer\'s source ranges, Local traffic policy,
   t.same(buildService(spec({ use_load_balancer: false, allowed_cidrs: ['203.0.113.0/24'] })).spec?.loadBalancerSourceRanges, undefined, 'a ClusterIP Service cannot have ranges')
 
   const hba = buildConfigMap(spec({ allowed_cidrs: ['203.0.113.0/24', '2001:db8::/32'] })).data!['pg_hba.conf']!
-  t.same(hostsslNetworks(hba), ['203.0.113.0/24', '2001:db8::/32'])
-  t.same(hostsslNetworks(pgHbaConf(null)), ['0.0.0.0/0', '::/0'])
-  t.same(hostsslNetworks(pgHbaConf([])), [], 'none: only the socket')
-  for (const conf of [hba, pgHbaConf(null)]) {
+  t.same(hostsslNetworks(hba), ['203.0.113.0/24', '2001:db8::/32', '10.244.0.0/16'], 'the users\' networks, then the control plane\'s')
+  t.same(hostsslNetworks(pgHbaConf(null, ['10.244.0.0/16'])), ['0.0.0.0/0', '::/0'])
+  t.same(hostsslNetworks(pgHbaConf([], ['10.244.0.0/16'])), ['10.244.0.0/16'], 'none: only the socket and the control plane')
+  t.same(hostsslNetworks(pgHbaConf(['10.244.0.0/16'], ['10.244.0.0/16'])), ['10.244.0.0/16'], 'once when both name it')
+  for (const conf of [hba, pgHbaConf(null, [])]) {
     const network = conf.split('\n').filter(l => /^(host|hostnossl|hostssl|hostgssenc)\s/.test(l))
     t.ok(network.every(l => l.startsWith('hostssl ')), 'no line lets a connection in without TLS')
     t.ok(network.every(l => l.trim().endsWith('scram-sha-256')), 'and none without a password')

@@ -42,7 +42,7 @@ const OBJECTS: Array<[Kind, string, (s: InstanceSpec) => KubernetesObject]> = [
 const RESOURCE: Record<Kind, string> = { Secret: 'secrets', ConfigMap: 'configmaps', Service: 'services', StatefulSet: 'statefulsets', PersistentVolumeClaim: 'persistentvolumeclaims' }
 
 function spec (ns: string): InstanceSpec {
-  return { ...deployInput({ namespace: ns, instance_name: 'ledger' }), mark: OURS, image: 'postgres' }
+  return { ...deployInput({ namespace: ns, instance_name: 'ledger' }), mark: OURS, image: 'postgres', control_plane_cidrs: [] }
 }
 
 function api (kube: FakeKubeApi) {

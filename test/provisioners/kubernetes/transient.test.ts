@@ -66,7 +66,7 @@ t.test('a node drained during the wait: the pod is evicted, waits for a node, an
 
 function spec (): InstanceSpec {
   const i = deployInput()
-  return { ...i, mark: { instanceId: INSTANCE_ID, controlPlane: 'test-plane' }, image: 'postgres' }
+  return { ...i, mark: { instanceId: INSTANCE_ID, controlPlane: 'test-plane' }, image: 'postgres', control_plane_cidrs: [] }
 }
 
 function clients (kube: FakeKubeApi): { core: CoreV1Api, apps: AppsV1Api } {

@@ -121,13 +121,20 @@ export interface RunningInfo {
  * major that runs. Returns false when the instance has moved on (deleted or deleting).
  */
 export async function markRunning (db: Queryable, id: string, info: RunningInfo): Promise<boolean> {
-  const { rowCount } = await db.query(
-    `UPDATE toygres.instances SET state = 'running', error = NULL, ip_connection_string = $2, dns_connection_string = $3,
-       external_ip = $4, dns_name = $5, server_version = $6, deployment_time_seconds = $7,
-       postgres_version = coalesce(substring($6 from 'PostgreSQL (\\d+)'), postgres_version)
-     WHERE id = $1 AND state = 'creating'`,
+  // True also when it is running already: a run that died after this
+  // committed but before its checkpoint replays it, and must still start
+  // the health monitor. False only when a delete overtook the create.
+  const { rows } = await db.query<{ running: boolean }>(
+    `WITH upd AS (
+       UPDATE toygres.instances SET state = 'running', error = NULL, ip_connection_string = $2, dns_connection_string = $3,
+         external_ip = $4, dns_name = $5, server_version = $6, deployment_time_seconds = $7,
+         postgres_version = coalesce(substring($6 from 'PostgreSQL (\\d+)'), postgres_version)
+       WHERE id = $1 AND state = 'creating'
+       RETURNING id)
+     SELECT EXISTS (SELECT 1 FROM upd)
+         OR EXISTS (SELECT 1 FROM toygres.instances WHERE id = $1 AND state NOT IN ('creating', 'failed', 'deleting', 'delete_failed')) AS running`,
     [id, info.ip_connection_string, info.dns_connection_string, info.external_ip, info.dns_name, info.server_version, info.deployment_time_seconds])
-  return rowCount === 1
+  return rows[0]!.running
 }
 
 /** creating → failed, keeping the failing step and a readable error. */

@@ -69,3 +69,26 @@ t.test('every transition: allowed ones work, the rest are refused, each writes o
 async function eventCount (pool: pg.Pool, id: string): Promise<number> {
   return (await pool.query<{ n: number }>('SELECT count(*)::int AS n FROM toygres.instance_events WHERE instance_id = $1', [id])).rows[0]!.n
 }
+
+t.test('markRunning answers the same when replayed, and false once a delete overtook the create', async t => {
+  const url = await createTestDatabase(t)
+  await migrate(url, pino({ level: 'silent' }))
+  const pool = new pg.Pool({ connectionString: url })
+  t.teardown(() => pool.end())
+  const { insertInstance, markRunning, markDeleting } = await import('../../src/db/instances.ts')
+  const info = { ip_connection_string: 'postgresql://postgres@127.0.0.1:1/postgres', dns_connection_string: null, external_ip: null, dns_name: null, server_version: 'PostgreSQL 17.2', deployment_time_seconds: 3 }
+  const make = async (name: string) => {
+    const id = crypto.randomUUID()
+    await insertInstance(pool, { id, name, namespace: 'toygres', postgres_version: '18', storage_size_gb: 1, use_load_balancer: false, dns_label: null, password_ciphertext: 'x' })
+    return id
+  }
+  const id = await make('replayed')
+  t.equal(await markRunning(pool, id, info), true)
+  t.equal(await markRunning(pool, id, info), true, 'a replay after the commit still says running (so the monitor starts)')
+  const { rows } = await pool.query("SELECT count(*)::int AS n FROM toygres.instance_events WHERE instance_id = $1 AND kind = 'state'", [id])
+  t.equal(rows[0].n, 2, 'created, then running once: the replay changed nothing')
+  t.match((await pool.query('SELECT postgres_version FROM toygres.instances WHERE id = $1', [id])).rows[0], { postgres_version: '17' })
+  const overtaken = await make('overtaken')
+  await markDeleting(pool, overtaken, crypto.randomUUID())
+  t.equal(await markRunning(pool, overtaken, info), false, 'a delete overtook the create')
+})

@@ -46,6 +46,7 @@ export const EnvSchema = Type.Object({
   TOYGRES_LOAD_BALANCER_TIMEOUT_SECONDS: Type.Optional(Type.Integer({ minimum: 10, maximum: 24 * 3600 })),
   TOYGRES_DELETE_TIMEOUT_SECONDS: Type.Optional(Type.Integer({ minimum: 10, maximum: 24 * 3600 })),
   TOYGRES_DEFAULT_ALLOWED_CIDRS: Type.Optional(Type.String({ minLength: 1 })),
+  TOYGRES_ALLOWED_NAMESPACES: Type.Optional(Type.String({ minLength: 1 })),
   TOYGRES_OPERATION_RETENTION_HOURS: Type.Optional(Type.Number({ exclusiveMinimum: 0, maximum: 24 * 3650 })),
   TOYGRES_STATUS_CACHE_MS: Type.Optional(Type.Integer({ minimum: 0, maximum: 10_000 }))
 })
@@ -150,6 +151,8 @@ export function loadConfig (source: Record<string, string | undefined>, cwd = pr
       delete_seconds: env.TOYGRES_DELETE_TIMEOUT_SECONDS ?? 600
     },
     defaultAllowedCidrs,
+    /** Namespaces instances may be created in; null: any but Kubernetes' own (kube-system, kube-public, kube-node-lease). */
+    allowedNamespaces: env.TOYGRES_ALLOWED_NAMESPACES?.split(',').map(n => n.trim()).filter(Boolean) ?? null,
     operationRetentionHours: env.TOYGRES_OPERATION_RETENTION_HOURS ?? 24 * 30,
     /** How long a GET /instances/{name} answer may be reused by other pollers (0: only concurrent requests share a load). */
     statusCacheMs: env.TOYGRES_STATUS_CACHE_MS ?? 200

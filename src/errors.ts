@@ -12,6 +12,7 @@ export const catalogue = {
   'unsupported-media-type': { status: 415, title: 'Unsupported media type' },
   'idempotency-key-reused': { status: 422, title: 'Idempotency key reused with a different request' },
   'unsupported-version': { status: 422, title: 'PostgreSQL version not available' },
+  'namespace-not-allowed': { status: 422, title: 'Namespace not allowed' },
   'invalid-change': { status: 422, title: 'The change cannot be made' },
   'headers-too-large': { status: 431, title: 'Request header fields too large' },
   'internal-error': { status: 500, title: 'Internal server error' },

@@ -30,6 +30,17 @@ export interface InstanceServiceDeps {
   readonly timeouts: Timeouts
   /** allowed_cidrs when a request does not say; null: anywhere. */
   readonly defaultAllowedCidrs: string[] | null
+  /** Namespaces instances may go to; null: any but Kubernetes' own. */
+  readonly allowedNamespaces: string[] | null
+}
+
+/** Kubernetes' own namespaces: never an instance's, whatever the settings say. */
+const SYSTEM_NAMESPACES = ['kube-system', 'kube-public', 'kube-node-lease']
+
+function namespaceProblem (namespace: string, allowed: string[] | null): string | null {
+  if (SYSTEM_NAMESPACES.includes(namespace)) return `${namespace} belongs to Kubernetes itself; instances cannot go there`
+  if (allowed !== null && !allowed.includes(namespace)) return `this control plane creates instances only in ${allowed.join(', ')} (TOYGRES_ALLOWED_NAMESPACES)`
+  return null
 }
 
 /** A create request with its defaults applied (the schema's defaults, by the validator). */
@@ -53,6 +64,12 @@ export async function requestCreate (deps: InstanceServiceDeps, req: CreateReque
   if (!available.includes(req.postgres_version)) {
     throw new ToygresError('unsupported-version', `PostgreSQL ${req.postgres_version} is not available on the ${deps.provisioner.kind} provisioner; available: ${available.join(', ')}${deps.provisioner.versionsHint ? `. ${deps.provisioner.versionsHint}` : ''}`, {
       errors: [{ field: 'body.postgres_version', message: `must be one of ${available.join(', ')} here` }]
+    })
+  }
+  const nsProblem = namespaceProblem(req.namespace, deps.allowedNamespaces)
+  if (nsProblem) {
+    throw new ToygresError('namespace-not-allowed', `namespace ${req.namespace} is not allowed: ${nsProblem}`, {
+      errors: [{ field: 'body.namespace', message: nsProblem }]
     })
   }
   const labelErrors = labelProblems(req.labels ?? {}, 'body.labels')

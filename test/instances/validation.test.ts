@@ -60,6 +60,21 @@ t.test('every class of bad input is a 4xx that names the field', async t => {
   t.same(counts, { instances: 0, operations: 0 }, 'nothing half-made')
 })
 
+t.test('namespaces: Kubernetes\' own are refused always, TOYGRES_ALLOWED_NAMESPACES narrows the rest; nothing is made', async t => {
+  const open = await buildTestApp(t)
+  const system = await open.inject({ method: 'POST', url: '/instances', payload: { name: 'db', namespace: 'kube-system' } })
+  t.equal(system.statusCode, 422)
+  t.match(system.json(), { title: 'Namespace not allowed', errors: [{ field: 'body.namespace', message: 'kube-system belongs to Kubernetes itself; instances cannot go there' }] })
+  const narrow = await buildTestApp(t, { TOYGRES_ALLOWED_NAMESPACES: 'toygres, team-a' })
+  const other = await narrow.inject({ method: 'POST', url: '/instances', payload: { name: 'db', namespace: 'team-b' } })
+  t.equal(other.statusCode, 422)
+  t.match(other.json(), { detail: 'namespace team-b is not allowed: this control plane creates instances only in toygres, team-a (TOYGRES_ALLOWED_NAMESPACES)' })
+  for (const app of [open, narrow]) {
+    const { rows: [counts] } = await app.db.query<{ n: number }>('SELECT (SELECT count(*) FROM toygres.instances) + (SELECT count(*) FROM toygres.operations) AS n')
+    t.equal(Number(counts!.n), 0, 'nothing half-made')
+  }
+})
+
 t.test('list pages through instances with an opaque cursor', async t => {
   const app = await buildTestApp(t)
   const names = ['alpha', 'bravo', 'charlie', 'delta', 'echo']

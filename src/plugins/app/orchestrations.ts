@@ -70,7 +70,7 @@ export default fp(async app => {
   })
   const service: InstanceServiceDeps = {
     pool: db, engine, secrets, orchestrations, provisioner, authority: app.controlPlane.authority,
-    timeouts: config.timeouts, defaultAllowedCidrs: config.defaultAllowedCidrs
+    timeouts: config.timeouts, defaultAllowedCidrs: config.defaultAllowedCidrs, allowedNamespaces: config.allowedNamespaces
   }
   app.decorate('instances', {
     create: (req: CreateRequest, idempotencyKey?: string) => requestCreate(service, req, idempotencyKey),

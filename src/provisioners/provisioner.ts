@@ -12,6 +12,7 @@ import type {
 } from './types.ts'
 
 export interface Provisioner {
+  /** Which implementation this is. */
   readonly kind: 'local' | 'kubernetes'
   /**
    * Whether the platform answers now: null when it does, else why not, in
@@ -57,6 +58,11 @@ export interface Provisioner {
   /** The server's log: the last `tail` lines, then new ones while `follow` and until `signal` aborts. */
   readLogs (input: LogsInput, signal: AbortSignal): AsyncIterable<string>
 
+  /**
+   * Releases what the provisioner holds (local: waits for a template copy being
+   * made in the background). Servers keep running: instances outlive the
+   * control plane.
+   */
   close (): Promise<void>
 }
 

@@ -3,7 +3,8 @@
 // Every method is idempotent: a repeat, or a re-run after a crash half-way,
 // converges to the same result. Every method acts only on what carries the
 // instance's mark (OwnedRef.instance_id); a same-named thing without it is
-// an error, never adopted and never removed.
+// never adopted and never removed: an error for every method but
+// delete-postgres, which leaves it alone and reports nothing deleted.
 import type {
   ActivityContext, ApplyLabelsInput, ApplyNetworkInput, ChangeOutput, DeletePostgresInput, DeletePostgresOutput,
   DeploySpec, DeployPostgresOutput, GetConnectionStringsInput, GetConnectionStringsOutput, InstanceRef,
@@ -53,7 +54,13 @@ export interface Provisioner {
   resizeStorage (input: ResizeStorageInput, ctx: ActivityContext): Promise<ChangeOutput>
   /** Copies user labels onto every object of the instance. */
   applyLabels (input: ApplyLabelsInput, ctx: ActivityContext): Promise<ChangeOutput>
-  /** Applies the allowed networks (load balancer source ranges, pg_hba rules) and reloads the server's configuration. */
+  /**
+   * Applies the allowed networks (load balancer source ranges, pg_hba rules).
+   * Local: also reloads the server and waits until the new file is in force.
+   * Kubernetes: does not reload; the kubelet writes the ConfigMap into the pod
+   * up to about a minute later, and the apply-network activity reloads once
+   * the server's pg_hba.conf shows the rules (activities/day2.ts).
+   */
   applyNetwork (input: ApplyNetworkInput, ctx: ActivityContext): Promise<ChangeOutput>
   /** The server's log: the last `tail` lines, then new ones while `follow` and until `signal` aborts. */
   readLogs (input: LogsInput, signal: AbortSignal): AsyncIterable<string>

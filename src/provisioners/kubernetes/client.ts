@@ -45,6 +45,15 @@ function bounded (signal: AbortSignal, contentType?: string): ConfigurationOptio
   return { middleware: [middleware], middlewareMergeStrategy: 'append' }
 }
 
+/**
+ * The thin client over `kc` (see the header). Each method takes a Kind, a
+ * namespace ('' for cluster-scoped kinds) and the caller's signal; every
+ * request is bounded by that signal and by REQUEST_TIMEOUT_MS. Failures are
+ * translated by kubeError: 400, 403 and 422 become PermanentProvisionerError,
+ * anything else a plain (retryable) Error, the original error kept as cause;
+ * an aborted signal surfaces as its reason. An operation a kind has no entry for
+ * throws a plain Error (a programming error).
+ */
 export function createKubeClient (kc: KubeConfig) {
   const core = kc.makeApiClient(CoreV1Api)
   const apps = kc.makeApiClient(AppsV1Api)
@@ -163,6 +172,12 @@ export function createKubeClient (kc: KubeConfig) {
       }
     },
 
+    /**
+     * Every object of `kind` in `ns` ('' for cluster-scoped kinds) that the
+     * label and field selectors match
+     * (https://kubernetes.io/docs/concepts/overview/working-with-objects/labels/);
+     * no limit is set, so one page holds them all.
+     */
     async list<T extends KubernetesObject> (kind: Kind, ns: string, q: Selectors, signal: AbortSignal): Promise<T[]> {
       const out = await call(signal, `list ${kind} in ${ns || 'the cluster'}`, () => op(kind, 'list')(ns, q, bounded(signal)))
       return out.items as T[]

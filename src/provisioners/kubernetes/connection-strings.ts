@@ -6,6 +6,10 @@ import type { V1Service } from '@kubernetes/client-node'
 import type { GetConnectionStringsOutput } from '../types.ts'
 import { POSTGRES_PORT } from './names.ts'
 
+/**
+ * postgresql://postgres@<host>:5432/postgres?sslmode=require, with an IPv6
+ * address in brackets (RFC 3986 section 3.2.2); never a password.
+ */
 export const connectionString = (host: string): string => `postgresql://postgres@${host.includes(':') ? `[${host}]` : host}:${POSTGRES_PORT}/postgres?sslmode=require`
 
 /** The name Azure gives a LoadBalancer with the azure-dns-label-name annotation. */

@@ -12,6 +12,15 @@ import { objectNames } from './names.ts'
 import { assertOurs } from './ownership.ts'
 import { waitFor } from './wait.ts'
 
+/**
+ * get-connection-strings on Kubernetes. Without a load balancer: the ClusterIP
+ * Service's DNS name, at once. With one: waits up to `input.timeout_seconds`
+ * seconds for the Service's first ingress, then its address, and a DNS name
+ * (for a dns_label the Azure name `dnsName` gives, else the ingress hostname,
+ * if any). Throws PermanentProvisionerError when the Service is missing, not
+ * this instance's, or not a LoadBalancer when one was asked for;
+ * WaitTimeoutError at the deadline.
+ */
 export async function connectionStrings (k: Kube, input: GetConnectionStringsInput, ctx: ActivityContext, dnsName: (label: string) => Promise<string>): Promise<GetConnectionStringsOutput> {
   const ns = input.namespace
   const name = objectNames(input.instance_name).service

@@ -21,6 +21,11 @@ export interface Kube {
   controlPlaneCidrs: string[]
 }
 
+/**
+ * This instance's mark as this control plane writes it; throws
+ * PermanentProvisionerError when the instance id cannot be a label value
+ * (markOf).
+ */
 export const markFor = (k: Kube, ref: OwnedRef): Mark => markOf(ref.instance_id, k.controlPlaneId)
 
 /** The object, checked to be this instance's; a clear, permanent error when it is missing or someone else's. */

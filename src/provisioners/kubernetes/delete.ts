@@ -17,6 +17,13 @@ const ORDER: Kind[] = ['Service', 'StatefulSet', 'Pod', 'PersistentVolumeClaim',
 
 interface Found { kind: Kind, object: KubernetesObject }
 
+/**
+ * delete-postgres on Kubernetes (see the header): deletes every object with the
+ * mark, then waits up to `input.timeout_seconds` seconds until none is left; {
+ * deleted: false } when there was none. The namespace stays. Throws
+ * WaitTimeoutError at the deadline, naming up to three objects still there and
+ * what holds them.
+ */
 export async function removeInstance (k: Kube, input: DeletePostgresInput, ctx: ActivityContext): Promise<DeletePostgresOutput> {
   const ns = input.namespace
   const mark = markFor(k, input)

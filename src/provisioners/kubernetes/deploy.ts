@@ -16,8 +16,22 @@ import { objectNames } from './names.ts'
 import { alreadyExistsMessage, isOurs } from './ownership.ts'
 import { assertValidSpec, type InstanceSpec } from './spec.ts'
 
+/**
+ * How pods are made: the image repository (its tag is the major) and the
+ * StorageClass (undefined: the cluster's default).
+ */
 export interface Images { image: string, storageClass: string | undefined }
 
+/**
+ * deploy-postgres on Kubernetes (see the header): checks the spec, makes the
+ * namespace when missing, then the Secrets, the ConfigMap, the Services and the
+ * StatefulSet, keeping those that exist with this instance's mark. Returns what
+ * it created and what it found, as `Kind/name`; does not wait for the pod.
+ * Throws PermanentProvisionerError for a bad spec, a namespace being deleted,
+ * or a same-named object (or data claim) without the mark; a plain, retryable
+ * Error when an object of ours is still being deleted or vanished between
+ * create and read.
+ */
 export async function deploy (k: Kube, input: DeploySpec, ctx: ActivityContext, images: Images): Promise<DeployPostgresOutput> {
   const mark = markFor(k, input)
   const spec: InstanceSpec = {

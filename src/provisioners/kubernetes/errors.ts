@@ -13,6 +13,12 @@ export interface KubeStatus {
   causes: string[]
 }
 
+/**
+ * The API's Status (code, reason, message, details.causes[].reason) carried by
+ * `err` or by its `cause`, so also by an error kubeError made; undefined for
+ * anything without an ApiException, such as a transport failure. Status:
+ * https://kubernetes.io/docs/reference/kubernetes-api/common-definitions/status/
+ */
 export function statusOf (err: unknown): KubeStatus | undefined {
   const api = err instanceof ApiException ? err : (err as { cause?: unknown })?.cause instanceof ApiException ? (err as { cause: ApiException<unknown> }).cause : undefined
   if (!api) return undefined
@@ -25,10 +31,13 @@ export function statusOf (err: unknown): KubeStatus | undefined {
   return { code: api.code, reason: status.reason, message: status.message, causes: (status.details?.causes ?? []).map(c => c.reason ?? '') }
 }
 
+/** HTTP 404 from the API. */
 export const isNotFound = (err: unknown): boolean => statusOf(err)?.code === 404
-// 409 is AlreadyExists on a create, Conflict on a write with a stale resourceVersion or uid precondition.
+/** HTTP 409 other than Conflict: AlreadyExists, a create that found an object of that name. */
 export const isAlreadyExists = (err: unknown): boolean => statusOf(err)?.code === 409 && statusOf(err)?.reason !== 'Conflict'
+/** HTTP 409 Conflict: a write with a stale resourceVersion, or a uid precondition that no longer holds. */
 export const isConflict = (err: unknown): boolean => statusOf(err)?.code === 409 && statusOf(err)?.reason === 'Conflict'
+/** HTTP 403 from the API: RBAC or an admission plugin refused (permanent, see kubeError). */
 export const isForbidden = (err: unknown): boolean => statusOf(err)?.code === 403
 /** The NamespaceLifecycle admission plugin's refusal: the namespace is being deleted. */
 export const isNamespaceTerminating = (err: unknown): boolean => !!statusOf(err)?.causes.includes('NamespaceTerminating')

@@ -35,6 +35,11 @@ export async function eventsAbout (client: KubeClient, namespace: string, kind: 
   return chronological(events.filter(e => !uid || !e.involvedObject.uid || e.involvedObject.uid === uid))
 }
 
+/**
+ * The last event of `events` (oldest first, as eventsAbout returns them) that
+ * `match` accepts; undefined when none does.
+ */
 export const latest = (events: CoreV1Event[], match: (e: CoreV1Event) => boolean): CoreV1Event | undefined => events.findLast(match)
 
+/** The last event of type Warning; undefined when there is none. */
 export const latestWarning = (events: CoreV1Event[]): CoreV1Event | undefined => latest(events, e => e.type === 'Warning')

@@ -68,6 +68,10 @@ function clusterProblem (kc: KubeConfig, source: string): string | null {
   return null
 }
 
+/**
+ * "the Kubernetes API at <server> (from <source>, context <name>)": for the
+ * boot log line and for messages that must say which cluster did not answer.
+ */
 export function describeCluster (kc: KubeConfig, source: string): string {
   return `the Kubernetes API at ${kc.getCurrentCluster()?.server ?? '(no server)'} (from ${source}, context ${kc.getCurrentContext()})`
 }

@@ -28,6 +28,12 @@ export function labelPatch (object: KubernetesObject, wanted: Record<string, str
   return { metadata: { labels: patch, annotations: { [USER_LABELS_ANNOTATION]: keys } } }
 }
 
+/**
+ * apply-labels on Kubernetes (see the header): patches every object with the
+ * mark whose user labels differ from `input.labels`. Throws
+ * PermanentProvisionerError for a label Kubernetes would refuse or that is
+ * Toygres's own, and when the instance has no object at all.
+ */
 export async function applyLabels (k: Kube, input: ApplyLabelsInput, ctx: ActivityContext): Promise<ChangeOutput> {
   assertValidLabels(input.labels)
   const mark = markFor(k, input)

@@ -15,6 +15,13 @@ import { waitFor } from './wait.ts'
 
 type Timed = OwnedRef & { timeout_seconds: number }
 
+/**
+ * restart-postgres on Kubernetes: deletes the pod (that one only, by uid) and
+ * waits up to `input.timeout_seconds` seconds for its successor to be Ready;
+ * `process` is the new pod's uid. Throws PermanentProvisionerError when the
+ * StatefulSet is missing, not this instance's, or scaled to 0 (stopped: start
+ * it instead), and as waitUntilReady does.
+ */
 export async function restart (k: Kube, input: Timed, ctx: ActivityContext): Promise<RestartOutput> {
   const names = objectNames(input.instance_name)
   const sts = await readOwned<V1StatefulSet>(k, 'StatefulSet', input, names.statefulSet, ctx.signal)
@@ -30,6 +37,13 @@ export async function restart (k: Kube, input: Timed, ctx: ActivityContext): Pro
   return { process: ready.uid }
 }
 
+/**
+ * stop-postgres on Kubernetes: scales the StatefulSet to 0 and waits up to
+ * `input.timeout_seconds` seconds until the pod is gone; the claim stays.
+ * changed: false when it was at 0 already. Throws PermanentProvisionerError
+ * when the StatefulSet is missing or not this instance's; WaitTimeoutError at
+ * the deadline.
+ */
 export async function stop (k: Kube, input: Timed, ctx: ActivityContext): Promise<ChangeOutput> {
   const names = objectNames(input.instance_name)
   const ns = input.namespace
@@ -51,6 +65,12 @@ export async function stop (k: Kube, input: Timed, ctx: ActivityContext): Promis
   return { changed: was !== 0, detail: was !== 0 ? `StatefulSet ${names.statefulSet} scaled to 0: pod ${names.pod} stopped, volume ${names.pvc} kept` : 'already stopped' }
 }
 
+/**
+ * start-postgres on Kubernetes: scales the StatefulSet to 1 when it is at 0,
+ * then waits up to `input.timeout_seconds` seconds for the pod to be Ready
+ * (whether or not it was stopped). Throws PermanentProvisionerError when the
+ * StatefulSet is missing or not this instance's, and as waitUntilReady does.
+ */
 export async function start (k: Kube, input: Timed, ctx: ActivityContext): Promise<ChangeOutput> {
   const names = objectNames(input.instance_name)
   const sts = await readOwned<V1StatefulSet>(k, 'StatefulSet', input, names.statefulSet, ctx.signal)

@@ -9,6 +9,13 @@ import { readOwned, type Kube } from './context.ts'
 import { kubeError } from './errors.ts'
 import { objectNames } from './names.ts'
 
+/**
+ * read-logs on Kubernetes (see the header), lines of the `postgres` container.
+ * A `tail` of 0 yields nothing without `follow`, and one old line with it
+ * (client-node would read 0 as "all"). Throws PermanentProvisionerError when
+ * the pod is missing or not this instance's, kubeError's error when the API
+ * refuses the log (a container still waiting to start).
+ */
 export async function * readLogs (k: Kube, input: LogsInput, signal: AbortSignal): AsyncIterable<string> {
   const pod = objectNames(input.instance_name).pod
   await readOwned<V1Pod>(k, 'Pod', input, pod, signal)

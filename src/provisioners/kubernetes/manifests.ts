@@ -11,11 +11,17 @@ import type { InstanceSpec } from './spec.ts'
 
 export { buildStatefulSet } from './statefulset.ts'
 
+/**
+ * Asks Azure's cloud provider to name a LoadBalancer Service's address
+ * `<label>.<region>.cloudapp.azure.com` (cloud-provider-azure, LoadBalancer
+ * annotations: https://cloud-provider-azure.sigs.k8s.io/topics/loadbalancer/).
+ */
 export const AZURE_DNS_LABEL_ANNOTATION = 'service.beta.kubernetes.io/azure-dns-label-name'
 
 const metaOf = (spec: InstanceSpec, name: string) =>
   meta(name, spec.namespace, objectLabels(spec.instance_name, spec.mark, spec.labels), spec.labels)
 
+/** A namespace for ensureNamespace to create when missing; it carries no instance's mark. */
 export function buildNamespace (namespace: string): V1Namespace {
   return {
     apiVersion: 'v1',
@@ -25,6 +31,11 @@ export function buildNamespace (namespace: string): V1Namespace {
   }
 }
 
+/**
+ * The credentials Secret (Opaque): the password under PASSWORD_KEY. The
+ * container reads it as POSTGRES_PASSWORD, which the image uses only to
+ * initialise an empty volume.
+ */
 export function buildSecret (spec: InstanceSpec, password: string): V1Secret {
   return {
     apiVersion: 'v1',

@@ -5,10 +5,13 @@
 // limit.
 import type { V1ObjectMeta } from '@kubernetes/client-node'
 
+/** The port PostgreSQL listens on in the pod (the image's default), and the Services' port. */
 export const POSTGRES_PORT = 5432
 /** The volumeClaimTemplate's name; the StatefulSet controller names PVCs `<template>-<sts>-<ordinal>`. */
 export const DATA_VOLUME = 'data'
+/** The password's key in the credentials Secret; the container gets it as POSTGRES_PASSWORD. */
 export const PASSWORD_KEY = 'password'
+/** pg_hba.conf's key in the ConfigMap, and its file name under CONFIG_DIR in the pod. */
 export const PG_HBA_KEY = 'pg_hba.conf'
 
 export interface ObjectNames {
@@ -27,6 +30,12 @@ export interface ObjectNames {
   pvc: string
 }
 
+/**
+ * The name of every object of an instance, from its name alone: the StatefulSet
+ * and the client Service take it as is, the rest add a suffix; the pod and the
+ * claim are named as the StatefulSet controller names them. Does not check the
+ * name (assertValidSpec does).
+ */
 export function objectNames (instanceName: string): ObjectNames {
   return {
     statefulSet: instanceName,
@@ -40,6 +49,11 @@ export function objectNames (instanceName: string): ObjectNames {
   }
 }
 
+/**
+ * Label keys Toygres sets: the recommended app.kubernetes.io labels
+ * (https://kubernetes.io/docs/concepts/overview/working-with-objects/common-labels/)
+ * and the two marks.
+ */
 export const LABELS = {
   name: 'app.kubernetes.io/name',
   instance: 'app.kubernetes.io/instance',
@@ -93,6 +107,10 @@ export function objectLabels (instanceName: string, mark: Mark, user: Record<str
   return { ...user, ...ownedLabels(instanceName, mark) }
 }
 
+/**
+ * Object metadata: name, namespace, `labels`, and USER_LABELS_ANNOTATION
+ * listing the keys of `user` (sorted, comma-separated).
+ */
 export function meta (name: string, namespace: string, labels: Record<string, string>, user: Record<string, string>): V1ObjectMeta {
   return { name, namespace, labels, annotations: { [USER_LABELS_ANNOTATION]: Object.keys(user).sort().join(',') } }
 }

@@ -8,9 +8,18 @@ import type { KubeClient } from './client.ts'
 import { isForbidden } from './errors.ts'
 import { buildNamespace } from './manifests.ts'
 
+/** What to tell the user when namespace `ns` is being deleted, and what they can do. */
 export const terminatingMessage = (ns: string): string =>
   `namespace ${ns} is being deleted (Terminating): Kubernetes accepts nothing new in it until it is gone; use another namespace or try again once it is deleted`
 
+/**
+ * Creates namespace `name` unless it exists: 'created', or 'existing' (also
+ * when another caller created it first, and when we may not read namespaces: a
+ * 403 on get is taken as "exists", and the creates that follow tell). Throws
+ * PermanentProvisionerError when it is being deleted
+ * (https://kubernetes.io/docs/reference/access-authn-authz/admission-controllers/#namespacelifecycle),
+ * kubeError's errors otherwise.
+ */
 export async function ensureNamespace (client: KubeClient, name: string, signal: AbortSignal): Promise<'created' | 'existing'> {
   let found: V1Namespace | undefined
   try {

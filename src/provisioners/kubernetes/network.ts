@@ -13,6 +13,13 @@ import { assertValidCidrs } from './spec.ts'
 
 const sameRanges = (a: string[] | undefined, b: string[] | undefined): boolean => JSON.stringify(a ?? []) === JSON.stringify(b ?? [])
 
+/**
+ * apply-network on Kubernetes: writes pg_hba.conf into the instance's ConfigMap
+ * and, for a LoadBalancer Service, its source ranges and traffic policy, each
+ * only when it differs. Does not reload the server (see above). Throws
+ * PermanentProvisionerError for a value that is not a CIDR, and when the
+ * ConfigMap or the Service is missing or not this instance's.
+ */
 export async function applyNetwork (k: Kube, input: ApplyNetworkInput, ctx: ActivityContext): Promise<ChangeOutput> {
   assertValidCidrs(input.allowed_cidrs)
   const names = objectNames(input.instance_name)

@@ -15,6 +15,14 @@ export function controlPlaneMark (id: string): string {
   return id.length <= 63 && LABEL_VALUE.test(id) && id !== '' ? id : createHash('sha256').update(id).digest('hex').slice(0, 40)
 }
 
+/**
+ * The mark of one instance of one control plane, as label values: the instance
+ * id as it is, the control plane id through controlPlaneMark. Throws
+ * PermanentProvisionerError when the instance id is not a valid label value (at
+ * most 63 characters of letters, digits, '-', '_' and '.', starting and ending
+ * with a letter or digit: IsValidLabelValue,
+ * k8s.io/apimachinery/pkg/util/validation).
+ */
 export function markOf (instanceId: string, controlPlaneId: string): Mark {
   if (instanceId.length > 63 || !LABEL_VALUE.test(instanceId) || instanceId === '') {
     throw new PermanentProvisionerError(`instance id "${instanceId}" cannot be a Kubernetes label value`)
@@ -24,6 +32,11 @@ export function markOf (instanceId: string, controlPlaneId: string): Mark {
 
 export type Owner = 'ours' | 'not-toygres' | 'other-control-plane' | 'other-instance'
 
+/**
+ * Whose `object` is, by its two mark labels only: 'not-toygres' when either is
+ * missing, 'other-control-plane' when the control plane's differs,
+ * 'other-instance' when only the instance id differs, else 'ours'.
+ */
 export function ownerOf (object: KubernetesObject, mark: Mark): Owner {
   const labels = object.metadata?.labels ?? {}
   const id = labels[LABELS.instanceId]
@@ -33,6 +46,7 @@ export function ownerOf (object: KubernetesObject, mark: Mark): Owner {
   return id === mark.instanceId ? 'ours' : 'other-instance'
 }
 
+/** True only for an object that exists and carries both labels of `mark`. */
 export const isOurs = (object: KubernetesObject | undefined, mark: Mark): boolean => !!object && ownerOf(object, mark) === 'ours'
 
 /** "is not managed by Toygres", "belongs to another Toygres instance (…)"... */

@@ -6,6 +6,12 @@ import type { ActivityContext, ChangeOutput, SetPasswordInput } from '../types.t
 import { readOwned, type Kube } from './context.ts'
 import { objectNames, PASSWORD_KEY } from './names.ts'
 
+/**
+ * set-password on Kubernetes: the credentials Secret's password becomes
+ * `input.password` (changed: false when it already is); the running server is
+ * not touched. Throws PermanentProvisionerError when the Secret is missing or
+ * not this instance's.
+ */
 export async function setPassword (k: Kube, input: SetPasswordInput, ctx: ActivityContext): Promise<ChangeOutput> {
   const name = objectNames(input.instance_name).secret
   const secret = await readOwned<V1Secret>(k, 'Secret', input, name, ctx.signal)

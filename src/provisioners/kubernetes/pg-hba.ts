@@ -11,6 +11,13 @@ import { isIP } from 'node:net'
 /** Everywhere, when no network is named (allowed_cidrs null). */
 const ANYWHERE = ['0.0.0.0/0', '::/0']
 
+/**
+ * pg_hba.conf for an instance, as text ending in a newline: `local all all
+ * peer`, one `hostssl ... scram-sha-256` line per allowed network (0.0.0.0/0
+ * and ::/0 when `allowedCidrs` is null, none when it is []), then the control
+ * plane's networks not listed yet (omitted when null already lets everyone in).
+ * Networks are written as given: check them first (assertValidCidrs).
+ */
 export function pgHbaConf (allowedCidrs: string[] | null, controlPlaneCidrs: string[]): string {
   const networks = allowedCidrs ?? ANYWHERE
   const own = allowedCidrs === null ? [] : controlPlaneCidrs.filter(c => !networks.includes(c))

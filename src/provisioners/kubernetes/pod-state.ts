@@ -29,6 +29,14 @@ export type PodVerdict =
   /** Failed: the caller adds the last lines of the container's log. */
   | { state: 'crash-looping', reason: string }
 
+/**
+ * How the pod stands, from the situation alone: 'ready'; 'waiting', in the
+ * cluster's words, for what heals by itself (scheduling, volumes, pulls, a
+ * restart); 'failed' for what will not (a lost volume, an unusable image, one
+ * the registry reported missing `limits.notFoundPulls` times); 'crash-looping'
+ * after `limits.crashRestarts` restarts in CrashLoopBackOff. README.md's table
+ * gives each condition and why.
+ */
 export function podVerdict (s: PodSituation, limits: PodLimits): PodVerdict {
   const { pod } = s
   const name = pod.metadata?.name ?? '?'

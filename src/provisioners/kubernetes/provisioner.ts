@@ -50,6 +50,12 @@ export interface KubernetesProvisionerOptions {
 /** Where a cluster's pod network lives unless told otherwise. */
 export const PRIVATE_NETWORKS = ['10.0.0.0/8', '172.16.0.0/12', '192.168.0.0/16', '100.64.0.0/10', 'fc00::/7']
 
+/**
+ * The Kubernetes provisioner (see the header; Provisioner gives each method's
+ * contract). Loads the kubeconfig once. Without a usable one it is still made:
+ * unreachableReason says why, and every call that needs the cluster throws
+ * PermanentProvisionerError saying the same.
+ */
 export function createKubernetesProvisioner (opts: KubernetesProvisionerOptions): Provisioner {
   const log = opts.logger
   const loaded = loadKubeConfig(opts.kubeconfigPath)

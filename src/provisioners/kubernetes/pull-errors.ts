@@ -11,6 +11,10 @@ import type { CoreV1Event } from '@kubernetes/client-node'
 // exist: `pull access denied, repository does not exist or may require authorization`.
 const NOT_THERE = [/code = NotFound/, /: not found\b/i, /manifest unknown/i, /name unknown/i, /repository does not exist/i]
 
+/**
+ * True when a runtime's pull error says the image or repository is not there
+ * (see NOT_THERE), rather than a failure that may heal.
+ */
 export const saysNotFound = (runtimeError: string): boolean => NOT_THERE.some(re => re.test(runtimeError))
 
 /** The runtime's error inside the kubelet's ImagePullBackOff message (`Back-off pulling image "x": ErrImagePull: <error>`, Kubernetes 1.30+). */

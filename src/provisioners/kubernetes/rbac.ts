@@ -15,6 +15,7 @@ export interface ApiRule {
   why: string
 }
 
+/** Every API call the provisioner makes, as RBAC rules; kept exact by the test named above. */
 export const API_RULES: ApiRule[] = [
   { apiGroup: '', resource: 'namespaces', verbs: ['get', 'create'], scope: 'cluster', why: 'deploy creates a missing namespace and refuses a Terminating one (a 403 on get is tolerated: the creates then tell)' },
   { apiGroup: '', resource: 'secrets', verbs: ['create', 'get', 'list', 'watch', 'patch', 'delete'], scope: 'namespace', why: 'the password and the TLS Secrets; set-password patches; labels; delete lists by mark and watches until gone' },

@@ -26,6 +26,14 @@ export interface ReadyOptions {
   alongside?: (() => Promise<string | undefined>) | undefined
 }
 
+/**
+ * Waits up to `opts.timeoutSeconds` seconds for the instance's pod (other than
+ * `opts.notUid`) to be Ready, reporting why not through ctx.progress; resolves
+ * with its name and uid. Throws PermanentProvisionerError when podVerdict says
+ * it never will be (with the log's last lines for a crash loop), when the pod
+ * or the StatefulSet is not this instance's, or the StatefulSet is missing or
+ * at 0 replicas; WaitTimeoutError at the deadline.
+ */
 export async function waitUntilReady (k: Kube, ref: OwnedRef, opts: ReadyOptions): Promise<ReadyPod> {
   const ns = ref.namespace
   const names = objectNames(ref.instance_name)

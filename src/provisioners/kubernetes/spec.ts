@@ -44,6 +44,12 @@ export function labelProblem (key: string, value: string): string | undefined {
   return undefined
 }
 
+/**
+ * Throws PermanentProvisionerError naming the first user label Kubernetes would
+ * refuse (IsQualifiedName, IsValidLabelValue in
+ * k8s.io/apimachinery/pkg/util/validation) or that is Toygres's own
+ * (labelProblem).
+ */
 export function assertValidLabels (labels: Record<string, string>): void {
   for (const [k, v] of Object.entries(labels)) {
     const problem = labelProblem(k, v)
@@ -51,11 +57,23 @@ export function assertValidLabels (labels: Record<string, string>): void {
   }
 }
 
+/**
+ * Throws PermanentProvisionerError naming the first entry that is not an IPv4
+ * or IPv6 network in CIDR notation (e.g. 203.0.113.0/24, 2001:db8::/32); null
+ * and [] pass.
+ */
 export function assertValidCidrs (cidrs: string[] | null): void {
   const bad = cidrs?.find(c => !isCidr(c))
   if (bad !== undefined) throw new PermanentProvisionerError(`allowed_cidrs: "${bad}" is not an IPv4 or IPv6 network in CIDR notation`)
 }
 
+/**
+ * Throws PermanentProvisionerError for the first thing in `spec` the builders
+ * cannot use: a name that is not a DNS-1035 label of at most
+ * INSTANCE_NAME_MAX_LENGTH characters, a major not in
+ * SUPPORTED_POSTGRES_VERSIONS, a storage_size_gb (GiB) that is not a positive
+ * integer, a user label, a CIDR.
+ */
 export function assertValidSpec (spec: InstanceSpec): void {
   if (!isValidInstanceName(spec.instance_name)) {
     throw new PermanentProvisionerError(`instance name "${spec.instance_name}" must be a DNS-1035 label of at most ${INSTANCE_NAME_MAX_LENGTH} characters (lowercase letters, digits and "-", starting with a letter)`)

@@ -8,7 +8,9 @@ import { dataLayout, type InstanceSpec } from './spec.ts'
 // The official image's postgres user; fsGroup makes the volume writable by it.
 const POSTGRES_UID = 999
 
+/** Where the pod mounts the TLS Secret's tls.crt and tls.key, read-only. */
 export const TLS_DIR = '/etc/postgresql/tls'
+/** Where the pod mounts pg_hba.conf from the ConfigMap, read-only; hba_file names it. */
 export const CONFIG_DIR = '/etc/postgresql/config'
 
 /**
@@ -45,6 +47,13 @@ function pgIsReadyProbe (periodSeconds: number, failureThreshold: number): V1Pro
   return { exec: { command: isReady }, periodSeconds, timeoutSeconds: 5, failureThreshold }
 }
 
+/**
+ * The StatefulSet of one instance: one replica of `<image>:<postgres_version>`
+ * laid out as dataLayout says, running as uid 999, probed with pg_isready (up
+ * to 5 minutes to start), and one ReadWriteOnce claim of storage_size_gb GiB
+ * (written `<n>Gi`, 2^30 bytes each) from spec.storageClass, or the cluster's
+ * default class when unset. Expects a spec assertValidSpec accepted.
+ */
 export function buildStatefulSet (spec: InstanceSpec): V1StatefulSet {
   const names = objectNames(spec.instance_name)
   const layout = dataLayout(spec.postgres_version)

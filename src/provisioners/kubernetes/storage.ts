@@ -17,6 +17,16 @@ import { waitFor } from './wait.ts'
 
 type Outcome = 'grown' | 'on next start'
 
+/**
+ * resize-storage on Kubernetes (see the header): grows the claim to
+ * `storage_size_gb` GiB (`<n>Gi`) and waits up to `input.timeout_seconds`
+ * seconds for its capacity; for a stopped instance, only until the volume is
+ * resized (its file system grows at the next start). Throws
+ * PermanentProvisionerError for a size that is not a positive integer, a
+ * shrink, a claim missing or not this instance's, a claim without a class or
+ * whose class is missing or does not allow expansion, or a 403 on the patch;
+ * WaitTimeoutError at the deadline.
+ */
 export async function resize (k: Kube, input: ResizeStorageInput, ctx: ActivityContext): Promise<ChangeOutput> {
   const ns = input.namespace
   const names = objectNames(input.instance_name)

@@ -22,6 +22,7 @@ export interface Watched {
 export interface WaitSpec<R> {
   /** For the timeout message: "pod toygres/orders-0 to be Ready". */
   what: string
+  /** Seconds until the wait fails with WaitTimeoutError. */
   timeoutSeconds: number
   ctx: ActivityContext
   /** Collections whose changes may change the answer. */
@@ -44,6 +45,15 @@ const RECHECK_MS = 2000
  */
 const WATCH_SECONDS = 25
 
+/**
+ * Evaluates `spec.evaluate` until it returns done (resolves with that value) or
+ * fail (throws that error), again on every event of a watch on `spec.watch` and
+ * at least every `spec.recheckMs` ms (default 2000). An error thrown by
+ * evaluate is one more reason to wait unless its `retryable` is false. Throws
+ * WaitTimeoutError (permanent) with the last reason once `spec.timeoutSeconds`
+ * seconds have passed, and the signal's reason when ctx.signal aborts. Watches:
+ * https://kubernetes.io/docs/reference/using-api/api-concepts/#efficient-detection-of-changes
+ */
 export async function waitFor<R> (kc: KubeConfig, spec: WaitSpec<R>): Promise<R> {
   const { signal } = spec.ctx
   signal.throwIfAborted()

@@ -19,7 +19,7 @@ const version = (e: CoreV1Event): bigint => {
   return /^\d+$/.test(rv) ? BigInt(rv) : 0n
 }
 
-/** Oldest first. Timestamps have second precision, so ties keep the API's order, then resourceVersion. */
+/** Oldest first. Timestamps have second precision, so ties go by resourceVersion (as a number), then by the API's order. */
 export function chronological (events: CoreV1Event[]): CoreV1Event[] {
   return events.map((e, i) => ({ e, i })).sort((a, b) => {
     const dt = lastSeen(a.e) - lastSeen(b.e)

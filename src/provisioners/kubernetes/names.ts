@@ -1,8 +1,9 @@
 // Every Kubernetes object name and label derived from an instance, in one
 // place, so the manifests, the provisioner and the tests agree. With instance
 // names of at most 40 characters (instance-names.ts) the longest derived name
-// is the headless Service at 49, and the StatefulSet stays well under its 52
-// limit.
+// is the password Secret's at 52 (a Secret's name may have 253), the longest
+// Service name the headless one's at 49 (Service names are DNS-1035 labels,
+// at most 63), and the StatefulSet's, at 40, stays under its 52 limit.
 import type { V1ObjectMeta } from '@kubernetes/client-node'
 
 /** The port PostgreSQL listens on in the pod (the image's default), and the Services' port. */

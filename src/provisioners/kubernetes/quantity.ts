@@ -5,7 +5,12 @@ const SUFFIX: Record<string, number> = {
   Ki: 2 ** 10, Mi: 2 ** 20, Gi: 2 ** 30, Ti: 2 ** 40, Pi: 2 ** 50, Ei: 2 ** 60
 }
 
-/** Bytes, or NaN for what is not a quantity. */
+/**
+ * Bytes of a quantity written as digits, an optional fraction and one of the
+ * suffixes above (or none). NaN for anything else, including quantities
+ * Kubernetes accepts that storage sizes do not use: a sign, an exponent
+ * (1e9), the milli suffix (500m).
+ */
 export function bytesOf (q: string | undefined): number {
   const m = /^([0-9]+(?:\.[0-9]+)?)([a-zA-Z]*)$/.exec(q?.trim() ?? '')
   if (!m || !(m[2]! in SUFFIX)) return Number.NaN

@@ -21,11 +21,16 @@ export interface LocalContext {
   readonly ports: PortRange
   readonly log: Logger
   readonly templates: TemplateSource
+  /**
+   * The instance's paths under `home`; throws PermanentProvisionerError for a
+   * name, namespace or id that cannot be a path segment (layout.ts).
+   */
   paths (ref: OwnedRef): InstancePaths
   /** The majors installed now. */
   majors (): Promise<Map<string, InstalledMajor>>
   /** The binaries of `major`, or a permanent error naming what is installed and how to add more. */
   binariesFor (major: string): Promise<MajorBinaries & { version: string }>
+  /** What src/postgres/cluster.ts needs to run `c`'s programs, as the server's OS user, on `dataDir`. */
   cluster (c: MajorBinaries, dataDir: string): ClusterOptions
   /**
    * Runs `fn` after the calls before it for the same instance (in this
@@ -37,6 +42,10 @@ export interface LocalContext {
   owned<T> (ref: OwnedRef, signal: AbortSignal, fn: (paths: InstancePaths, meta: InstanceMeta) => Promise<T>): Promise<T>
 }
 
+/**
+ * The LocalContext of one provisioner over `opts.placement`; nothing on disk is
+ * touched until a method is called.
+ */
 export function createContext (opts: { placement: Placement, controlPlaneId: string, ports: PortRange, log: Logger, templates: TemplateSource }): LocalContext {
   const { placement } = opts
   const home = placement.home

@@ -18,12 +18,18 @@ export async function copyDataDir (from: string, to: string): Promise<void> {
 // processes, and our own that are still in use, are left alone by sweep().
 const inFlight = new Set<string>()
 
+/**
+ * A fresh path `<parent>/<prefix><pid>-<random hex>` for a directory being
+ * prepared, which sweep() leaves alone until doneStaging(path); creates
+ * nothing.
+ */
 export function stagingPath (parent: string, prefix: string): string {
   const path = join(parent, `${prefix}${process.pid}-${randomBytes(4).toString('hex')}`)
   inFlight.add(path)
   return path
 }
 
+/** Says `path` was renamed into place or removed: from now on sweep() may remove whatever is left there. */
 export function doneStaging (path: string): void {
   inFlight.delete(path)
 }

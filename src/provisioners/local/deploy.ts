@@ -23,6 +23,14 @@ import { checkTls, hasTlsFrom, writeTls } from './tls.ts'
 
 type Binaries = MajorBinaries & { version: string }
 
+/**
+ * deploy-postgres for the local provisioner (see the header), one call at a
+ * time per instance. Throws PermanentProvisionerError for unusable TLS material
+ * or CIDRs, a directory not ours, a major other than the one the instance runs
+ * (no major upgrade locally) or one not installed, no free port, a full disk;
+ * startServer's errors otherwise. A server a user stopped is configured but not
+ * started.
+ */
 export function createDeploy (ctx: LocalContext): (input: DeploySpec, actx: ActivityContext) => Promise<DeployPostgresOutput> {
   /** A new instance directory appears whole, with instance.json in it (renamed into place), so none exists without our mark. */
   async function claim (paths: InstancePaths, input: DeploySpec, c: Binaries): Promise<{ meta: InstanceMeta, won: boolean }> {

@@ -33,6 +33,12 @@ export interface LocalProvisionerOptions {
   controlPlaneId: string
 }
 
+/**
+ * The local provisioner (see the header; Provisioner gives each method's
+ * contract). Decides the placement at once (placeServers: may create the data
+ * directory and copy the bundled binaries) and throws what that throws, e.g. a
+ * TOYGRES_DATA_DIR the postgres OS user cannot enter.
+ */
 export function createLocalProvisioner (opts: LocalProvisionerOptions): Provisioner {
   const log = opts.logger.child({ provisioner: 'local' })
   const placement = placeServers({ dataDir: opts.dataDir, binDir: opts.binDir })

@@ -18,6 +18,13 @@ import { waitUntilReady } from './wait.ts'
 
 type Timed = OwnedRef & { timeout_seconds: number }
 
+/**
+ * The local provisioner's process methods (the Provisioner's waitForReady,
+ * getConnectionStrings, restart, stop, start, recover and delete), each acting
+ * only on a directory with this instance's mark: one missing or not ours is a
+ * PermanentProvisionerError, except that recover returns false for a missing
+ * one and delete leaves a missing or foreign one alone ({ deleted: false }).
+ */
 export function createLifecycle (ctx: LocalContext) {
   /** Starts the server with the instance's own major and resolves with the new postmaster's pid once it accepts connections. */
   async function start (paths: InstancePaths, meta: InstanceMeta, { signal, progress }: ActivityContext, timeoutMs: number): Promise<number> {
@@ -47,6 +54,12 @@ export function createLifecycle (ctx: LocalContext) {
   }
 
   return {
+    /**
+     * Waits up to `input.timeout_seconds` seconds for the instance's port to
+     * accept connections; `pod_name` is the instance's name. Throws
+     * PermanentProvisionerError when the directory is missing or not ours, or a
+     * user stopped the instance; NotReadyError at the deadline.
+     */
     async waitForReady (input: WaitForReadyInput, { signal, progress }: ActivityContext): Promise<WaitForReadyOutput> {
       const paths = ctx.paths(input)
       const meta = await requireOurs(paths, input, ctx.controlPlaneId)
@@ -55,6 +68,11 @@ export function createLifecycle (ctx: LocalContext) {
       return { ready: true, pod_name: input.instance_name, elapsed_seconds: elapsed / 1000 }
     },
 
+    /**
+     * 127.0.0.1 and the instance's port, sslmode=require, at once; never a DNS
+     * name, whatever dns_label says. Throws PermanentProvisionerError when the
+     * directory is missing or not ours.
+     */
     async getConnectionStrings (input: GetConnectionStringsInput): Promise<GetConnectionStringsOutput> {
       const meta = await requireOurs(ctx.paths(input), input, ctx.controlPlaneId)
       // No DNS name even with a dns_label: there is no DNS to register locally,
@@ -67,6 +85,13 @@ export function createLifecycle (ctx: LocalContext) {
       }
     },
 
+    /**
+     * A fast shutdown, then a start with the instance's own major; `process` is
+     * the new postmaster's pid. Clears a user's stop. `timeout_seconds` bounds
+     * each wait on its own (the shutdown's fast phase, the start, readiness),
+     * not their sum. Throws PermanentProvisionerError, before stopping
+     * anything, when that major is no longer installed.
+     */
     restartPostgres: (input: Timed, actx: ActivityContext): Promise<RestartOutput> => ctx.owned(input, actx.signal, async (paths, meta) => {
       await ctx.binariesFor(meta.major) // before stopping anything: it could not come back without them
       meta = await markStopped(paths, meta, false)
@@ -76,6 +101,12 @@ export function createLifecycle (ctx: LocalContext) {
       return { process: String(pid) }
     }),
 
+    /**
+     * Records the user's stop first, then stops the server (stopServer: a fast
+     * shutdown for up to `timeout_seconds` seconds, then SIGQUIT, then
+     * SIGKILL). changed: false only when it was stopped and recorded so
+     * already.
+     */
     stopPostgres: (input: Timed, actx: ActivityContext): Promise<ChangeOutput> => ctx.owned(input, actx.signal, async (paths, meta) => {
       // Recorded first, so that health monitoring does not bring it back meanwhile.
       const marked = !meta.stopped_by_user
@@ -88,6 +119,12 @@ export function createLifecycle (ctx: LocalContext) {
       }
     }),
 
+    /**
+     * Clears a user's stop, starts the server when none runs, and waits up to
+     * `timeout_seconds` seconds for it to accept connections (also when it ran
+     * already). Throws PermanentProvisionerError when the instance's major is
+     * no longer installed; NotReadyError at the deadline.
+     */
     startPostgres: (input: Timed, actx: ActivityContext): Promise<ChangeOutput> => ctx.owned(input, actx.signal, async (paths, meta) => {
       const unmarked = meta.stopped_by_user
       meta = await markStopped(paths, meta, false)

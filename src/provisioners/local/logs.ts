@@ -22,6 +22,11 @@ const REDACTIONS: Array<[RegExp, string]> = [
   [/(at or near ")(?:E?'|\$)[^"]*"/g, '$1***"']
 ]
 
+/**
+ * `line` with whatever may be a secret replaced by '***': every string literal
+ * after the word PASSWORD, SCRAM-SHA-256 and md5 verifiers, and a literal that
+ * a syntax error quotes (at or near "..."). The rest is left as it is.
+ */
 export function redactSecrets (line: string): string {
   return REDACTIONS.reduce((text, [pattern, replacement]) => text.replace(pattern, replacement), afterPassword(line))
 }

@@ -31,6 +31,14 @@ export function checkCidrs (allowed: string[] | null): void {
  */
 const markerRole = (body: string, certPem: string): string => `toygres_hba_${createHash('sha256').update(body).update(certPem).digest('hex').slice(0, 12)}`
 
+/**
+ * pg_hba.conf for a local instance, as text: a first `reject` rule for a marker
+ * role named after the rest of the file and `certPem` (see markerRole),
+ * scram-sha-256 from loopback over plain TCP or TLS, and `hostssl` from each
+ * allowed network (0.0.0.0/0 and ::/0 for null). Networks are written as given:
+ * check them first (checkCidrs). Format:
+ * https://www.postgresql.org/docs/current/auth-pg-hba-conf.html
+ */
 export function hbaFile (allowed: string[] | null, certPem: string): string {
   const networks = allowed ?? ['0.0.0.0/0', '::/0']
   const body = [
@@ -61,7 +69,9 @@ export async function writeHba (pgdata: string, allowed: string[] | null, runAs:
 /**
  * Asks the server to re-read its configuration and waits until the file on
  * disk is the one in force. 'not-running' when there is no server (it reads
- * the file when it starts).
+ * the file when it starts); 'reloaded' without waiting for a file that has no
+ * marker role. Waits at most `timeoutMs` ms, then throws a plain (retryable)
+ * Error; rejects when `signal` aborts.
  */
 export async function reloadHba (pgdata: string, port: number, signal: AbortSignal, timeoutMs = 10_000): Promise<'reloaded' | 'not-running'> {
   const content = await readFile(join(pgdata, 'pg_hba.conf'), 'utf8')

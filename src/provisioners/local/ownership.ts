@@ -12,6 +12,12 @@ export type Ownership =
   | { readonly state: 'ours', readonly meta: InstanceMeta }
   | { readonly state: 'foreign', readonly reason: string }
 
+/**
+ * Whose `paths.dir` is: 'absent' when there is no such directory; 'ours', with
+ * its instance.json, when that names this control plane and `ref`'s id,
+ * namespace and name; else 'foreign', with why in words. Throws on a file
+ * system error other than ENOENT.
+ */
 export async function ownershipOf (paths: InstancePaths, ref: OwnedRef, controlPlaneId: string): Promise<Ownership> {
   const exists = await stat(paths.dir).then(() => true, (err: NodeJS.ErrnoException) => {
     if (err.code === 'ENOENT') return false
@@ -29,6 +35,10 @@ export async function ownershipOf (paths: InstancePaths, ref: OwnedRef, controlP
   return { state: 'ours', meta: meta as InstanceMeta }
 }
 
+/**
+ * The permanent error for a directory of that name without our mark: says
+ * nothing in it was changed, and how to free the name.
+ */
 export function notOursError (paths: InstancePaths, reason: string): PermanentProvisionerError {
   return new PermanentProvisionerError(`a local instance directory ${paths.key} exists and is not managed by this control plane (${reason}); nothing in it was changed: move ${paths.dir} away or use another name`)
 }

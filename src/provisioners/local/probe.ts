@@ -59,6 +59,14 @@ export function startupReply (port: number, user = 'postgres', host = '127.0.0.1
   })
 }
 
+/**
+ * Whether a server on `host:port` accepts connections, by its first reply to a
+ * startup (startupReply): ready unless there was no answer within `timeoutMs`
+ * ms (or `signal` aborted) or the answer was SQLSTATE 57P03 cannot_connect_now
+ * (starting up, shutting down;
+ * https://www.postgresql.org/docs/current/errcodes-appendix.html). Never
+ * rejects.
+ */
 export async function acceptsConnections (port: number, host = '127.0.0.1', timeoutMs = 2000, signal?: AbortSignal): Promise<ProbeResult> {
   const reply = await startupReply(port, 'postgres', host, timeoutMs, signal)
   if (reply.kind === 'no-answer') return { ready: false, reason: reply.reason }

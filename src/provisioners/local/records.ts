@@ -20,23 +20,37 @@ function describeNetworks (allowed: string[] | null): string {
   return `pg_hba.conf allows ${allowed.join(', ')} over TLS (hostssl) and loopback in plain TCP or TLS`
 }
 
+/**
+ * The local provisioner's day-2 methods that change no process: setPassword,
+ * resizeStorage, applyLabels and applyNetwork. Each acts only on a directory
+ * with our mark (PermanentProvisionerError otherwise).
+ */
 export function createRecords (ctx: LocalContext) {
   return {
+    /** Nothing to keep locally (see the detail it returns): always changed: false. */
     setPassword: (input: SetPasswordInput, { signal }: ActivityContext): Promise<ChangeOutput> => ctx.owned(input, signal, async () => ({
       changed: false,
       detail: 'nothing kept locally: the server stores only the SCRAM verifier, which is set over SQL'
     })),
 
+    /** Records storage_size_gb in instance.json; there is no volume to grow. */
     resizeStorage: (input: ResizeStorageInput, { signal }: ActivityContext): Promise<ChangeOutput> => ctx.owned(input, signal, async (paths, meta) => {
       const changed = await record(paths, meta, { ...meta, storage_size_gb: input.storage_size_gb })
       return { changed, detail: `${changed ? 'recorded' : 'already recorded'}; a local instance has no volume to grow` }
     }),
 
+    /** Records the labels in instance.json (keys sorted); there are no objects to label. */
     applyLabels: (input: ApplyLabelsInput, { signal }: ActivityContext): Promise<ChangeOutput> => ctx.owned(input, signal, async (paths, meta) => {
       const changed = await record(paths, { ...meta, labels: sortedLabels(meta.labels ?? {}) }, { ...meta, labels: sortedLabels(input.labels) })
       return { changed, detail: `${changed ? 'recorded' : 'already recorded'}; a local instance has no objects to label` }
     }),
 
+    /**
+     * Rewrites pg_hba.conf for `allowed_cidrs`, records them, and has a running
+     * server reload it, waiting until the new file is in force (reloadHba: a
+     * plain, retryable Error after 10 s). Throws PermanentProvisionerError for
+     * a value that is not a CIDR.
+     */
     applyNetwork: async (input: ApplyNetworkInput, { signal, progress }: ActivityContext): Promise<ChangeOutput> => {
       checkCidrs(input.allowed_cidrs)
       return ctx.owned(input, signal, async (paths, meta) => {

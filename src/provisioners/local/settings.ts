@@ -1,4 +1,4 @@
-// postgresql.conf lines every instance gets, beside its port.
+/** postgresql.conf lines every instance gets, beside its port (deploy.ts appends them with configureCluster). */
 export const INSTANCE_SETTINGS = [
   // TLS with the certificate the control plane's CA issued (tls.ts); plain
   // TCP stays allowed on loopback by pg_hba.conf (network.ts).

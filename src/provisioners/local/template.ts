@@ -21,6 +21,12 @@ export interface MajorBinaries {
   readonly runAs: RunAs | undefined
 }
 
+/**
+ * The path of `<root>/pg<major>`: an initialised data directory for `c.major`
+ * (initdb: scram-sha-256 over TCP, peer locally, UTF8, C.UTF-8, no password),
+ * built once for every process sharing `root` (see the header). Throws initdb's
+ * error (runBinary) when it fails.
+ */
 export async function ensureTemplate (c: MajorBinaries, root: string): Promise<string> {
   const major = c.major
   const dir = join(root, `pg${major}`)
@@ -93,6 +99,11 @@ export interface TemplateSource {
   close (): Promise<void>
 }
 
+/**
+ * A TemplateSource under `root`: templates from ensureTemplate (asked once per
+ * major and binary directory in this process, again after a failure), and a
+ * spare copy refilled in the background (a failed refill is only logged).
+ */
 export function createTemplateSource (root: string, log: Logger): TemplateSource {
   const templates = new Map<string, Promise<string>>()
   const refills = new Map<string, Promise<void>>()

@@ -5,12 +5,17 @@ import { setTimeout as sleep } from 'node:timers/promises'
 import { acceptsConnections } from './probe.ts'
 import { livePid } from './server.ts'
 
+/**
+ * The instance did not accept connections by the deadline; the message says
+ * whether a server process runs. retryable: the step's policy decides whether
+ * to wait again (unlike Kubernetes' WaitTimeoutError, which is permanent).
+ */
 export class NotReadyError extends Error {
   override name = 'NotReadyError'
   readonly retryable = true
 }
 
-/** Resolves with the milliseconds it took; rejects on timeout or abort. */
+/** Resolves with the milliseconds it took; rejects with NotReadyError after `timeoutMs` ms, and when `signal` aborts. */
 export async function waitUntilReady (port: number, pgdata: string, timeoutMs: number, signal: AbortSignal, progress: (reason: string) => void = () => {}): Promise<number> {
   const started = performance.now()
   const deadline = started + timeoutMs

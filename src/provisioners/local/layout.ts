@@ -12,7 +12,7 @@
 //       pgdata/                           the server's data directory (server.crt, server.key,
 //                                         pg_hba.conf, server.log)
 //       pgdata.partial-<pid>-<rand>/      a copy being prepared (renamed when complete)
-//   instances/<ns>/.claim-<name>-<pid>-<rand>/   a new instance directory, renamed into place
+//   instances/<ns>/.claim-<pid>-<rand>/   a new instance directory, renamed into place
 //                                         with its instance.json, so none exists without the mark
 //   instances/<ns>/.deleting-<name>-<id>/ an instance being removed (renamed away first)
 import { readFile, rename, writeFile } from 'node:fs/promises'

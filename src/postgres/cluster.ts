@@ -100,6 +100,13 @@ async function acceptsConnections (dataDir: string): Promise<boolean> {
   return lines[7]?.trim() === 'ready' && await livePid(dataDir) !== undefined
 }
 
+/**
+ * Stops the server with `pg_ctl stop --mode <mode>`
+ * (https://www.postgresql.org/docs/current/app-pg-ctl.html; fast: disconnect
+ * clients, then a shutdown checkpoint), waiting up to 60 s; does nothing when
+ * no server of this data directory runs. Throws runBinary's Error when pg_ctl
+ * fails or gives up.
+ */
 export async function stopCluster (c: ClusterOptions, mode: 'smart' | 'fast' | 'immediate' = 'fast'): Promise<void> {
   if (!(await isClusterRunning(c))) return
   await runBinary(c.binaries.pgCtl, ['stop', '--wait', '--timeout', '60', '--mode', mode, '--pgdata', c.dataDir], c.runAs)
@@ -110,6 +117,12 @@ export async function isClusterRunning (c: ClusterOptions): Promise<boolean> {
   return await livePid(c.dataDir) !== undefined
 }
 
+/**
+ * True when `dataDir` has a readable PG_VERSION, the file initdb writes
+ * (https://www.postgresql.org/docs/current/storage-file-layout.html). The local
+ * provisioner builds its data directories under another name and renames them
+ * into place, so there it also means complete.
+ */
 export async function isInitialised (dataDir: string): Promise<boolean> {
   try {
     await readFile(join(dataDir, 'PG_VERSION'))

@@ -9,6 +9,7 @@ import { binariesIn, runBinary, type PostgresBinaries } from './binaries.ts'
 
 /** The one command that adds a major; the API's 422 and the README quote it. */
 export const ADD_MAJOR_COMMAND = 'npm run postgres:add -- <major>'
+/** The local provisioner's versionsHint: how to add a major, with an example. */
 export const VERSIONS_HINT = `add another major with \`${ADD_MAJOR_COMMAND}\`, e.g. \`npm run postgres:add -- 17\``
 
 export interface InstalledMajor {
@@ -41,6 +42,7 @@ export async function versionOf (binaries: PostgresBinaries): Promise<string> {
   return pending
 }
 
+/** The major of a version: "17" from "17.10" (or from "17"). */
 export const majorOf = (version: string): string => version.split('.')[0]!
 
 /** Every major installed now, keyed by major; `base` (the bundled binaries) wins over an added copy of the same major. */

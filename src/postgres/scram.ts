@@ -16,6 +16,15 @@ export function saslprep (password: string): string {
   return password.replace(nonAsciiSpace, ' ').replace(mappedToNothing, '').normalize('NFKC')
 }
 
+/**
+ * The SCRAM-SHA-256 verifier PostgreSQL stores for `password`:
+ * `SCRAM-SHA-256$<iterations>:<salt>$<StoredKey>:<ServerKey>`, base64, 4096
+ * iterations, a random 16-byte salt unless one is given (pg_authid's
+ * rolpassword: https://www.postgresql.org/docs/current/catalog-pg-authid.html;
+ * RFC 5802 section 3, RFC 7677; PostgreSQL's scram_build_secret in
+ * src/common/scram-common.c). ALTER ROLE ... PASSWORD '<verifier>' stores it as
+ * it is.
+ */
 export function scramVerifier (password: string, salt: Buffer = randomBytes(16)): string {
   const salted = pbkdf2Sync(saslprep(password), salt, ITERATIONS, 32, 'sha256')
   const clientKey = createHmac('sha256', salted).update('Client Key').digest()

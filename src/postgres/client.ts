@@ -1,11 +1,13 @@
 // One short-lived login to a PostgreSQL server, shared by test-connection and
 // the health check. The password is handed to pg separately (connection
-// strings never carry it). With the control plane's CA given, TLS is
-// required and the certificate must chain to it (libpq's sslmode=verify-ca:
-// clients reach instances by IP as often as by name). Without one, TLS
-// follows libpq's sslmode=prefer: try TLS, fall back to plain text only when
-// the server says it does not do TLS; servers that refused are remembered, so
-// each later login to them costs one connection, not two.
+// strings never carry it). The URL's sslmode decides TLS, not whether a CA
+// is given. require, verify-ca and verify-full: TLS is required and the
+// certificate must chain to the control plane's CA, which must then be given
+// (all three as libpq's sslmode=verify-ca: clients reach instances by IP as
+// often as by name). disable: plain text. Anything else (prefer when absent):
+// libpq's sslmode=prefer, unverified: try TLS, fall back to plain text only
+// when the server says it does not do TLS; queryOnce remembers servers that
+// refused, so each later login to them costs one connection, not two.
 import pg from 'pg'
 
 export interface Target {

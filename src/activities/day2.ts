@@ -26,6 +26,12 @@ type Day2 = Pick<Activities, 'setState' | 'markDeleteFailed' | 'restartPostgres'
 
 const AUTH_FAILED = '28P01'
 
+/**
+ * The day-2 activities over `deps` (Activities in types.ts gives each
+ * contract). Those that log in to the instance read its address and password
+ * from the database first: PermanentProvisionerError when the instance is gone,
+ * has no address yet, or, for the pending password, no reset is under way.
+ */
 export function createDay2Activities (deps: Day2Deps): Day2 {
   const { db, provisioner, secrets } = deps
 

@@ -48,6 +48,11 @@ class InstanceGoneError extends Error {
   readonly retryable = false
 }
 
+/**
+ * Every activity over `deps` (Activities in types.ts gives each contract). One
+ * that needs the password of an instance whose row is gone fails without
+ * retries (InstanceGoneError).
+ */
 export function createActivities (deps: ActivityDeps): Activities {
   const { db, provisioner, secrets } = deps
 

@@ -16,6 +16,13 @@ export interface InstanceLogin {
 
 const APPLICATION = 'toygres-control-plane'
 
+/**
+ * Runs `fn` on one session as the instance's superuser, over TLS verified
+ * against `login.ca_pem` when the URL's sslmode is require (as every connection
+ * string Toygres makes), then closes it; `signal` ends it at once. Throws a
+ * plain Error for a URL that does not parse, and pg's errors (SQLSTATE in
+ * `code`).
+ */
 export function onInstance<T> (login: InstanceLogin, signal: AbortSignal, fn: (client: pg.Client) => Promise<T>): Promise<T> {
   return withSession(parseTarget(login.connection_string), login.password, { signal, applicationName: APPLICATION, caPem: login.ca_pem }, fn)
 }

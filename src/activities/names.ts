@@ -2,6 +2,7 @@
 // step names an operation's timeline shows, and replays match on them, so
 // they never change. The plan's five provisioning activities come first;
 // the metadata and health activities keep the names they have always had.
+/** Every activity's step name, by constant (see above: never renamed). */
 export const activityNames = {
   DEPLOY_POSTGRES: 'toygres-activities::activity::deploy-postgres',
   WAIT_FOR_READY: 'toygres-activities::activity::wait-for-ready',

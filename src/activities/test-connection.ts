@@ -14,6 +14,10 @@ const RETRYABLE_SQLSTATE = /^(08|53|57)/
 // (AWS ELB hostnames); the step's policy bounds how long we keep trying.
 const RETRYABLE_ERRNO = new Set(['ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', 'EHOSTUNREACH', 'ENETUNREACH', 'EAI_AGAIN', 'ENOTFOUND', 'EPIPE'])
 
+/**
+ * Why test-connection failed, the password scrubbed from the message;
+ * `retryable` says whether another attempt may succeed (see testConnection).
+ */
 export class TestConnectionError extends Error {
   override name = 'TestConnectionError'
   readonly retryable: boolean

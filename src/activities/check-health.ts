@@ -10,7 +10,12 @@ import { describeTarget, parseTarget, queryOnce, scrubPassword, type Target } fr
 export interface CheckHealthTarget {
   connection_string: string
   password: string
-  /** PEM of the CA the server certificate must chain to; null: TLS without verification (legacy instances). */
+  /**
+   * PEM of the CA the server certificate must chain to. Needed whenever the
+   * URL's sslmode is require, verify-ca or verify-full (every connection
+   * string Toygres makes says require): null then makes the check fail. With
+   * any other sslmode it is not used: TLS preferred, unverified.
+   */
   ca_pem: string | null
   /** Milliseconds the whole check may take (connect, TLS, auth, query). */
   timeout_ms: number

@@ -37,7 +37,12 @@ export class TestConnectionError extends Error {
 export interface TestConnectionTarget {
   connection_string: string
   password: string
-  /** PEM; null: TLS preferred but unverified. */
+  /**
+   * PEM of the CA the server certificate must chain to. Needed whenever the
+   * URL's sslmode is require, verify-ca or verify-full (every connection
+   * string Toygres makes says require): null then fails, not retryable. With
+   * any other sslmode it is not used: TLS preferred, unverified.
+   */
   ca_pem: string | null
   /** Seconds for connect + login + query; default 10. */
   timeout_seconds?: number

@@ -9,6 +9,11 @@ export interface PolicySettings {
   healthTimeoutMs: number
 }
 
+/**
+ * Each activity's step name and retry policy (the engine's defaults where none
+ * is given: src/engine/policy.ts). `settings.healthTimeoutMs` sizes
+ * check-health's step timeout.
+ */
 export function activityTable (settings: PolicySettings): ActivityTable<Activities> {
   return {
     deployPostgres: { name: n.DEPLOY_POSTGRES },

@@ -7,6 +7,12 @@ import type { Activities } from '../activities/index.ts'
 import { failure } from './failure.ts'
 import type { CreateInstanceInput, CreateInstanceOutput } from './types.ts'
 
+/**
+ * create-instance (see the header). Resolves with the connection strings and
+ * the server's `SELECT version()` once the instance is running; on failure
+ * marks it failed, deletes what was made, and rethrows the error (usually a
+ * StepFailedError naming the step, or a CancelledError).
+ */
 export async function createInstance (ctx: Context<Activities>, input: CreateInstanceInput): Promise<CreateInstanceOutput> {
   const act = ctx.activities
   const { instance_id, timeouts } = input

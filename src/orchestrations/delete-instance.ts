@@ -9,6 +9,11 @@ import type { Activities } from '../activities/index.ts'
 import { failure } from './failure.ts'
 import type { DeleteInstanceInput, DeleteInstanceOutput } from './types.ts'
 
+/**
+ * delete-instance (see the header). Resolves once the metadata is gone
+ * (`deleted`: whether anything of the instance still existed); on failure marks
+ * it delete_failed and rethrows.
+ */
 export async function deleteInstance (ctx: Context<Activities>, input: DeleteInstanceInput): Promise<DeleteInstanceOutput> {
   const act = ctx.activities
   const { instance_id } = input

@@ -32,6 +32,11 @@ export function nextDue (dueAt: number | undefined, checkedAt: number, intervalM
 
 const GONE: HealthCheckOutput['stopped'] = 'the instance is gone or not running'
 
+/**
+ * The health-check orchestration with `settings` (see the header). Resolves
+ * when the instance is gone or not running; otherwise continues as new after
+ * `settings.checksPerGeneration` checks, carrying the next due time.
+ */
 export function healthCheck (settings: HealthCheckSettings) {
   return async function healthCheck (ctx: Context<Activities>, input: HealthCheckInput): Promise<HealthCheckOutput | ContinueAsNew<HealthCheckInput>> {
     const act = ctx.activities

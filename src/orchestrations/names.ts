@@ -1,6 +1,7 @@
 // Orchestration names, following the plan's convention
 // {crate-name}::{type}::{name}. These are the public names; the engine maps
 // them to pg-boss queue names. Their typed handles come from registry.ts.
+/** Every orchestration's public name, by constant (see above). */
 export const orchestrationNames = {
   CREATE_INSTANCE: 'toygres-orchestrations::orchestration::create-instance',
   DELETE_INSTANCE: 'toygres-orchestrations::orchestration::delete-instance',

@@ -16,6 +16,10 @@ import { updateInstance } from './update-instance.ts'
 
 export type OrchestrationSettings = PolicySettings & HealthCheckSettings
 
+/**
+ * Registers every orchestration with `engine`, bound to `activities` and their
+ * policies (activityTable); returns each one's typed handle, by name.
+ */
 export function registerOrchestrations (engine: Engine, activities: Activities, settings: OrchestrationSettings) {
   const binding = { activities: { table: activityTable(settings), implementations: activities } }
   return {

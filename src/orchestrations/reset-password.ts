@@ -9,6 +9,11 @@ import type { Activities } from '../activities/index.ts'
 import { failure, wrongState } from './failure.ts'
 import type { InstanceChangeInput, InstanceChangeOutput } from './types.ts'
 
+/**
+ * reset-password (see the header). Throws NonRetryableError, after dropping the
+ * pending password, when the instance is not running; on failure rethrows once
+ * the old password is back and the instance is running again with the error.
+ */
 export async function resetPassword (ctx: Context<Activities>, input: InstanceChangeInput): Promise<InstanceChangeOutput> {
   const act = ctx.activities
   const { instance_id } = input

@@ -7,6 +7,11 @@ import type { Activities } from '../activities/index.ts'
 import { failure, wrongState } from './failure.ts'
 import type { InstanceChangeInput, RestartInstanceOutput } from './types.ts'
 
+/**
+ * restart-instance (see the header), waiting up to the ready timeout. Throws
+ * NonRetryableError when the instance is not running; on failure rethrows once
+ * the instance is running again with the error.
+ */
 export async function restartInstance (ctx: Context<Activities>, input: InstanceChangeInput): Promise<RestartInstanceOutput> {
   const act = ctx.activities
   const { instance_id } = input

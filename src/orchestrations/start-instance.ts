@@ -5,6 +5,12 @@ import type { Activities } from '../activities/index.ts'
 import { failure, wrongState } from './failure.ts'
 import type { InstanceChangeInput, InstanceChangeOutput } from './types.ts'
 
+/**
+ * start-instance (see the header), waiting up to the ready timeout. "already
+ * running" for a running instance; NonRetryableError from any state but
+ * stopped; on failure rethrows once the instance is stopped again with the
+ * error.
+ */
 export async function startInstance (ctx: Context<Activities>, input: InstanceChangeInput): Promise<InstanceChangeOutput> {
   const act = ctx.activities
   const { instance_id } = input

@@ -7,6 +7,12 @@ import type { Activities } from '../activities/index.ts'
 import { failure, wrongState } from './failure.ts'
 import type { InstanceChangeInput, InstanceChangeOutput } from './types.ts'
 
+/**
+ * stop-instance (see the header), waiting up to the delete timeout for the
+ * server to stop. "already stopped" for a stopped instance; NonRetryableError
+ * from any state but running; on failure rethrows once the instance is running
+ * and monitored again.
+ */
 export async function stopInstance (ctx: Context<Activities>, input: InstanceChangeInput): Promise<InstanceChangeOutput> {
   const act = ctx.activities
   const { instance_id } = input

@@ -9,6 +9,13 @@ import type { Activities } from '../activities/index.ts'
 import { failure, wrongState } from './failure.ts'
 import type { InstanceChangeOutput, UpdateInstanceInput } from './types.ts'
 
+/**
+ * update-instance (see the header): labels, networks, storage, then parameters,
+ * each only when the input has it; waits use the ready timeout. Throws
+ * NonRetryableError when the instance is not running; on failure rethrows once
+ * the instance is running again with the error (changes made before it stay
+ * recorded).
+ */
 export async function updateInstance (ctx: Context<Activities>, input: UpdateInstanceInput): Promise<InstanceChangeOutput> {
   const act = ctx.activities
   const { instance_id, timeouts } = input

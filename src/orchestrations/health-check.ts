@@ -1,11 +1,12 @@
 // health-check (the plan's Phase 3 orchestration), one per running instance,
-// forever: wait until due, check, record the verdict, and bring back a dead
-// server when it turns unhealthy (when auto-restart is on). After a few
-// checks it continues as new, so its step history stays bounded. The
-// schedule is fixed-rate by the database's clock (due_at advances by the
-// interval, it does not drift with the work), and checks missed while the
-// control plane was down are skipped, not replayed. It ends when the
-// instance is gone or no longer running; a delete cancels it while it sleeps.
+// forever: wait until due, check, record the verdict, and (when auto-restart
+// is on) try to bring back a dead server after every check that leaves it
+// unhealthy, not only the one that turned it so. After a few checks it
+// continues as new, so its step history stays bounded. The schedule is
+// fixed-rate by the database's clock (due_at advances by the interval, it
+// does not drift with the work), and checks missed while the control plane
+// was down are skipped, not replayed. It ends when the instance is gone or
+// no longer running; a delete cancels it while it sleeps.
 import type { Context, ContinueAsNew } from '../engine/index.ts'
 import type { Activities } from '../activities/index.ts'
 import type { HealthCheckInput, HealthCheckOutput } from './types.ts'

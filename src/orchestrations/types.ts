@@ -58,7 +58,7 @@ export interface HealthCheckInput {
   instance_id: string
   name: string
   namespace: string
-  /** Bring back a server that died when it turns unhealthy (TOYGRES_HEALTH_AUTO_RESTART when the monitor started). */
+  /** After every check whose verdict is unhealthy, try to bring back a server that died (TOYGRES_HEALTH_AUTO_RESTART when the monitor started). */
   auto_restart: boolean
   /** Epoch ms by the database's clock; absent: check at once. */
   due_at?: number

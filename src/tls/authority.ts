@@ -30,10 +30,17 @@ export interface IssuedCertificate {
   key_pem: string
 }
 
+/** Signs the instances' server certificates; loadCertificateAuthority (or, without a database, createInMemoryAuthority) makes one. */
 export interface CertificateAuthority {
   /** The CA certificate, PEM: what clients pass as sslrootcert. */
   readonly certificatePem: string
-  /** A fresh key and certificate for a server known by `names` (DNS names and IP addresses). */
+  /**
+   * A fresh ECDSA P-256 key and a certificate for a server known by `names`
+   * (subjectAltName: every DNS name, and each `ip` entry that is an IPv4 or
+   * IPv6 address; others are dropped), for serverAuth, valid from a day ago
+   * until 3650 days from now. `commonName` becomes the subject's CN, with , = + < > # ; "
+   * and \ replaced by '-' (RFC 4514 specials). Never touches the database.
+   */
   issueServerCertificate (names: { dns: string[], ip: string[] }, commonName: string): Promise<IssuedCertificate>
 }
 

@@ -1,6 +1,6 @@
-// Finds the cluster the way kubectl and @kubernetes/client-node do
-// (KubeConfig.loadFromDefault: $KUBECONFIG, then ~/.kube/config, then the
-// in-cluster service account), and says plainly when there is none. Without
+// Finds the cluster the way kubectl does ($KUBECONFIG, merged first-wins,
+// then ~/.kube/config, then the in-cluster service account), and says
+// plainly when there is none. Without
 // this, client-node falls back to http://localhost:8080 and every call fails
 // with "HTTP protocol is not allowed when skipTLSVerify is not set or false",
 // which tells nobody what to fix.
@@ -26,14 +26,9 @@ export function loadKubeConfig (path: string | undefined): Loaded {
   try {
     if (path) {
       const files = path.split(delimiter).filter(Boolean)
-      const missing = files.filter(f => !existsSync(f))
-      if (missing.length > 0) return { kc: null, source: null, problem: `no Kubernetes cluster configured: KUBECONFIG names ${missing.join(', ')}, which does not exist` }
-      kc.loadFromFile(files[0]!)
-      for (const f of files.slice(1)) {
-        const more = new KubeConfig()
-        more.loadFromFile(f)
-        kc.mergeConfig(more)
-      }
+      const present = files.filter(f => existsSync(f))
+      if (present.length === 0) return { kc: null, source: null, problem: `no Kubernetes cluster configured: KUBECONFIG names ${files.join(', ')}, ${files.length === 1 ? 'which does not exist' : 'none of which exists'}` }
+      mergeAsKubectl(kc, present)
       source = `KUBECONFIG=${path}`
     } else {
       const home = join(homedir(), '.kube', 'config')
@@ -56,6 +51,30 @@ export function loadKubeConfig (path: string | undefined): Loaded {
   }
   const problem = clusterProblem(kc, source)
   return problem ? { kc: null, source: null, problem } : { kc, source, problem: null }
+}
+
+/**
+ * Merges kubeconfig files as kubectl does
+ * (https://kubernetes.io/docs/concepts/configuration/organize-cluster-access-kubeconfig/#merging-kubeconfig-files):
+ * files are read in order, missing ones skipped (the caller checked that
+ * one exists), and the first file to set a value wins: the first
+ * current-context, and the first cluster, user and context of each name.
+ * client-node's own mergeConfig lets later files win and throws on a name
+ * defined twice. Throws when a file cannot be parsed.
+ */
+function mergeAsKubectl (kc: KubeConfig, files: string[]): void {
+  const first = <T extends { name: string }>(lists: T[][]): T[] => {
+    const byName = new Map<string, T>()
+    for (const item of lists.flat()) if (!byName.has(item.name)) byName.set(item.name, item)
+    return [...byName.values()]
+  }
+  const loaded = files.map(f => { const one = new KubeConfig(); one.loadFromFile(f); return one })
+  kc.loadFromOptions({
+    clusters: first(loaded.map(c => c.getClusters())),
+    users: first(loaded.map(c => c.getUsers())),
+    contexts: first(loaded.map(c => c.getContexts())),
+    currentContext: loaded.map(c => c.getCurrentContext()).find(Boolean) ?? ''
+  })
 }
 
 /** What makes a loaded kubeconfig unusable before any call: no current cluster, or plain http that client-node refuses. */

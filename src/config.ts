@@ -33,6 +33,7 @@ export const EnvSchema = Type.Object({
   TOYGRES_K8S_STORAGE_CLASS: Type.Optional(Type.String({ minLength: 1 })),
   TOYGRES_K8S_REGION: Type.Optional(Type.String({ pattern: '^[a-z0-9]+$' })),
   TOYGRES_K8S_CONTROL_PLANE_CIDRS: Type.Optional(Type.String({ minLength: 1 })),
+  TOYGRES_K8S_CLUSTER_DOMAIN: Type.Optional(Type.String({ pattern: '^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$', maxLength: 253 })),
   TOYGRES_K8S_CRASH_RESTARTS: Type.Optional(Type.Integer({ minimum: 1, maximum: 100 })),
   TOYGRES_K8S_IMAGE_NOT_FOUND_PULLS: Type.Optional(Type.Integer({ minimum: 1, maximum: 100 })),
   TOYGRES_HEALTH_INTERVAL_SECONDS: Type.Optional(Type.Integer({ minimum: 1, maximum: 3600 })),
@@ -125,6 +126,8 @@ export function loadConfig (source: Record<string, string | undefined>, cwd = pr
       region: env.TOYGRES_K8S_REGION,
       /** Networks the control plane connects to instances from (undefined: the private ranges). */
       controlPlaneCidrs,
+      /** The kubelet's --cluster-domain: Service DNS names and certificates end in it. */
+      clusterDomain: env.TOYGRES_K8S_CLUSTER_DOMAIN ?? 'cluster.local',
       /** Container restarts (CrashLoopBackOff) a create waits through before it fails with the server's last log lines. */
       crashRestarts: env.TOYGRES_K8S_CRASH_RESTARTS ?? 3,
       /** "not found" answers from the registry for the image before a create fails (a typo'd tag never appears). */

@@ -20,6 +20,7 @@ export default fp(async app => {
       region: config.kubernetes.region,
       crashRestarts: config.kubernetes.crashRestarts,
       controlPlaneCidrs: config.kubernetes.controlPlaneCidrs,
+      clusterDomain: config.kubernetes.clusterDomain,
       notFoundPulls: config.kubernetes.imageNotFoundPulls,
       logger: app.log,
       controlPlaneId: app.controlPlane.id

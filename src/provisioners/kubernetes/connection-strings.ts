@@ -49,12 +49,12 @@ export function loadBalancerStrings (ingress: Ingress, dnsName: string | null): 
  * name; we use the name for both strings because a Service's ClusterIP
  * changes when it is recreated and its name does not.
  */
-export function clusterStrings (service: string, namespace: string): GetConnectionStringsOutput {
-  const name = `${service}.${namespace}.svc.cluster.local`
+export function clusterStrings (service: string, namespace: string, clusterDomain: string): GetConnectionStringsOutput {
+  const name = `${service}.${namespace}.svc.${clusterDomain}`
   return { ip_connection_string: connectionString(name), dns_connection_string: connectionString(name), external_ip: null, dns_name: name }
 }
 
 /** Every name a client inside the cluster may use for the Service, for the server certificate. */
-export function serviceDnsNames (service: string, namespace: string): string[] {
-  return [service, `${service}.${namespace}`, `${service}.${namespace}.svc`, `${service}.${namespace}.svc.cluster.local`]
+export function serviceDnsNames (service: string, namespace: string, clusterDomain: string): string[] {
+  return [service, `${service}.${namespace}`, `${service}.${namespace}.svc`, `${service}.${namespace}.svc.${clusterDomain}`]
 }

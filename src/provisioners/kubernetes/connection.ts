@@ -29,7 +29,7 @@ export async function connectionStrings (k: Kube, input: GetConnectionStringsInp
   const service = await k.client.read<V1Service>('Service', ns, name, signal)
   if (!service) throw new PermanentProvisionerError(`Service ${ns}/${name} not found: deploy-postgres first`)
   assertOurs('Service', service, ns, mark)
-  if (!input.use_load_balancer) return clusterStrings(name, ns)
+  if (!input.use_load_balancer) return clusterStrings(name, ns, k.clusterDomain)
   if (service.spec?.type !== 'LoadBalancer') throw new PermanentProvisionerError(`Service ${ns}/${name} is of type ${service.spec?.type}, not LoadBalancer`)
   const ingress = await waitFor<Ingress>(k.kc, {
     what: `the load balancer of Service ${ns}/${name} to get an address`,

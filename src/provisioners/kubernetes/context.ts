@@ -19,6 +19,8 @@ export interface Kube {
   limits: PodLimits
   /** Networks the control plane connects from: always in pg_hba.conf. */
   controlPlaneCidrs: string[]
+  /** The cluster's DNS domain, e.g. `cluster.local`. */
+  clusterDomain: string
 }
 
 /**

@@ -45,6 +45,8 @@ export interface KubernetesProvisionerOptions {
    * out health checks. Default: the private ranges (RFC 1918, RFC 6598, RFC 4193).
    */
   controlPlaneCidrs?: string[] | undefined
+  /** The cluster's DNS domain (the kubelet's --cluster-domain), in Service names and certificates. Default `cluster.local`. */
+  clusterDomain?: string | undefined
 }
 
 /** Where a cluster's pod network lives unless told otherwise. */
@@ -58,6 +60,7 @@ export const PRIVATE_NETWORKS = ['10.0.0.0/8', '172.16.0.0/12', '192.168.0.0/16'
  */
 export function createKubernetesProvisioner (opts: KubernetesProvisionerOptions): Provisioner {
   const log = opts.logger
+  const clusterDomain = opts.clusterDomain ?? 'cluster.local'
   const loaded = loadKubeConfig(opts.kubeconfigPath)
   // Said once at boot, plainly; /readyz and every call say it again.
   if (loaded.problem) log.error(`kubernetes provisioner: ${loaded.problem}`)
@@ -69,7 +72,8 @@ export function createKubernetesProvisioner (opts: KubernetesProvisionerOptions)
         log,
         controlPlaneId: opts.controlPlaneId,
         limits: { crashRestarts: opts.crashRestarts ?? 3, notFoundPulls: opts.notFoundPulls ?? 3 },
-        controlPlaneCidrs: opts.controlPlaneCidrs ?? PRIVATE_NETWORKS
+        controlPlaneCidrs: opts.controlPlaneCidrs ?? PRIVATE_NETWORKS,
+        clusterDomain
       }
     : null
   const image = opts.image ?? 'postgres'
@@ -112,9 +116,9 @@ export function createKubernetesProvisioner (opts: KubernetesProvisionerOptions)
     async serverNames (input) {
       const names = objectNames(input.instance_name)
       const dns = [
-        ...serviceDnsNames(names.service, input.namespace),
+        ...serviceDnsNames(names.service, input.namespace, clusterDomain),
         // The pod's own name through the headless Service, for clients in the cluster that address it directly.
-        `${names.pod}.${names.headlessService}.${input.namespace}.svc.cluster.local`
+        `${names.pod}.${names.headlessService}.${input.namespace}.svc.${clusterDomain}`
       ]
       if (input.dns_label) dns.push(await dnsName(input.dns_label))
       return { dns, ip: [] }

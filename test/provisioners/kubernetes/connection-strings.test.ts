@@ -71,3 +71,14 @@ t.test('the load balancer comes late: the wait says so, then returns its address
   t.equal(ctx.reports[0], 'waiting for the load balancer\'s address')
   t.match(kube.kubeEvents('toygres', 'orders', 'Service').map(e => e.reason), ['EnsuringLoadBalancer', 'EnsuredLoadBalancer'])
 })
+
+t.test('a cluster with its own DNS domain: connection strings and certificate names end in it', async t => {
+  const { provisioner } = await harness(t, {}, { clusterDomain: 'corp.internal' })
+  await provisioner.deployPostgres(deployInput({ use_load_balancer: false }), never())
+  t.match(await provisioner.getConnectionStrings({ ...ref, use_load_balancer: false, dns_label: null, timeout_seconds: 300 }, never()), {
+    ip_connection_string: 'postgresql://postgres@orders.toygres.svc.corp.internal:5432/postgres?sslmode=require',
+    dns_name: 'orders.toygres.svc.corp.internal'
+  })
+  const { dns } = await provisioner.serverNames({ namespace: 'toygres', instance_name: 'orders', dns_label: null })
+  t.same(dns.filter(n => n.includes('.svc.')), ['orders.toygres.svc.corp.internal', 'orders-0.orders-headless.toygres.svc.corp.internal'])
+})

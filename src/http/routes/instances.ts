@@ -1,6 +1,7 @@
 // /instances: validate, then hand over to the instance service (one
 // transaction: metadata + operation). Routes never provision anything.
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
+import { Counter } from 'prom-client'
 import { Type } from 'typebox'
 import { findInstanceByName, listInstances } from '../../db/instances.ts'
 import { ToygresError } from '../../errors.ts'
@@ -33,6 +34,21 @@ const instances: FastifyPluginAsyncTypebox = async app => {
     const row = await findInstanceByName(app.db, name)
     return row ? instanceView(row, await loadOperationView(app.engine, app.db, row.operation_id)) : null
   })
+  if (app.hasDecorator('metrics')) {
+    // eslint-disable-next-line no-new
+    new Counter({
+      name: 'toygres_status_cache_gets_total',
+      help: 'GET /instances/{name} lookups, by result: hit (a finished load reused), joined (a load in flight shared), miss (loaded)',
+      labelNames: ['result'] as const,
+      registers: [app.metrics.registry],
+      collect () {
+        this.reset()
+        this.inc({ result: 'hit' }, status.stats.hits)
+        this.inc({ result: 'joined' }, status.stats.joined)
+        this.inc({ result: 'miss' }, status.stats.misses)
+      }
+    })
+  }
 
   app.post('/instances', {
     schema: {

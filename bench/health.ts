@@ -50,6 +50,9 @@
 //   --slow <f>          share of slow targets (default 0.05)
 //   --refuse <f>        share of refusing targets (default 0.05)
 //   --hang <f>          share of hanging targets (default 0.05)
+//   --profile           sample the workers' CPU over the window (V8 profiler,
+//                       1 ms) and print where the time went, by package / src
+//                       folder and by function (adds a little CPU of its own)
 //   --help              this text
 //
 // Uses DATABASE_URL / TEST_DATABASE_URL or an embedded PostgreSQL, in a fresh
@@ -79,6 +82,7 @@ import db from '../src/plugins/external/db.ts'
 import { createSecretBox } from '../src/secrets.ts'
 import { cli, load, num, pct, round, table } from './lib/cli.ts'
 import { benchDatabase } from './lib/database.ts'
+import { merge, startProfiling, type ProfileSummary } from './lib/profile.ts'
 
 const KINDS = ['ok', 'slow', 'refuse', 'hang'] as const
 type Kind = typeof KINDS[number]
@@ -89,7 +93,7 @@ const IDLE_MS = 5000
 
 interface WorkerSpec { url: string, key: string, dataDir: string, concurrency: number, interval: number, timeout: number }
 interface Calibration { kind: Kind, targets: Record<Kind, string>, password: string, probes: number, concurrency: number }
-type Ask = { cmd: 'cpu' } | { cmd: 'calibrate', runs: Calibration[] }
+type Ask = { cmd: 'cpu', profile?: 'start' | 'stop' } | { cmd: 'calibrate', runs: Calibration[] }
 type Request = Ask & { id: number }
 
 async function worker (spec: WorkerSpec): Promise<void> {
@@ -116,9 +120,15 @@ async function worker (spec: WorkerSpec): Promise<void> {
   await app.register(housekeeping)
   await app.ready()
 
+  let stopProfiling: (() => Promise<ProfileSummary>) | undefined
   process.on('message', (msg: Request) => {
     void (async () => {
-      if (msg.cmd === 'cpu') return process.send!({ id: msg.id, cpu: process.cpuUsage() })
+      if (msg.cmd === 'cpu') {
+        const cpu = process.cpuUsage()
+        if (msg.profile === 'start') stopProfiling = await startProfiling()
+        const profile = msg.profile === 'stop' && stopProfiling ? await stopProfiling() : undefined
+        return process.send!({ id: msg.id, cpu, profile })
+      }
       // The probe alone: the app (engine, pg-boss, housekeeping) closed first, so only probes run.
       await app.close()
       // What the process burns doing nothing (timers, GC), per ms: subtracted from each run.
@@ -226,7 +236,8 @@ async function main (): Promise<void> {
     timeout: { type: 'string', default: '5' },
     slow: { type: 'string', default: '0.05' },
     refuse: { type: 'string', default: '0.05' },
-    hang: { type: 'string', default: '0.05' }
+    hang: { type: 'string', default: '0.05' },
+    profile: { type: 'boolean', default: false }
   })
   const opts = {
     instances: num(args.instances, 'instances'),
@@ -283,8 +294,10 @@ async function main (): Promise<void> {
         child.once('exit', code => reject(new Error(`worker exited ${code}`)))
       })
     }
-    const cpuNow = async (): Promise<number> => {
-      const all = await Promise.all(children.map(c => ask(c, { cmd: 'cpu' })))
+    const profiles: ProfileSummary[] = []
+    const cpuNow = async (profile?: 'start' | 'stop'): Promise<number> => {
+      const all = await Promise.all(children.map(c => ask(c, { cmd: 'cpu', ...(args.profile && profile ? { profile } : {}) })))
+      for (const r of all) if (r.profile) profiles.push(r.profile as ProfileSummary)
       return all.reduce((sum, r) => { const cpu = r.cpu as NodeJS.CpuUsage; return sum + cpu.user + cpu.system }, 0)
     }
 
@@ -326,7 +339,7 @@ async function main (): Promise<void> {
       if (s.monitors >= opts.instances && measureFrom === Number.POSITIVE_INFINITY) {
         measureFrom = now + intervalMs
         measureTo = measureFrom + opts.rounds * intervalMs
-        setTimeout(() => { void cpuNow().then(c => { cpuFrom = c }) }, intervalMs)
+        setTimeout(() => { void cpuNow('start').then(c => { cpuFrom = c }) }, intervalMs)
       }
       const rate = (s.checks - lastChecks) / ((now - lastAt) / 1000)
       lastChecks = s.checks
@@ -336,7 +349,7 @@ async function main (): Promise<void> {
       process.stdout.write(`${((now - t0) / 1000).toFixed(0).padStart(4)}  ${rate.toFixed(1).padStart(8)}  ${String(s.ready).padStart(11)}  ${String(s.deferred).padStart(14)}  ${String(s.active).padStart(12)}  ${String(s.monitors).padStart(8)}${measuring ? '' : '  (warm-up)'}\n`)
     }
     if (measureFrom === Number.POSITIVE_INFINITY) throw new Error('only some monitors started before the time limit: the reconciler could not keep up')
-    const cpuTo = await cpuNow()
+    const cpuTo = await cpuNow('stop')
     const from = new Date(measureFrom)
     const to = new Date(Math.min(measureTo, Date.now()))
     const windowS = (to.getTime() - from.getTime()) / 1000
@@ -440,6 +453,7 @@ async function main (): Promise<void> {
         worker_cores_idle: round(idleCores, 3)
       },
       probe_calibration: calibration,
+      ...(profiles.length ? { worker_profile: merge(profiles) } : {}),
       goal: verdict,
       keeps_up: verdict.no_ok_check_an_interval_late && verdict.ok_p99_lateness_under_2s && verdict.backlog_not_growing
     }
@@ -458,6 +472,11 @@ async function main (): Promise<void> {
       ['worker cores busy on average (all workers)', summary.cpu_us_per_check.worker_cores_busy],
       ['  idle, before any instance existed', summary.cpu_us_per_check.worker_cores_idle]
     ]))
+    if (summary.worker_profile) {
+      const p = summary.worker_profile
+      process.stdout.write(`worker CPU profile over the window (self time, ${p.busy_ms} ms busy): ${p.by_area.map(a => `${a.area} ${Math.round(100 * a.share)} %`).join(', ')}\n`)
+      process.stdout.write(`  top functions: ${p.top_functions.slice(0, 8).map(f => `${f.fn} ${Math.round(100 * f.share)} %`).join('; ')}\n`)
+    }
     process.stdout.write(`probe alone, CPU µs per probe by kind: ${KINDS.map(k => `${k} ${calibration[k].cpu_us_per_probe}`).join(', ')}\n`)
     process.stdout.write(`backlog (ready health jobs): first ${summary.backlog.ready_first}, last ${summary.backlog.ready_last}, max ${summary.backlog.ready_max}, trend ${summary.backlog.slope_jobs_per_min} jobs/min\n`)
     process.stdout.write(`\nheadline: ok targets' lateness p50 ${ok.lateness_ms.p50} ms, p99 ${ok.lateness_ms.p99} ms, max ${ok.lateness_ms.max} ms (goal: p99 < 2000, max < ${intervalMs}, gaps < ${2 * intervalMs}; max gap ${ok.max_gap_ms}); ` +

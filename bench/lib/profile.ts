@@ -1,0 +1,78 @@
+// A V8 CPU profile (node:inspector's Profiler) summed up: where the
+// non-idle samples sat (self time), by package or src/ folder and by function.
+import { Session } from 'node:inspector/promises'
+
+interface Node { id: number, callFrame: { functionName: string, url: string, lineNumber: number }, children?: number[] }
+interface Profile { nodes: Node[], samples: number[], timeDeltas: number[], startTime: number, endTime: number }
+
+export interface ProfileSummary {
+  /** Milliseconds sampled, idle excluded. */
+  busy_ms: number
+  /** Self time by where the code lives: a package, a src/ folder, node: internals, GC, native. */
+  by_area: Array<{ area: string, ms: number, share: number }>
+  top_functions: Array<{ fn: string, ms: number, share: number }>
+}
+
+function areaOf (url: string, fn: string): string {
+  if (!url) return fn === '(garbage collector)' ? 'gc' : fn === '(program)' ? 'native (program)' : fn || 'native'
+  const pkg = /\/node_modules\/((?:@[^/]+\/)?[^/]+)\//.exec(url)
+  if (pkg) return pkg[1]!
+  const src = /\/(src|bench|test)\/(?:([^/]+)\/)?/.exec(url)
+  if (src) return src[2] && !src[2].includes('.') ? `${src[1]}/${src[2]}` : src[1]!
+  if (url.startsWith('node:')) return url.replace(/^node:(internal\/)?/, 'node:').split('/')[0]!
+  return url
+}
+
+export function summarize (profile: Profile, top = 12): ProfileSummary {
+  const byId = new Map(profile.nodes.map(n => [n.id, n]))
+  const area = new Map<string, number>()
+  const fns = new Map<string, number>()
+  let busy = 0
+  profile.samples.forEach((id, i) => {
+    const node = byId.get(id)
+    if (!node) return
+    const { functionName: fn, url, lineNumber } = node.callFrame
+    if (fn === '(idle)') return
+    const us = profile.timeDeltas[i + 1] ?? profile.timeDeltas[i] ?? 0
+    busy += us
+    const a = areaOf(url, fn)
+    area.set(a, (area.get(a) ?? 0) + us)
+    const name = `${fn || '(anonymous)'} ${url ? `${url.replace(/^.*\/(node_modules|src|bench)\//, '$1/')}:${lineNumber + 1}` : ''}`.trim()
+    fns.set(name, (fns.get(name) ?? 0) + us)
+  })
+  const rank = (m: Map<string, number>) => [...m].sort((a, b) => b[1] - a[1])
+  return {
+    busy_ms: Math.round(busy / 1000),
+    by_area: rank(area).slice(0, top).map(([a, us]) => ({ area: a, ms: Math.round(us / 1000), share: Math.round(1000 * us / busy) / 1000 })),
+    top_functions: rank(fns).slice(0, top).map(([fn, us]) => ({ fn, ms: Math.round(us / 1000), share: Math.round(1000 * us / busy) / 1000 }))
+  }
+}
+
+/** Starts sampling this process; the returned function stops and summarises. */
+export async function startProfiling (intervalUs = 1000): Promise<() => Promise<ProfileSummary>> {
+  const session = new Session()
+  session.connect()
+  await session.post('Profiler.enable')
+  await session.post('Profiler.setSamplingInterval', { interval: intervalUs })
+  await session.post('Profiler.start')
+  return async () => {
+    const { profile } = await session.post('Profiler.stop') as unknown as { profile: Profile }
+    session.disconnect()
+    return summarize(profile, 40)
+  }
+}
+
+/** Sums the summaries of several processes. */
+export function merge (all: ProfileSummary[], top = 12): ProfileSummary {
+  const busy = all.reduce((s, p) => s + p.busy_ms, 0)
+  const add = <K extends 'area' | 'fn'>(key: K, list: (p: ProfileSummary) => Array<Record<K, string> & { ms: number }>) => {
+    const m = new Map<string, number>()
+    for (const p of all) for (const e of list(p)) m.set(e[key], (m.get(e[key]) ?? 0) + e.ms)
+    return [...m].sort((a, b) => b[1] - a[1]).slice(0, top).map(([k, ms]) => ({ [key]: k, ms, share: Math.round(1000 * ms / busy) / 1000 }))
+  }
+  return {
+    busy_ms: busy,
+    by_area: add('area', p => p.by_area) as ProfileSummary['by_area'],
+    top_functions: add('fn', p => p.top_functions) as ProfileSummary['top_functions']
+  }
+}

@@ -27,6 +27,9 @@
 //   backlog     the health queue's ready jobs (due, not yet picked up),
 //               sampled; its trend is a least-squares slope, jobs/min; it
 //               counts as growing when trend × window > max(10, 1 % of instances).
+//   xacts       transactions committed in the benchmark's database per check
+//               (pg_stat_database.xact_commit over the window: busy backends
+//               publish about once a second, so ±1 s of traffic).
 //   CPU         per check, of the worker processes (process.cpuUsage over the
 //               window ÷ checks done in it), split into the probe itself
 //               (connect, TLS negotiation, auth, SELECT 1) and the rest (the
@@ -295,6 +298,15 @@ async function main (): Promise<void> {
       })
     }
     const profiles: ProfileSummary[] = []
+    const admin = new pg.Client({ connectionString: database.adminUrl })
+    await admin.connect()
+    const xacts = async (): Promise<number> => {
+      await admin.query('SELECT pg_stat_clear_snapshot()')
+      const { rows: [r] } = await admin.query<{ c: string }>('SELECT xact_commit::text AS c FROM pg_stat_database WHERE datname = $1', [database.name])
+      return Number(r!.c)
+    }
+    let xactFrom = 0
+    let samplesInWindow = 0
     const cpuNow = async (profile?: 'start' | 'stop'): Promise<number> => {
       const all = await Promise.all(children.map(c => ask(c, { cmd: 'cpu', ...(args.profile && profile ? { profile } : {}) })))
       for (const r of all) if (r.profile) profiles.push(r.profile as ProfileSummary)
@@ -339,17 +351,19 @@ async function main (): Promise<void> {
       if (s.monitors >= opts.instances && measureFrom === Number.POSITIVE_INFINITY) {
         measureFrom = now + intervalMs
         measureTo = measureFrom + opts.rounds * intervalMs
-        setTimeout(() => { void cpuNow('start').then(c => { cpuFrom = c }) }, intervalMs)
+        setTimeout(() => { void cpuNow('start').then(async c => { cpuFrom = c; xactFrom = await xacts() }) }, intervalMs)
       }
       const rate = (s.checks - lastChecks) / ((now - lastAt) / 1000)
       lastChecks = s.checks
       lastAt = now
       const measuring = now >= measureFrom
-      if (measuring) samples.push({ t: (now - measureFrom) / 1000, ready: s.ready })
+      if (measuring) { samples.push({ t: (now - measureFrom) / 1000, ready: s.ready }); samplesInWindow++ }
       process.stdout.write(`${((now - t0) / 1000).toFixed(0).padStart(4)}  ${rate.toFixed(1).padStart(8)}  ${String(s.ready).padStart(11)}  ${String(s.deferred).padStart(14)}  ${String(s.active).padStart(12)}  ${String(s.monitors).padStart(8)}${measuring ? '' : '  (warm-up)'}\n`)
     }
     if (measureFrom === Number.POSITIVE_INFINITY) throw new Error('only some monitors started before the time limit: the reconciler could not keep up')
     const cpuTo = await cpuNow('stop')
+    const xactTo = await xacts()
+    await admin.end()
     const from = new Date(measureFrom)
     const to = new Date(Math.min(measureTo, Date.now()))
     const windowS = (to.getTime() - from.getTime()) / 1000
@@ -416,6 +430,8 @@ async function main (): Promise<void> {
 
     const totalChecks = checks.length
     const cpuPerCheck = (cpuTo - cpuFrom) / totalChecks
+    // Our own sampling query is one transaction per sample; the rest is the workers'.
+    const xactsPerCheck = (xactTo - xactFrom - samplesInWindow) / totalChecks
     const idlePerCheck = idleCores * 1e6 * windowS / totalChecks
     const probePerCheck = KINDS.reduce((sum, k) => sum + byKind[k].checks * calibration[k].cpu_us_per_probe, 0) / totalChecks
     const ready = samples.map(s => s.ready)
@@ -443,6 +459,7 @@ async function main (): Promise<void> {
       required_checks_per_s: round(required, 1),
       achieved_checks_per_s: round(totalChecks / windowS, 1),
       by_kind: byKind,
+      db_transactions_per_check: round(xactsPerCheck, 1),
       backlog: { ready_first: ready[0], ready_last: ready.at(-1), ready_max: Math.max(...ready), slope_jobs_per_min: round(backlogSlope, 1), samples: ready },
       cpu_us_per_check: {
         total: round(cpuPerCheck, 0),
@@ -478,6 +495,7 @@ async function main (): Promise<void> {
       process.stdout.write(`  top functions: ${p.top_functions.slice(0, 8).map(f => `${f.fn} ${Math.round(100 * f.share)} %`).join('; ')}\n`)
     }
     process.stdout.write(`probe alone, CPU µs per probe by kind: ${KINDS.map(k => `${k} ${calibration[k].cpu_us_per_probe}`).join(', ')}\n`)
+    process.stdout.write(`database transactions per check (pg_stat_database.xact_commit over the window, ±1 s of publishing lag): ${summary.db_transactions_per_check}\n`)
     process.stdout.write(`backlog (ready health jobs): first ${summary.backlog.ready_first}, last ${summary.backlog.ready_last}, max ${summary.backlog.ready_max}, trend ${summary.backlog.slope_jobs_per_min} jobs/min\n`)
     process.stdout.write(`\nheadline: ok targets' lateness p50 ${ok.lateness_ms.p50} ms, p99 ${ok.lateness_ms.p99} ms, max ${ok.lateness_ms.max} ms (goal: p99 < 2000, max < ${intervalMs}, gaps < ${2 * intervalMs}; max gap ${ok.max_gap_ms}); ` +
       `${summary.achieved_checks_per_s} of ${summary.required_checks_per_s} checks/s; backlog trend ${summary.backlog.slope_jobs_per_min} jobs/min; ` +

@@ -13,12 +13,20 @@ export interface ProfileSummary {
   top_functions: Array<{ fn: string, ms: number, share: number }>
 }
 
+// Native stream methods: their self time is the system calls (on loopback a
+// write also delivers the data to the receiving socket).
+const SOCKET_CALLS = new Set(['writev', 'writeBuffer', 'writeUtf8String', 'writeLatin1String', 'connect', 'readStart', 'readStop', 'shutdown', 'close', 'getaddrinfo'])
+const ROOT = new URL('../../', import.meta.url).pathname
+
 function areaOf (url: string, fn: string): string {
-  if (!url) return fn === '(garbage collector)' ? 'gc' : fn === '(program)' ? 'native (program)' : fn || 'native'
+  if (!url) return fn === '(garbage collector)' ? 'gc' : fn === '(program)' ? 'native (program)' : SOCKET_CALLS.has(fn) ? 'socket system calls' : fn || 'native'
   const pkg = /\/node_modules\/((?:@[^/]+\/)?[^/]+)\//.exec(url)
   if (pkg) return pkg[1]!
-  const src = /\/(src|bench|test)\/(?:([^/]+)\/)?/.exec(url)
-  if (src) return src[2] && !src[2].includes('.') ? `${src[1]}/${src[2]}` : src[1]!
+  const path = url.replace(/^file:\/\//, '')
+  if (path.startsWith(ROOT)) {
+    const parts = path.slice(ROOT.length).split('/')
+    return parts.length > 2 ? `${parts[0]}/${parts[1]}` : parts[0]!
+  }
   if (url.startsWith('node:')) return url.replace(/^node:(internal\/)?/, 'node:').split('/')[0]!
   return url
 }

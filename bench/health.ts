@@ -495,7 +495,8 @@ async function main (): Promise<void> {
     if (summary.worker_profile) {
       const p = summary.worker_profile
       process.stdout.write(`worker CPU profile over the window (self time, ${p.busy_ms} ms busy): ${p.by_area.map(a => `${a.area} ${Math.round(100 * a.share)} %`).join(', ')}\n`)
-      process.stdout.write(`  top functions: ${p.top_functions.slice(0, 8).map(f => `${f.fn} ${Math.round(100 * f.share)} %`).join('; ')}\n`)
+      process.stdout.write(`  by who asked (nearest frame outside Node and the pg driver): ${p.by_owner.map(a => `${a.owner} ${Math.round(100 * a.share)} %`).join(', ')}\n`)
+      process.stdout.write(`  top functions (← their main caller): ${p.top_functions.slice(0, 8).map(f => `${f.fn} ${Math.round(100 * f.share)} %${f.caller ? ` ← ${f.caller}` : ''}`).join('; ')}\n`)
     }
     process.stdout.write(`probe alone, CPU µs per probe by kind: ${KINDS.map(k => `${k} ${calibration[k].cpu_us_per_probe}`).join(', ')}\n`)
     process.stdout.write(`database transactions per check (pg_stat_database.xact_commit over the window, ±1 s of publishing lag): ${summary.db_transactions_per_check}\n`)

@@ -29,6 +29,9 @@
 //   --samples <n>      sequential operations of the latency phase (default 200)
 //   --embedded         run on a private throwaway PostgreSQL even when
 //                      DATABASE_URL / TEST_DATABASE_URL is set (exact xid counts)
+//   --profile          sample this process's CPU during the distinct-keys phase
+//                      (V8 profiler, 1 ms) and print where it went, and how
+//                      busy the process was (process.cpuUsage ÷ wall time)
 //   --help             this text
 //
 // Uses DATABASE_URL / TEST_DATABASE_URL, else a throwaway embedded
@@ -40,13 +43,15 @@ import { migrate } from '../src/db/migrate.ts'
 import { Engine, orchestration } from '../src/engine/index.ts'
 import { cli, load, num, pct, round, table } from './lib/cli.ts'
 import { benchDatabase, committed } from './lib/database.ts'
+import { startProfiling, type ProfileSummary } from './lib/profile.ts'
 
 const args = cli(import.meta.filename, {
   n: { type: 'string', default: '2000' },
   c: { type: 'string', default: '8' },
   keys: { type: 'string', default: '8' },
   samples: { type: 'string', default: '200' },
-  embedded: { type: 'boolean', default: false }
+  embedded: { type: 'boolean', default: false },
+  profile: { type: 'boolean', default: false }
 })
 const N = num(args.n, 'n')
 const C = num(args.c, 'c')
@@ -212,13 +217,23 @@ function fourNoops (firstStep?: Map<string, number>, overhead?: number[]) {
   }
 }
 
-async function throughput (keyOf: (i: number) => string, overhead?: number[]): Promise<Measured> {
+let profile: ProfileSummary | undefined
+let busyCores: number | undefined
+async function throughput (keyOf: (i: number) => string, overhead?: number[], profiled = false): Promise<Measured> {
   return measured(() => engineStack(fourNoops(undefined, overhead)), async stack => {
+    const stop = profiled ? await startProfiling() : undefined
+    const cpu0 = process.cpuUsage()
+    const t0 = performance.now()
     const all = stack.finished(N)
     await Promise.all(Array.from({ length: 16 }, async (_v, s) => {
       for (let i = s; i < N; i += 16) await stack.engine.start(orchestration(FOUR_NOOPS), {}, { key: keyOf(i) })
     }))
     await all
+    if (stop) {
+      const cpu = process.cpuUsage(cpu0)
+      busyCores = round((cpu.user + cpu.system) / 1000 / (performance.now() - t0), 2)
+      profile = await stop()
+    }
   })
 }
 
@@ -243,7 +258,7 @@ try {
   await lat.close()
 
   const loadOverhead: number[] = []
-  const distinct = await throughput(i => `tp-${i}`, loadOverhead)
+  const distinct = await throughput(i => `tp-${i}`, loadOverhead, args.profile)
   const shared = await throughput(i => `shared-${i % KEYS}`)
   const loadAfter = load()
 
@@ -273,6 +288,7 @@ try {
       },
       xidsAreClusterWide: db.server === 'given'
     },
+    ...(profile ? { profile: { busyCores, ...profile } } : {}),
     baselines: {
       pgBossSendToHandlerMs: { p50: round(pct(raw, 50)), p99: round(pct(raw, 99)) },
       pgBossNoopJobsPerSecond: Math.round(N / rawTp.seconds),
@@ -296,6 +312,10 @@ try {
   ]))
   process.stdout.write(`quiet phases (same stack idle as long, subtracted): distinct ${t.quiet.distinct.commits} commits / ${t.quiet.distinct.xids} xids in ${t.quiet.distinct.seconds} s; ` +
     `shared ${t.quiet.shared.commits} / ${t.quiet.shared.xids} in ${t.quiet.shared.seconds} s; pg-boss ${t.quiet.pgBoss.commits} / ${t.quiet.pgBoss.xids} in ${t.quiet.pgBoss.seconds} s\n`)
+  if (profile) {
+    process.stdout.write(`distinct-keys phase, this process: ${busyCores} cores busy; CPU profile (self time, ${profile.busy_ms} ms busy): ${profile.by_area.slice(0, 10).map(a => `${a.area} ${Math.round(100 * a.share)} %`).join(', ')}\n`)
+    process.stdout.write(`  by who asked: ${profile.by_owner.slice(0, 8).map(a => `${a.owner} ${Math.round(100 * a.share)} %`).join(', ')}\n`)
+  }
   process.stdout.write(`\nheadline: ${result.orchestrationsPerSecond} orchestrations/s (4 no-op steps, ${C} slots, distinct keys) = ${Math.round(100 * result.orchestrationsPerSecond / result.baselines.pgBossNoopJobsPerSecond)} % of pg-boss's own ${result.baselines.pgBossNoopJobsPerSecond} no-op jobs/s; ` +
     `${t.distinctPerOrchestration.commits} transactions per orchestration measured (${t.distinctPerStep.commits} per step); shared keys: ${result.sharedKeysOrchestrationsPerSecond}/s\n`)
   process.stdout.write(`${JSON.stringify(result)}\n`)

@@ -22,6 +22,12 @@
 //   --connections <n>  concurrent connections of the load generator (default 16)
 //   --duration <s>     seconds per phase (default 5)
 //   --cache-ms <ms>    TOYGRES_STATUS_CACHE_MS of the cached runs (default 200)
+//   --rate <req/s>     open loop: the GET phases send this many requests per
+//                      second in all (clients polling on a schedule) instead of
+//                      as many as the server answers (default 0: closed loop).
+//                      The hit rate depends on how often each instance is
+//                      polled: closed loop, a faster server polls each instance
+//                      more often and so hits more; a fixed rate does not.
 //   --help             this text
 //
 // Database transactions per request: pg_stat_database.xact_commit of the
@@ -44,7 +50,7 @@ import { activityNames as act } from '../src/activities/names.ts'
 import { cli, load, num, round, table } from './lib/cli.ts'
 import { benchDatabase, committed } from './lib/database.ts'
 
-interface LoadSpec { base: string, mode: 'random' | 'fixed' | 'post', path: string, instances: number, connections: number, duration: number }
+interface LoadSpec { base: string, mode: 'random' | 'fixed' | 'post', path: string, instances: number, connections: number, duration: number, rate: number }
 interface Figures { requests: number, rps: number, p50: number, p99: number, max: number, non2xx: number, errors: number }
 
 /** The load generator, in its own process: prints one JSON line with its figures. */
@@ -60,7 +66,7 @@ async function loadgen (spec: LoadSpec): Promise<void> {
     : spec.mode === 'random'
       ? { method: 'GET', setupRequest: req => ({ ...req, path: `${spec.path}${randomInt(spec.instances)}` }) }
       : { method: 'GET', path: `${spec.path}0` }
-  const r = await autocannon({ url: spec.base, connections: spec.connections, duration: spec.duration, requests: [request] })
+  const r = await autocannon({ url: spec.base, connections: spec.connections, duration: spec.duration, requests: [request], ...(spec.rate > 0 ? { overallRate: spec.rate } : {}) })
   const f: Figures = {
     requests: r.requests.total, rps: Math.round(r.requests.average), p50: r.latency.p50, p99: r.latency.p99, max: r.latency.max, non2xx: r.non2xx, errors: r.errors + r.timeouts
   }
@@ -76,16 +82,18 @@ const args = cli(import.meta.filename, {
   instances: { type: 'string', default: '1000' },
   connections: { type: 'string', default: '16' },
   duration: { type: 'string', default: '5' },
-  'cache-ms': { type: 'string', default: '200' }
+  'cache-ms': { type: 'string', default: '200' },
+  rate: { type: 'string', default: '0' }
 })
 const INSTANCES = num(args.instances, 'instances')
 const CONNECTIONS = num(args.connections, 'connections')
 const DURATION = num(args.duration, 'duration')
 const CACHE_MS = num(args['cache-ms'], 'cache-ms')
+const RATE = num(args.rate, 'rate')
 const PREFIX = 'poll-'
 
-function runLoad (spec: Omit<LoadSpec, 'instances' | 'connections' | 'duration'>): Promise<Figures> {
-  const child = spawn(process.execPath, [import.meta.filename, '--loadgen', JSON.stringify({ ...spec, instances: INSTANCES, connections: CONNECTIONS, duration: DURATION })], { stdio: ['ignore', 'pipe', 'inherit'] })
+function runLoad (spec: Omit<LoadSpec, 'instances' | 'connections' | 'duration' | 'rate'>, rate = RATE): Promise<Figures> {
+  const child = spawn(process.execPath, [import.meta.filename, '--loadgen', JSON.stringify({ ...spec, instances: INSTANCES, connections: CONNECTIONS, duration: DURATION, rate })], { stdio: ['ignore', 'pipe', 'inherit'] })
   let out = ''
   child.stdout.on('data', (d: Buffer) => { out += d.toString() })
   return new Promise((resolve, reject) => {
@@ -195,7 +203,7 @@ async function phase (cacheMs: number, spec: { mode: LoadSpec['mode'], path: str
   const cpu0 = process.cpuUsage()
   const figures: Figures = spec === null
     ? await new Promise(resolve => setTimeout(() => resolve({ requests: 0, rps: 0, p50: NaN, p99: NaN, max: NaN, non2xx: 0, errors: 0 }), DURATION * 1000))
-    : await runLoad({ base, ...spec })
+    : await runLoad({ base, ...spec }, spec.mode === 'post' ? 0 : RATE)
   const cpu = process.cpuUsage(cpu0)
   const stats = await cacheStats(server)
   await server.close()
@@ -215,7 +223,7 @@ try {
   bare.get('/static/:name', async (_req, reply) => reply.type('application/json').send(sample))
   const bareBase = await listen(bare)
   const cpu0 = process.cpuUsage()
-  const baselineLoad = await runLoad({ base: bareBase, mode: 'random', path: '/static/' })
+  const baselineLoad = await runLoad({ base: bareBase, mode: 'random', path: '/static/' }, 0)
   const bareCpu = process.cpuUsage(cpu0)
   await bare.close()
   const baseline = { ...baselineLoad, cpu_us_per_request: round((bareCpu.user + bareCpu.system) / baselineLoad.requests, 1) }
@@ -236,7 +244,7 @@ try {
     [`GET one instance, cache ${CACHE_MS} ms (best case)`, hot.rps, hot.p50, hot.p99, hot.non2xx + hot.errors, `${round(100 * hot.cache!.hit_rate, 1)} %`, hot.cpu_us_per_request, perRequest(hot), pctOf(hot)],
     ['POST /instances', post.rps, post.p50, post.p99, post.non2xx + post.errors, '-', post.cpu_us_per_request, perRequest(post), pctOf(post)]
   ]
-  process.stdout.write(`\nbench:api — database: ${db.server}; ${INSTANCES} instances; load generator in its own process, ${CONNECTIONS} connections, ${DURATION} s per phase; load average ${loadBefore.join(' ')} → ${loadAfter.join(' ')}\n`)
+  process.stdout.write(`\nbench:api — database: ${db.server}; ${INSTANCES} instances; load generator in its own process, ${CONNECTIONS} connections, ${RATE > 0 ? `GETs at ${RATE} req/s (open loop)` : 'closed loop'}, ${DURATION} s per phase; load average ${loadBefore.join(' ')} → ${loadAfter.join(' ')}\n`)
   process.stdout.write(table(['phase', 'req/s', 'p50 ms', 'p99 ms', 'errors', 'cache hits', 'server CPU µs/req', 'db xacts/req', 'of bare'], rows))
   process.stdout.write(`cache counts (hit = finished load reused, joined = load in flight shared, miss = loaded): cached ${JSON.stringify(cached.cache)}, uncached ${JSON.stringify(uncached.cache)}; idle app: ${idle.db_commits} transactions in ${DURATION} s (subtracted)\n`)
   process.stdout.write(`\nheadline: GET /instances/{name}, random instance of ${INSTANCES}, cache ${CACHE_MS} ms: ${cached.rps} req/s, p99 ${cached.p99} ms, ` +
@@ -248,6 +256,7 @@ try {
     connections: CONNECTIONS,
     duration_s: DURATION,
     cache_ms: CACHE_MS,
+    rate: RATE,
     load_average: { before: loadBefore, after: loadAfter },
     baseline_bare_fastify: baseline,
     get_random_cached: { ...cached, db_xacts_per_request: perRequest(cached), vs_baseline: round(cached.rps / baseline.rps, 3) },

@@ -1,8 +1,13 @@
-// npm run bench:create — what a user waits for: POST /instances until GET
-// says running, with the local provisioner, then DELETE until 404.
-// Flags: --n <instances> (default 5). Baseline in the same run: the bare
-// provisioner calls (deploy + wait + connection strings) without the API,
-// the engine or the database.
+// npm run bench:create -- [flags]
+//
+// What a user waits for: POST /instances until GET says running, with the
+// local provisioner, then DELETE until 404. Baseline in the same run: the
+// bare provisioner calls (deploy + wait + connection strings) without the
+// API, the engine or the database.
+//
+// Flags:
+//   --n <instances>  creates to time after one warm-up (default 5)
+//   --help           this text
 import { chmod, mkdtemp, rm } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
@@ -12,9 +17,10 @@ import app, { serverOptions } from '../src/app.ts'
 import { loadConfig } from '../src/config.ts'
 import { createLocalProvisioner } from '../src/provisioners/local/index.ts'
 import { createInMemoryAuthority } from '../src/tls/authority.ts'
-import { benchDatabase, flags } from './lib/database.ts'
+import { cli, num } from './lib/cli.ts'
+import { benchDatabase } from './lib/database.ts'
 
-const { n } = flags({ n: 5 })
+const n = num(cli(import.meta.filename, { n: { type: 'string', default: '5' } }).n, 'n')
 const pct = (xs: number[], p: number): number => [...xs].sort((a, b) => a - b)[Math.min(xs.length - 1, Math.floor(p * xs.length))]!
 const never = { signal: new AbortController().signal, progress () {} }
 

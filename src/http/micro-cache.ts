@@ -5,15 +5,24 @@
 export interface MicroCache<T> {
   get (key: string): Promise<T>
   invalidate (key: string): void
+  /** Gets so far: served by a finished load (hits), by one in flight (joined), or that loaded (misses). */
+  readonly stats: { hits: number, joined: number, misses: number }
 }
 
 export function createMicroCache<T> (ttlMs: number, load: (key: string) => Promise<T>, maxEntries = 10_000): MicroCache<T> {
   const entries = new Map<string, { value: Promise<T>, expires: number }>()
+  const stats = { hits: 0, joined: 0, misses: 0 }
   return {
+    stats,
     get (key) {
       const now = Date.now()
       const hit = entries.get(key)
-      if (hit && hit.expires > now) return hit.value
+      if (hit && hit.expires > now) {
+        if (hit.expires === Number.POSITIVE_INFINITY) stats.joined++
+        else stats.hits++
+        return hit.value
+      }
+      stats.misses++
       if (entries.size >= maxEntries) entries.clear()
       const value = load(key)
       const entry = { value, expires: Number.POSITIVE_INFINITY }

@@ -1,6 +1,7 @@
 // /instances: validate, then hand over to the instance service (one
 // transaction: metadata + operation). Routes never provision anything.
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
+import { Counter } from 'prom-client'
 import { Type } from 'typebox'
 import { findInstanceByName, listInstances } from '../../db/instances.ts'
 import { ToygresError } from '../../errors.ts'

@@ -38,6 +38,8 @@ export interface ActivityDeps {
   }
   /** Told of every health check's duration (ms) and outcome, e.g. for metrics. */
   onHealthCheck?: (responseTimeMs: number, ok: boolean) => void
+  /** Milliseconds a recorded check started after it was due (database clock). */
+  onHealthCheckLateness?: (latenessMs: number) => void
 }
 
 /** States in which health checks run; the monitor ends in any other. */
@@ -107,10 +109,12 @@ export function createActivities (deps: ActivityDeps): Activities {
       return result
     },
 
-    async recordHealth ({ instance_id: id, result }) {
-      const verdict = await recordCheck(db, id, result, deps.health.failureThreshold, deps.health.retentionHours)
+    async recordHealth ({ instance_id: id, result, due_at_ms: dueAtMs }) {
+      const dueAt = typeof dueAtMs === 'number' ? new Date(dueAtMs) : null
+      const verdict = await recordCheck(db, id, result, deps.health.failureThreshold, deps.health.retentionHours, dueAt)
       if (!verdict) return null
       const { checked_at: at, ...rest } = verdict
+      if (dueAt) deps.onHealthCheckLateness?.(Math.max(0, at.getTime() - dueAt.getTime()))
       // Inside the step: logged once per change, never again on a replay.
       if (rest.previous !== rest.current) {
         deps.log[rest.current === 'unhealthy' ? 'warn' : 'info']({ instanceId: id, from: rest.previous, to: rest.current, consecutiveFailures: rest.consecutive_failures, error: result.error }, `instance health: ${rest.previous} → ${rest.current}`)

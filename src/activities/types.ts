@@ -59,6 +59,8 @@ export interface MarkFailedInput extends InstanceIdInput {
 
 export interface RecordHealthInput extends InstanceIdInput {
   result: CheckHealthOutput
+  /** When the check was due (epoch ms, database clock); null or absent for a monitor's first check. */
+  due_at_ms?: number | null
 }
 
 /** What record-health returns: the verdict, and the database's time of the check (epoch ms). */

@@ -22,13 +22,13 @@ export interface HealthVerdict {
 }
 
 /**
- * One statement: record the check, prune this instance's checks past the
+ * One statement: record the check (with when it was due, if it had a due time), prune this instance's checks past the
  * retention, and move the verdict. Healthy on a success; unhealthy once
  * `threshold` checks in a row failed; below the threshold the verdict stays
  * what it was (unknown until a first success). Applies only while the
  * instance is running (or restarting, or updating); null otherwise (gone, stopped, deleting...).
  */
-export async function recordCheck (db: Queryable, instanceId: string, r: HealthCheckOutcome, threshold: number, retentionHours: number): Promise<HealthVerdict | null> {
+export async function recordCheck (db: Queryable, instanceId: string, r: HealthCheckOutcome, threshold: number, retentionHours: number, dueAt: Date | null = null): Promise<HealthVerdict | null> {
   const { rows } = await db.query<HealthVerdict>({
     name: 'toygres-record-check',
     text: `WITH at AS (
@@ -43,14 +43,14 @@ export async function recordCheck (db: Queryable, instanceId: string, r: HealthC
        FROM prev, at WHERE i.id = prev.id
        RETURNING prev.health AS previous, i.health AS current, i.consecutive_failures, at.checked_at
      ), ins AS (
-       INSERT INTO toygres.health_checks (instance_id, checked_at, ok, response_time_ms, error)
-       SELECT $1::uuid, upd.checked_at, $2::boolean, $3::double precision, $4::text FROM upd
+       INSERT INTO toygres.health_checks (instance_id, checked_at, ok, response_time_ms, error, due_at)
+       SELECT $1::uuid, upd.checked_at, $2::boolean, $3::double precision, $4::text, $7::timestamptz FROM upd
      ), pruned AS (
        DELETE FROM toygres.health_checks
        WHERE instance_id = $1::uuid AND checked_at < now() - make_interval(secs => $6::double precision) AND EXISTS (SELECT 1 FROM upd)
      )
      SELECT previous, current, consecutive_failures, checked_at FROM upd`,
-    values: [instanceId, r.ok, r.response_time_ms, r.error, threshold, retentionHours * 3600]
+    values: [instanceId, r.ok, r.response_time_ms, r.error, threshold, retentionHours * 3600, dueAt]
   })
   return rows[0] ?? null
 }

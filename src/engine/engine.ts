@@ -13,7 +13,7 @@ import { ensureQueue, queueName } from './queues.ts'
 import { runOperation, type RunnerDeps } from './runner.ts'
 import {
   cancelUnstarted, deleteFinishedBefore, insertOperation, markCancelRequested, selectByIdempotencyKey, selectLive,
-  selectAbandoned, selectLiveByKey, wakeNow, selectOperation, selectOperations, selectTraceEvents, finishOperation, type TraceEvent
+  selectAbandoned, selectLiveByKey, wakeNow, countLive, type LiveCount, selectOperation, selectOperations, selectTraceEvents, finishOperation, type TraceEvent
 } from './sql/operations.ts'
 import { selectSteps } from './sql/steps.ts'
 import { enqueueRun, inTransaction } from './tx.ts'
@@ -220,6 +220,11 @@ export class Engine extends EventEmitter {
    */
   traceSince (operationIds: string[], afterId: string, limit = 500, db?: Queryable): Promise<TraceEvent[]> {
     return selectTraceEvents(db ?? this.#pool, operationIds, afterId, limit)
+  }
+
+  /** Live operations per orchestration (pending, due, waiting, running), for gauges and backlog checks. */
+  countLive (db?: Queryable): Promise<LiveCount[]> {
+    return countLive(db ?? this.#pool)
   }
 
   /** Operations by id, in one query (missing ones are left out). */

@@ -49,7 +49,7 @@ export function healthCheck (settings: HealthCheckSettings) {
       if (dueAt !== undefined) await ctx.sleepUntil(dueAt)
       const result = await act.checkHealth({ instance_id })
       if (result === null) return { instance_id, stopped: GONE }
-      const verdict = await act.recordHealth({ instance_id, result })
+      const verdict = await act.recordHealth({ instance_id, result, due_at_ms: dueAt ?? null })
       if (verdict === null) return { instance_id, stopped: GONE }
       if (verdict.current === 'unhealthy' && input.auto_restart) await act.recoverInstance({ namespace: input.namespace, instance_name: input.name, instance_id })
       // From checkpointed values only: the same on every replay.

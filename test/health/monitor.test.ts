@@ -57,6 +57,12 @@ t.test('kill → unhealthy → auto-restart → healthy; delete stops it; metric
   t.ok(sample(metrics, 'toygres_step_duration_seconds_count', { step: steps.RECORD_HEALTH, outcome: 'succeeded' }) >= 3)
   t.ok(sample(metrics, 'toygres_step_duration_seconds_count', { step: steps.RESTART_INSTANCE, outcome: 'succeeded' }) >= 1)
   t.equal(sample(metrics, 'toygres_instances', { state: 'running', health: 'healthy' }), 1)
+  const lateness = sample(metrics, 'toygres_health_check_lateness_seconds_count', {})
+  const { rows: [due] } = await app.db.query<{ n: number }>('SELECT count(*)::int AS n FROM toygres.health_checks WHERE instance_id = $1 AND due_at IS NOT NULL', [id])
+  // Read after the scrape: a check may land in between.
+  t.ok(lateness >= 2 && lateness <= due!.n, `checks with a due time are observed for lateness (${lateness}) and keep it (${due!.n})`)
+  const live = ['pending', 'due', 'waiting', 'running'].reduce((n, state) => n + sample(metrics, 'toygres_operations', { orchestration: 'toygres-orchestrations::orchestration::health-check', state }), 0)
+  t.equal(live, 1, 'the live monitor is counted in exactly one state')
   const polls = sample(metrics, 'toygres_http_request_duration_seconds_count', { method: 'GET', route: '/instances/:name/health', status_code: '200' })
   t.ok(polls > sample(before, 'toygres_http_request_duration_seconds_count', { method: 'GET', route: '/instances/:name/health', status_code: '200' }), 'the HTTP histogram moved, by route template')
   t.ok([...metrics.keys()].every(k => !k.includes('route="/instances/watched')), 'no raw URLs as labels')

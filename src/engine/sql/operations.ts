@@ -234,6 +234,20 @@ export async function cancelUnstarted (db: Queryable, id: string, error: StoredE
   return rows[0] ?? null
 }
 
+export interface LiveCount { name: string, pending: number, due: number, waiting: number, running: number }
+
+/** Live operations per orchestration: pending, due (timer passed, unclaimed), waiting (timer ahead), running (leased). */
+export async function countLive (db: Queryable): Promise<LiveCount[]> {
+  const { rows } = await db.query<LiveCount>(
+    `SELECT name,
+       count(*) FILTER (WHERE status = 'pending')::int AS pending,
+       count(*) FILTER (WHERE status = 'running' AND lease IS NULL AND wake_at <= now())::int AS due,
+       count(*) FILTER (WHERE status = 'running' AND lease IS NULL AND (wake_at > now() OR wake_at IS NULL))::int AS waiting,
+       count(*) FILTER (WHERE status = 'running' AND lease IS NOT NULL)::int AS running
+     FROM toygres.operations WHERE status IN ('pending', 'running') GROUP BY name ORDER BY name`)
+  return rows
+}
+
 /** Which of `ids` are still pending or running. */
 export async function selectLive (db: Queryable, ids: string[]): Promise<string[]> {
   if (ids.length === 0) return []

@@ -13,6 +13,8 @@ export interface Metrics {
   readonly registry: Registry
   /** A health probe's duration and outcome. */
   observeHealthCheck (ms: number, ok: boolean): void
+  /** How long after its due time a health check started, in ms. */
+  observeHealthCheckLateness (ms: number): void
 }
 
 declare module 'fastify' {
@@ -70,19 +72,23 @@ export default fp(async app => {
       for (const r of await countInstancesBy(app.db)) this.set({ state: r.state, health: r.health }, r.count)
     }
   })
+  const healthLateness = new Histogram({
+    name: 'toygres_health_check_lateness_seconds',
+    help: 'How long after its due time a health check started (database clock): a growing tail means too few worker slots or workers',
+    buckets: [0.01, 0.05, 0.1, 0.25, 0.5, 1, 2, 5, 10, 30, 60, 300],
+    registers: [registry]
+  })
   // eslint-disable-next-line no-new
   new Gauge({
-    name: 'toygres_queue_jobs',
-    help: 'pg-boss jobs per queue: ready (waiting for a worker: the backlog), deferred (timers), active. As of pg-boss\'s last monitor pass',
-    labelNames: ['queue', 'state'] as const,
+    name: 'toygres_operations',
+    help: 'Live operations per orchestration, read at scrape time: pending (not started), due (a timer passed and no run holds it yet: the backlog), waiting (asleep until a timer), running (a run holds it)',
+    labelNames: ['orchestration', 'state'] as const,
     registers: [registry],
     async collect () {
       this.reset()
-      if (!app.hasDecorator('boss')) return
-      for (const q of await app.boss.getQueues()) {
-        this.set({ queue: q.name, state: 'ready' }, q.readyCount)
-        this.set({ queue: q.name, state: 'deferred' }, q.deferredCount)
-        this.set({ queue: q.name, state: 'active' }, q.activeCount)
+      if (!app.hasDecorator('engine')) return
+      for (const r of await app.engine.countLive()) {
+        for (const state of ['pending', 'due', 'waiting', 'running'] as const) this.set({ orchestration: r.name, state }, r[state])
       }
     }
   })
@@ -104,6 +110,7 @@ export default fp(async app => {
 
   app.decorate('metrics', {
     registry,
-    observeHealthCheck: (ms: number, ok: boolean) => healthCheck.observe({ outcome: ok ? 'ok' : 'failed' }, ms / 1000)
+    observeHealthCheck: (ms: number, ok: boolean) => healthCheck.observe({ outcome: ok ? 'ok' : 'failed' }, ms / 1000),
+    observeHealthCheckLateness: (ms: number) => healthLateness.observe(ms / 1000)
   })
 }, { name: 'metrics' })

@@ -54,7 +54,12 @@ export default fp(async app => {
       failureThreshold: health.failureThreshold,
       retentionHours: health.retentionHours
     },
-    ...(metrics ? { onHealthCheck: (ms: number, ok: boolean) => metrics.observeHealthCheck(ms, ok) } : {})
+    ...(metrics
+      ? {
+          onHealthCheck: (ms: number, ok: boolean) => metrics.observeHealthCheck(ms, ok),
+          onHealthCheckLateness: (ms: number) => metrics.observeHealthCheckLateness(ms)
+        }
+      : {})
   })
   orchestrations = registerOrchestrations(engine, activities, {
     healthTimeoutMs: health.timeoutSeconds * 1000,

@@ -27,6 +27,8 @@ export interface DispatcherOptions {
 
 /** Milliseconds before a failed fetch (database unreachable, deadlock) is tried again. */
 const FETCH_RETRY_MS = 1000
+/** Fetches of one orchestration in flight at once in a process. */
+const MAX_FETCHES = 4
 
 export class Dispatcher {
   #o: DispatcherOptions
@@ -102,7 +104,9 @@ class QueueFetcher {
   /** The dispatcher's leases, shared by every fetcher. */
   readonly #leases: Map<string, string>
   #running = 0
-  #fetching = false
+  /** Fetches in flight, and the slots they asked for. */
+  #fetches = 0
+  #asked = 0
   /** Work may be waiting: set by wakes, and by a fetch that filled every free slot. */
   #dirty = false
   #stopped = false
@@ -123,7 +127,7 @@ class QueueFetcher {
 
   wake (): void {
     this.#dirty = true
-    if (!this.#fetching && !this.#stopped) void this.#fetchWhileDirty()
+    this.#fetchWhileDirty()
   }
 
   wakeIn (ms: number): void {
@@ -145,29 +149,36 @@ class QueueFetcher {
     return new Promise(resolve => this.#idle.push(resolve))
   }
 
-  async #fetchWhileDirty (): Promise<void> {
-    this.#fetching = true
-    try {
-      while (this.#dirty && !this.#stopped) {
-        const free = this.#slots - this.#running
-        if (free <= 0) return // a run that ends fetches again
-        this.#dirty = false
-        let runs: ClaimedRun[]
-        let fetched: number
-        try {
-          ({ runs, fetched } = await claimRuns(this.#o.pool, this.#o.boss, this.#settings, free))
-        } catch (err) {
-          this.#o.log.warn({ err, orchestration: this.#settings.name }, 'fetching work failed; trying again shortly')
-          this.wakeIn(FETCH_RETRY_MS)
-          return
-        }
-        // A full batch says more may be waiting.
-        if (fetched === free) this.#dirty = true
-        for (const run of runs) this.#start(run)
-      }
-    } finally {
-      this.#fetching = false
+  /**
+   * Starts fetches while work may be waiting and slots are free: up to
+   * MAX_FETCHES at once (each claims its share of the free slots), so runs
+   * that end one after another do not wait for each other's fetch.
+   */
+  #fetchWhileDirty (): void {
+    while (this.#dirty && !this.#stopped && this.#fetches < MAX_FETCHES) {
+      const free = this.#slots - this.#running - this.#asked
+      if (free <= 0) return // a run that ends fetches again
+      this.#dirty = false
+      void this.#fetch(free)
     }
+  }
+
+  async #fetch (free: number): Promise<void> {
+    this.#fetches++
+    this.#asked += free
+    try {
+      const { runs, fetched } = await claimRuns(this.#o.pool, this.#o.boss, this.#settings, free)
+      // A full batch says more may be waiting.
+      if (fetched === free) this.#dirty = true
+      for (const run of runs) this.#start(run)
+    } catch (err) {
+      this.#o.log.warn({ err, orchestration: this.#settings.name }, 'fetching work failed; trying again shortly')
+      this.wakeIn(FETCH_RETRY_MS)
+    } finally {
+      this.#fetches--
+      this.#asked -= free
+    }
+    this.#fetchWhileDirty()
   }
 
   #start (run: ClaimedRun): void {
@@ -183,7 +194,7 @@ class QueueFetcher {
         this.#running--
         if (this.#leases.get(id) === lease) this.#leases.delete(id)
         if (this.#running === 0) for (const resolve of this.#idle.splice(0)) resolve()
-        if (this.#dirty && !this.#fetching && !this.#stopped) void this.#fetchWhileDirty()
+        this.#fetchWhileDirty()
       })
   }
 }

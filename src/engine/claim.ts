@@ -11,7 +11,7 @@
 import { randomUUID } from 'node:crypto'
 import type pg from 'pg'
 import type { PgBoss } from 'pg-boss'
-import { claimDue, claimOperations, type Claimed } from './sql/operations.ts'
+import { claimDue, claimOperations, type Claim, type Claimed } from './sql/operations.ts'
 import { selectHistories } from './sql/steps.ts'
 import { bossDb, inTransaction, type JobData } from './tx.ts'
 import type { StepRecord } from './types.ts'
@@ -43,21 +43,20 @@ export async function claimRuns (pool: pg.Pool, boss: PgBoss, settings: ClaimSet
   const { queue, leaseSeconds } = settings
   return inTransaction(pool, async client => {
     const db = bossDb(client)
-    const claimed = await claimDue(client, settings.name, limit, leaseSeconds, settings.maxTakeovers)
-    let fetched = claimed.length
-    if (claimed.length < limit) {
-      const jobs = await boss.fetch<JobData>(queue, { batchSize: limit - claimed.length, db })
-      fetched += jobs.length
-      if (jobs.length > 0) {
-        const claims = jobs
-          .filter(j => typeof j.data?.operationId === 'string' && UUID.test(j.data.operationId))
-          .map(j => ({ operationId: j.data.operationId, lease: randomUUID(), jobId: j.id }))
-        // Claimed just now from its timer: a job for it in the same fetch is a duplicate wake-up.
-        const taken = new Set(claimed.map(op => op.id))
-        claimed.push(...await claimOperations(client, claims.filter(c => !taken.has(c.operationId)), leaseSeconds))
-        await boss.complete(queue, jobs.map(j => ({ id: j.id, retryCount: j.retryCount })), null, { db })
-      }
-    }
+    const due = await claimDue(client, settings.name, limit, leaseSeconds, settings.maxTakeovers)
+    // Running operations come claimed; pending ones made due (the next on a freed key) are claimed below, with the jobs.
+    const claimed = due.filter((op): op is Claimed => op.lease !== null)
+    const claims: Claim[] = due.filter(op => op.lease === null).map(op => ({ operationId: op.id, lease: randomUUID(), jobId: null }))
+    let fetched = due.length
+    const jobs = due.length < limit ? await boss.fetch<JobData>(queue, { batchSize: limit - due.length, db }) : []
+    fetched += jobs.length
+    // A job for an operation this fetch already has is a duplicate wake-up.
+    const taken = new Set(due.map(op => op.id))
+    claims.push(...jobs
+      .filter(j => typeof j.data?.operationId === 'string' && UUID.test(j.data.operationId) && !taken.has(j.data.operationId))
+      .map(j => ({ operationId: j.data.operationId, lease: randomUUID(), jobId: j.id })))
+    if (claims.length > 0) claimed.push(...await claimOperations(client, claims, leaseSeconds))
+    if (jobs.length > 0) await boss.complete(queue, jobs.map(j => ({ id: j.id, retryCount: j.retryCount })), null, { db })
     const histories = await selectHistories(client, claimed.filter(op => op.attempts > 1).map(op => op.id))
     return { runs: claimed.map(operation => ({ operation, history: histories.get(operation.id) ?? [], sentAt })), fetched }
   })

@@ -22,7 +22,7 @@ import {
 import { never, type Halt } from './halt.ts'
 import { IN_PROCESS_BACKOFF_MAX_MS, backoffMs, resolvePolicy } from './policy.ts'
 import { fromJsonb } from './sql/json.ts'
-import type { CheckpointWriter } from './checkpoint-writer.ts'
+import type { RunWriter } from './run-writer.ts'
 import type { CheckpointRow } from './sql/steps.ts'
 import { StepTracker } from './step-tracker.ts'
 import type {
@@ -36,7 +36,7 @@ export class ContinueAsNewRequest<I> implements ContinueAsNew<I> {
 }
 
 export interface RunOptions {
-  writer: CheckpointWriter
+  writer: RunWriter
   operation: Operation
   lease: string
   history: StepRecord[]

@@ -16,12 +16,12 @@ import {
   selectAbandoned, selectLiveByKey, wakeNow, countLive, type LiveCount, selectOperation, selectOperations, selectTraceEvents, finishOperation, type TraceEvent
 } from './sql/operations.ts'
 import { selectSteps } from './sql/steps.ts'
-import { enqueueRun, inTransaction } from './tx.ts'
+import { enqueueStart, inTransaction } from './tx.ts'
 import type {
   ActivityBinding, Context, ContinueAsNew, Operation, OrchestrationFn, OrchestrationHandle, Registration, StepPolicy, StepRecord
 } from './types.ts'
 import { Waiters } from './waiters.ts'
-import { CheckpointWriter } from './checkpoint-writer.ts'
+import { RunWriter } from './run-writer.ts'
 import { Dispatcher } from './dispatcher.ts'
 
 export interface EngineOptions {
@@ -93,7 +93,7 @@ export class Engine extends EventEmitter {
   #queues = new Map<string, Promise<void>>()
   #active = new Map<string, RunContext>()
   #dispatcher: Dispatcher
-  #writer: CheckpointWriter
+  #writer: RunWriter
   #waiters = new Waiters()
   #listener: Promise<Listener> | null = null
   #stopped = false
@@ -109,7 +109,7 @@ export class Engine extends EventEmitter {
     this.#maxTakeovers = opts.maxTakeovers ?? 10
     this.#graceMs = opts.graceMs ?? 10_000
     this.#listenConnectionString = opts.listenConnectionString
-    this.#writer = new CheckpointWriter(this.#pool)
+    this.#writer = new RunWriter(this.#pool)
     const deps: RunnerDeps = {
       pool: this.#pool,
       writer: this.#writer,
@@ -161,7 +161,7 @@ export class Engine extends EventEmitter {
     const go = async (client: pg.ClientBase): Promise<{ operation: Operation<O>, created: boolean }> => {
       const operation = await insertOperation(client, { id: randomUUID(), name, key: opts.key, input, idempotencyKey: opts.idempotencyKey, trace: opts.trace ?? false })
       if (operation) {
-        await enqueueRun(this.#boss, client, queue, operation.id)
+        await enqueueStart(this.#boss, client, queue, operation.id)
         return { operation: operation as Operation<O>, created: true }
       }
       const existing = await selectByIdempotencyKey(client, opts.idempotencyKey as string)
@@ -180,7 +180,6 @@ export class Engine extends EventEmitter {
         // Never ran: nothing to compensate, so it ends here, and frees its key.
         const done = await cancelUnstarted(client, operationId, { message: opts.reason ?? 'cancelled before it started', code: 'cancelled' })
         if (done) {
-          if (done.next_id && done.next_name) await enqueueRun(this.#boss, client, queueName(done.next_name), done.next_id)
           this.emit('operation:finished', { name: mark.name, status: 'cancelled', durationMs: 0 })
           return true
         }
@@ -244,22 +243,12 @@ export class Engine extends EventEmitter {
     let failed = 0
     let woken = 0
     for (const a of await selectAbandoned(this.#pool, BOSS_SCHEMA, this.#maxTakeovers, limit)) {
-      if (a.status === 'pending') {
-        await inTransaction(this.#pool, client => enqueueRun(this.#boss, client, queueName(a.name), a.id))
-        woken++
-        continue
-      }
       if (a.lease === null) {
         if (await wakeNow(this.#pool, a.id)) woken++
         continue
       }
       const error = { message: `its runs kept dying (${a.takeovers} in a row: the worker process crashed or lost the database each time); the operation cannot go on`, code: 'abandoned' }
-      const done = await inTransaction(this.#pool, async client => {
-        const row = await finishOperation(client, a.id, a.lease!, 'failed', undefined, error)
-        if (row?.next_id && row.next_name) await enqueueRun(this.#boss, client, queueName(row.next_name), row.next_id)
-        return row
-      })
-      if (done) {
+      if (await finishOperation(this.#pool, a.id, a.lease, 'failed', undefined, error)) {
         failed++
         this.#log.error({ operationId: a.id, orchestration: a.name, takeovers: a.takeovers }, 'operation abandoned: its runs kept dying; failed it')
         this.emit('operation:finished', { name: a.name, status: 'failed', durationMs: 0 })
@@ -346,7 +335,7 @@ export class Engine extends EventEmitter {
   }
 
   #onNotice (n: Notice): void {
-    // The payload names the queue (enqueueRun) or the orchestration (timers due now): queueName maps both.
+    // The payload names an orchestration (its queue is queueName of it).
     if (n.kind === 'wake') this.#dispatcher.wake(queueName(n.queue))
     else if (n.kind === 'cancel') this.#active.get(n.operationId)?.requestCancel()
     else if (n.kind === 'trace') this.emit('trace', { operationId: n.operationId })

@@ -13,7 +13,7 @@ export function queueName (orchestration: string): string {
  * Creates the queue if missing. A job only delivers a start or a wake-up and
  * is completed in the transaction that claims its operation (claim.ts), so
  * it never stays active: no heartbeat, retries or expiry are needed. The
- * engine wakes its fetchers with its own NOTIFY (tx.ts enqueueRun), so
+ * engine wakes its fetchers with its own NOTIFY (the 'w:' payloads), so
  * pg-boss's is turned off, also on queues made before.
  */
 export async function ensureQueue (boss: PgBoss, queue: string): Promise<void> {

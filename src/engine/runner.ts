@@ -12,16 +12,17 @@ import { CancelledError, StepFailedError, toStoredError, type StoredError } from
 import type { Halt } from './halt.ts'
 import { queueName } from './queues.ts'
 import type { ClaimedRun } from './claim.ts'
-import type { CheckpointWriter } from './checkpoint-writer.ts'
-import { finishOperation, releaseLease, renewOperation } from './sql/operations.ts'
-import { deleteSteps, writeCheckpoint, type CheckpointRow } from './sql/steps.ts'
-import { enqueueRun, inTransaction } from './tx.ts'
-import type { Operation, OperationStatus, Registration } from './types.ts'
+import type { RunWriter } from './run-writer.ts'
+import { renewOperation } from './sql/operations.ts'
+import type { CheckpointRow, RunEnd, RunWriteResult } from './sql/run-writes.ts'
+import { deleteSteps } from './sql/steps.ts'
+import { inTransaction } from './tx.ts'
+import type { Operation, Registration } from './types.ts'
 
 export interface RunnerDeps {
   pool: pg.Pool
   /** Group-commits the checkpoints runs write between their claim and their end. */
-  writer: CheckpointWriter
+  writer: RunWriter
   boss: PgBoss
   logger: Logger
   events: EventEmitter
@@ -75,41 +76,40 @@ export const BROKEN_RUN_RETRY_MS = 5000
 
 async function settle (deps: RunnerDeps, op: Operation, lease: string, ctx: RunContext, outcome: Outcome, pending: CheckpointRow[], log: Logger): Promise<void> {
   const queue = queueName(op.name)
+  // Every ending is one statement, group-committed with other runs' writes:
+  // the last checkpoints and the end, fenced by the lease.
+  const end = async (rows: CheckpointRow[], how: RunEnd): Promise<RunWriteResult | null> =>
+    deps.writer.write({ operationId: op.id, lease, rows, end: how }).catch((err: unknown) => {
+      log.error({ err }, 'could not write the run\'s end; its lease will lapse and a run replays')
+      return null
+    })
   switch (outcome.kind) {
     case 'lease-lost':
       log.warn('lease lost: another run owns this operation now; stopping')
       return
-    case 'crash':
+    case 'crash': {
       // The database failed under a write: give the operation back to run
       // again shortly. If that fails too, the lease lapses and any engine
       // takes it over; either way the next run replays from checkpoints.
       log.error({ err: outcome.error }, 'a write failed under the run; it will run again')
-      await releaseLease(deps.pool, op.id, lease, new Date(deps.clock.now() + BROKEN_RUN_RETRY_MS))
-        .catch((err: unknown) => log.warn({ err }, 'could not give the operation back; its lease will lapse'))
+      await end([], { kind: 'release', wakeAt: new Date(deps.clock.now() + BROKEN_RUN_RETRY_MS) })
       return
+    }
     case 'timer': {
-      // One statement, group-committed with other runs' writes: the last
-      // checkpoints, the timer's row, and the lease given up with the time to wake.
-      const res = await deps.writer.write({ operationId: op.id, lease, rows: [...pending, outcome.row], release: { wakeAt: new Date(outcome.wakeAt) } })
-        .catch((error: unknown) => ({ held: false, cancelRequested: false, error }))
-      if ('error' in res) {
-        log.error({ err: res.error }, 'could not set the timer; the lease will lapse and the run replay')
-      } else if (!res.held) {
-        log.warn('lease lost before the timer was set')
-      } else if (!res.cancelRequested) {
-        deps.onTimer(queue, outcome.wakeAt)
-      }
+      const res = await end([...pending, outcome.row], { kind: 'release', wakeAt: new Date(outcome.wakeAt) })
+      if (res && !res.held) log.warn('lease lost before the timer was set')
+      // Due now when a cancel landed meanwhile (the statement's NOTIFY wakes a fetcher); else wake on time here.
+      if (res?.held && !res.cancelRequested) deps.onTimer(queue, outcome.wakeAt)
       return
     }
     case 'release': {
-      const res = await deps.writer.write({ operationId: op.id, lease, rows: pending, release: { wakeAt: new Date(deps.clock.now()) } })
-        .catch(() => null)
+      const res = await end(pending, { kind: 'release', wakeAt: new Date(deps.clock.now()) })
       if (!res?.held) log.warn('could not hand the operation back; its lease will lapse')
       return
     }
     case 'fail':
       log.error({ err: outcome.error }, 'operation failed by the engine')
-      return finish(deps, op, lease, pending, 'failed', undefined, toStoredError(outcome.error), log)
+      return finish(deps, op, pending, 'failed', undefined, toStoredError(outcome.error), end, log)
     case 'returned':
       if (outcome.value instanceof ContinueAsNewRequest) {
         const next = outcome.value.input as unknown
@@ -122,11 +122,11 @@ async function settle (deps: RunnerDeps, op: Operation, lease: string, ctx: RunC
         if (!renewed) log.warn('lease lost before continuing as new')
         return
       }
-      return finish(deps, op, lease, pending, ctx.cancelDelivered ? 'cancelled' : 'succeeded', outcome.value, null, log)
+      return finish(deps, op, pending, ctx.cancelDelivered ? 'cancelled' : 'succeeded', outcome.value, null, end, log)
     case 'threw': {
       const err = outcome.error
       if (err instanceof CancelledError || (ctx.cancelDelivered && (err as { code?: unknown })?.code === 'cancelled')) {
-        return finish(deps, op, lease, pending, 'cancelled', undefined, toStoredError(err), log)
+        return finish(deps, op, pending, 'cancelled', undefined, toStoredError(err), end, log)
       }
       const stored = toStoredError(err)
       if (err instanceof StepFailedError) {
@@ -134,22 +134,17 @@ async function settle (deps: RunnerDeps, op: Operation, lease: string, ctx: RunC
         const causeCode = (err.cause as { code?: unknown } | undefined)?.code
         stored.code = typeof causeCode === 'string' ? causeCode : err.code
       }
-      return finish(deps, op, lease, pending, 'failed', undefined, stored, log)
+      return finish(deps, op, pending, 'failed', undefined, stored, end, log)
     }
   }
 }
 
-async function finish (deps: RunnerDeps, op: Operation, lease: string, pending: CheckpointRow[], status: OperationStatus, output: unknown, error: StoredError | null, log: Logger): Promise<void> {
-  const done = await inTransaction(deps.pool, async client => {
-    // The last steps' checkpoints commit with the end: one transaction fewer per run.
-    if (pending.length > 0 && !(await writeCheckpoint(client, op.id, lease, ...pending)).held) return null
-    const row = await finishOperation(client, op.id, lease, status, output, error)
-    // The next operation on the key was parked while this one held it.
-    if (!row) return null
-    if (row.next_id && row.next_name) await enqueueRun(deps.boss, client, queueName(row.next_name), row.next_id)
-    return row
-  })
-  if (!done) {
+/** The operation's end with its last checkpoints: one statement that also frees its key and makes the next on the key due. */
+async function finish (deps: RunnerDeps, op: Operation, pending: CheckpointRow[], status: 'succeeded' | 'failed' | 'cancelled', output: unknown, error: StoredError | null,
+  end: (rows: CheckpointRow[], how: RunEnd) => Promise<RunWriteResult | null>, log: Logger): Promise<void> {
+  const res = await end(pending, { kind: 'finish', status, output, error })
+  if (!res) return
+  if (!res.held) {
     log.warn('lease lost before the operation could finish')
     return
   }

@@ -6,7 +6,7 @@
 import { randomUUID } from 'node:crypto'
 import t from 'tap'
 import { orchestration } from '../../src/engine/index.ts'
-import { CheckpointWriter } from '../../src/engine/checkpoint-writer.ts'
+import { RunWriter } from '../../src/engine/run-writer.ts'
 import { claimOperation, claimOperations } from '../../src/engine/sql/operations.ts'
 import { selectSteps, type CheckpointRow } from '../../src/engine/sql/steps.ts'
 import { until } from './fixtures/setup.ts'
@@ -46,7 +46,7 @@ t.test('concurrent checkpoints share statements, each fenced by its own lease; a
     t.ok(await claimOperation(pool, operation.id, lease, `job-${i}`))
     ops.push({ id: operation.id, lease })
   }
-  const writer = new CheckpointWriter(pool)
+  const writer = new RunWriter(pool)
   const zombie = ops[3]!
   const poisoned = ops[7]!
   const results = await Promise.allSettled(ops.map((op, i) => writer.write({

@@ -64,7 +64,7 @@ t.test('a zombie cannot end, release or renew the operation: every final write i
   t.ok(await claimOperation(pool, operation.id, zombie, 'job-1'))
   await lapse(pool, operation.id)
   t.ok(await claimOperation(pool, operation.id, owner, 'job-2'), 'a lapsed lease is taken over')
-  t.equal(await finishOperation(pool, operation.id, zombie, 'failed', undefined, { message: 'zombie says failed' }), null, 'the zombie\'s finish is refused')
+  t.equal(await finishOperation(pool, operation.id, zombie, 'failed', undefined, { message: 'zombie says failed' }), false, 'the zombie\'s finish is refused')
   t.equal(await releaseLease(pool, operation.id, zombie, new Date()), false)
   t.equal(await renewOperation(pool, operation.id, zombie, { round: 99 }), false)
   const row = (await pool.query('SELECT status, error, lease, input FROM toygres.operations WHERE id = $1', [operation.id])).rows[0]

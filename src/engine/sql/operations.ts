@@ -3,27 +3,30 @@ import type { StoredError } from '../errors.ts'
 import type { Queryable } from '../../db/queryable.ts'
 import type { Operation } from '../types.ts'
 import { toJsonb } from './json.ts'
+import { writeRuns } from './run-writes.ts'
+import { CHANNEL } from './channel.ts'
 
 const COLUMNS = `id, name, key, status, input, output, error, idempotency_key, attempts, generation,
   created_at, started_at, finished_at, cancel_requested_at, cancel_reason`
 
-/** The LISTEN/NOTIFY channel: payload `c:<id>` on cancel, `f:<id>` on finish. */
-export const CHANNEL = 'toygres_engine'
+export { CHANNEL } from './channel.ts'
 
 // The statements every run executes are named: pg prepares them once per
 // connection, so PostgreSQL parses and plans them once, not on every call.
 
-/** Returns null when the idempotency key already exists. */
+/** Returns null when the idempotency key already exists. Wakes the orchestration's fetchers on commit (NOTIFY 'w:'). */
 export async function insertOperation (db: Queryable, op: { id: string, name: string, key: string, input: unknown, idempotencyKey: string | undefined, trace: boolean }): Promise<Operation | null> {
-  const { rows } = await db.query<Operation>({
+  const { rows } = await db.query<Operation & { woken?: unknown }>({
     name: 'toygres-insert-operation',
     text: `INSERT INTO toygres.operations (id, name, key, input, idempotency_key, trace)
      VALUES ($1, $2, $3, $4, $5, $6)
      ON CONFLICT (idempotency_key) DO NOTHING
-     RETURNING ${COLUMNS}`,
+     RETURNING ${COLUMNS}, pg_notify('${CHANNEL}', 'w:' || name) AS woken`,
     values: [op.id, op.name, op.key, toJsonb(op.input), op.idempotencyKey ?? null, op.trace]
   })
-  return rows[0] ?? null
+  if (!rows[0]) return null
+  const { woken: _woken, ...inserted } = rows[0]
+  return inserted
 }
 
 export async function selectOperation (db: Queryable, id: string): Promise<Operation | null> {
@@ -48,9 +51,12 @@ export async function claimOperation (db: Queryable, id: string, lease: string, 
 }
 
 /** A run asking to hold an operation: a fresh lease, for the pg-boss job (this attempt of it) that woke it. */
-export interface Claim { operationId: string, lease: string, jobId: string }
+export interface Claim { operationId: string, lease: string, jobId: string | null }
 
 export type Claimed = Operation & { lease: string, lease_job: string | null, db_now: Date }
+
+/** claimDue's rows: claimed (lease set), or a pending operation made due, locked but not yet claimed (lease null). */
+export type Due = Omit<Claimed, 'lease'> & { lease: string | null }
 
 const RETURNED = `${COLUMNS.split(',').map(c => `o.${c.trim()}`).join(', ')}, o.lease, o.lease_job, clock_timestamp() AS db_now`
 
@@ -89,7 +95,12 @@ export async function claimOperations (db: Queryable, claims: Claim[], leaseSeco
        INSERT INTO toygres.operation_keys (key, operation_id) SELECT key, id FROM me ORDER BY key
        ON CONFLICT (key) DO UPDATE SET operation_id = EXCLUDED.operation_id
        WHERE operation_keys.operation_id = EXCLUDED.operation_id
-       RETURNING operation_id)
+       RETURNING operation_id),
+     -- A pending operation made due but refused (its key is taken again) waits for the key's holder to wake it.
+     unwoken AS (
+       UPDATE toygres.operations o SET wake_at = NULL
+       FROM c WHERE o.id = c.id AND o.status = 'pending' AND o.wake_at IS NOT NULL
+         AND NOT EXISTS (SELECT 1 FROM hold WHERE hold.operation_id = o.id))
      UPDATE toygres.operations o
      SET status = 'running', lease = me.lease, lease_job = me.job, lease_until = now() + make_interval(secs => $4),
          wake_at = NULL, attempts = o.attempts + 1, started_at = coalesce(o.started_at, now()),
@@ -106,13 +117,20 @@ export async function claimOperations (db: Queryable, claims: Claim[], leaseSeco
  * Claims up to `limit` running operations of orchestration `name` that
  * nothing runs now and that are due: their timer (wake_at) passed, or their
  * run's lease lapsed (its process died or was cut off; at most
- * `maxTakeovers` times in a row). One statement; SKIP LOCKED lets engines
- * share the work. A running operation holds its key already.
+ * `maxTakeovers` times in a row). A running operation holds its key
+ * already. Also returns, unclaimed (lease null), pending operations made due
+ * (the next on a freed key), locked: the caller claims them with
+ * claimOperations, which applies the key rules. One statement; SKIP LOCKED
+ * lets engines share the work.
  */
-export async function claimDue (db: Queryable, name: string, limit: number, leaseSeconds: number, maxTakeovers: number): Promise<Claimed[]> {
-  const { rows } = await db.query<Claimed>({
+export async function claimDue (db: Queryable, name: string, limit: number, leaseSeconds: number, maxTakeovers: number): Promise<Due[]> {
+  const { rows } = await db.query<Due>({
     name: 'toygres-claim-due',
-    text: `WITH timers AS (
+    text: `WITH pend AS (
+       SELECT id FROM toygres.operations
+       WHERE name = $1 AND wake_at <= now() AND status = 'pending'
+       ORDER BY wake_at LIMIT $2 FOR UPDATE SKIP LOCKED),
+     timers AS (
        SELECT id FROM toygres.operations
        WHERE name = $1 AND wake_at <= now() AND lease IS NULL AND status = 'running'
        ORDER BY wake_at LIMIT $2 FOR UPDATE SKIP LOCKED),
@@ -120,12 +138,16 @@ export async function claimDue (db: Queryable, name: string, limit: number, leas
        SELECT id FROM toygres.operations
        WHERE name = $1 AND lease IS NOT NULL AND lease_until < now() AND status = 'running' AND takeovers < $4
        ORDER BY lease_until LIMIT $2 FOR UPDATE SKIP LOCKED),
-     due AS (SELECT id FROM timers UNION ALL SELECT id FROM lapsed LIMIT $2)
-     UPDATE toygres.operations o
-     SET lease = gen_random_uuid(), lease_job = NULL, lease_until = now() + make_interval(secs => $3), wake_at = NULL,
-         attempts = o.attempts + 1, takeovers = o.takeovers + (o.lease IS NOT NULL)::int
-     FROM due WHERE o.id = due.id
-     RETURNING ${RETURNED}`,
+     due AS (SELECT id FROM timers UNION ALL SELECT id FROM lapsed LIMIT $2),
+     claimed AS (
+       UPDATE toygres.operations o
+       SET lease = gen_random_uuid(), lease_job = NULL, lease_until = now() + make_interval(secs => $3), wake_at = NULL,
+           attempts = o.attempts + 1, takeovers = o.takeovers + (o.lease IS NOT NULL)::int
+       FROM due WHERE o.id = due.id
+       RETURNING ${RETURNED})
+     SELECT * FROM claimed
+     UNION ALL
+     SELECT ${RETURNED} FROM toygres.operations o JOIN pend ON pend.id = o.id`,
     values: [name, limit, leaseSeconds, maxTakeovers]
   })
   return rows
@@ -145,34 +167,13 @@ export async function renewLeases (db: Queryable, leases: Array<{ operationId: s
   return new Set(rows.map(r => r.id))
 }
 
-export interface Finished { key: string, next_id: string | null, next_name: string | null }
-
 /**
- * Ends a run's operation if it still holds the lease, frees its key, and
- * names the oldest pending operation on the key so the caller can wake it in
- * the same transaction.
+ * Ends a run's operation if `lease` still holds it (writeRuns' finish: frees
+ * its key and makes the oldest pending operation on the key due now); false
+ * for a zombie.
  */
-export async function finishOperation (db: Queryable, id: string, lease: string, status: string, output: unknown, error: StoredError | null): Promise<Finished | null> {
-  const { rows } = await db.query<Finished>({
-    name: 'toygres-finish-operation',
-    text: `WITH done AS (
-       UPDATE toygres.operations
-       SET status = $3, output = $4, error = $5, finished_at = now(), lease = NULL, lease_job = NULL, lease_until = NULL,
-           wake_at = NULL, takeovers = 0
-       WHERE id = $1 AND lease = $2
-       RETURNING id, key, trace, started_at, finished_at),
-     ev AS (
-       INSERT INTO toygres.operation_events (operation_id, position, name, status, attempts, error, started_at, finished_at)
-       SELECT id, -1, '$operation', $3, 1, $5, coalesce(started_at, finished_at), finished_at FROM done WHERE trace),
-     freed AS (
-       DELETE FROM toygres.operation_keys k USING done WHERE k.key = done.key AND k.operation_id = done.id)
-     SELECT done.key, n.id AS next_id, n.name AS next_name, pg_notify('${CHANNEL}', 'f:' || done.id::text)
-     FROM done LEFT JOIN LATERAL (
-       SELECT p.id, p.name FROM toygres.operations p
-       WHERE p.key = done.key AND p.status = 'pending' ORDER BY p.created_at, p.id LIMIT 1) n ON true`,
-    values: [id, lease, status, toJsonb(output), toJsonb(error)]
-  })
-  return rows[0] ?? null
+export async function finishOperation (db: Queryable, id: string, lease: string, status: 'succeeded' | 'failed' | 'cancelled', output: unknown, error: StoredError | null): Promise<boolean> {
+  return (await writeRuns(db, [{ operationId: id, lease, rows: [], end: { kind: 'finish', status, output, error } }])).get(id)!.held
 }
 
 /**
@@ -219,19 +220,28 @@ export async function markCancelRequested (db: Queryable, id: string, reason: st
   return rows[0] ?? null
 }
 
-/** An operation that never ran ends at once; returns the next pending one on its key. */
-export async function cancelUnstarted (db: Queryable, id: string, error: StoredError): Promise<Finished | null> {
-  const { rows } = await db.query<Finished>(
+/**
+ * An operation that never ran ends at once; the next pending one on its key
+ * (if the key is free) is made due now. True when it ended here.
+ */
+export async function cancelUnstarted (db: Queryable, id: string, error: StoredError): Promise<boolean> {
+  const { rows } = await db.query(
     `WITH done AS (
-       UPDATE toygres.operations SET status = 'cancelled', error = $2, finished_at = now()
+       UPDATE toygres.operations SET status = 'cancelled', error = $2, finished_at = now(), wake_at = NULL
        WHERE id = $1 AND status = 'pending' AND attempts = 0
-       RETURNING id, key)
-     SELECT done.key, n.id AS next_id, n.name AS next_name, pg_notify('${CHANNEL}', 'f:' || done.id::text)
-     FROM done LEFT JOIN LATERAL (
-       SELECT p.id, p.name FROM toygres.operations p
-       WHERE p.key = done.key AND p.status = 'pending' AND p.id <> done.id ORDER BY p.created_at, p.id LIMIT 1) n ON true`,
+       RETURNING id, key),
+     nxt AS (
+       UPDATE toygres.operations p SET wake_at = now()
+       FROM (SELECT p2.id FROM toygres.operations p2 JOIN done ON p2.key = done.key
+             WHERE p2.status = 'pending' AND p2.id <> done.id
+               AND NOT EXISTS (SELECT 1 FROM toygres.operation_keys k WHERE k.key = done.key)
+             ORDER BY p2.created_at, p2.id LIMIT 1) n
+       WHERE p.id = n.id
+       RETURNING p.name)
+     SELECT pg_notify('${CHANNEL}', 'f:' || done.id::text), (SELECT count(pg_notify('${CHANNEL}', 'w:' || name)) FROM nxt)
+     FROM done`,
     [id, toJsonb(error)])
-  return rows[0] ?? null
+  return rows.length === 1
 }
 
 export interface LiveCount { name: string, pending: number, due: number, waiting: number, running: number }
@@ -322,7 +332,7 @@ export async function selectAbandoned (db: Queryable, bossSchema: string, maxTak
         OR (o.status = 'running' AND o.lease IS NULL AND o.wake_at IS NULL AND NOT EXISTS (
               SELECT 1 FROM ${bossSchema}.job w
               WHERE w.data->>'operationId' = o.id::text AND w.state IN ('created', 'retry', 'active')))
-        OR (o.status = 'pending' AND NOT EXISTS (SELECT 1 FROM toygres.operation_keys k WHERE k.key = o.key)
+        OR (o.status = 'pending' AND o.wake_at IS NULL AND NOT EXISTS (SELECT 1 FROM toygres.operation_keys k WHERE k.key = o.key)
             AND NOT EXISTS (SELECT 1 FROM toygres.operations b
               WHERE b.key = o.key AND b.status = 'pending' AND (b.created_at, b.id) < (o.created_at, o.id))
             AND NOT EXISTS (
@@ -332,10 +342,11 @@ export async function selectAbandoned (db: Queryable, bossSchema: string, maxTak
   return rows
 }
 
-/** Makes a running operation between runs due now (it lost its wake-up). */
+/** Makes an operation nothing holds due now (it lost its wake-up, or its start job). */
 export async function wakeNow (db: Queryable, id: string): Promise<boolean> {
   const { rowCount } = await db.query(
-    `UPDATE toygres.operations SET wake_at = now() WHERE id = $1 AND status = 'running' AND lease IS NULL AND wake_at IS NULL
+    `UPDATE toygres.operations SET wake_at = now()
+     WHERE id = $1 AND (status = 'pending' OR (status = 'running' AND lease IS NULL)) AND wake_at IS NULL
      RETURNING pg_notify('${CHANNEL}', 'w:' || name)`, [id])
   return rowCount === 1
 }

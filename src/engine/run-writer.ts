@@ -1,19 +1,20 @@
-// Group commit for checkpoints: runs that write while another write is in
-// flight are written together in the next statement (writeCheckpoints), so
-// N concurrent runs cost about one commit per round instead of N. A lone
+// Group commit for runs' writes: runs that write (checkpoints, a timer, the
+// operation's end) while another write is in flight are written together in
+// the next statement (writeRuns), so N concurrent runs cost about one commit
+// per round instead of N. A lone
 // write goes out at once, so an idle engine pays no extra latency. Each
 // operation stays fenced by its own lease inside the shared statement. If a
 // shared statement fails, each write is tried alone, so one bad row (say, a
 // step output PostgreSQL's jsonb refuses) fails only its own run.
 import type { Queryable } from '../db/queryable.ts'
-import { writeCheckpoints, type CheckpointResult, type CheckpointWrite } from './sql/steps.ts'
+import { writeRuns, type RunWrite, type RunWriteResult } from './sql/run-writes.ts'
 
 /** Writes per statement at most (unnest arrays stay small; one slow batch delays few runs). */
 const MAX_BATCH = 256
 
-interface Waiting { write: CheckpointWrite, resolve: (r: CheckpointResult) => void, reject: (err: unknown) => void }
+interface Waiting { write: RunWrite, resolve: (r: RunWriteResult) => void, reject: (err: unknown) => void }
 
-export class CheckpointWriter {
+export class RunWriter {
   #db: Queryable
   #queue: Waiting[] = []
   #flushing = false
@@ -23,7 +24,7 @@ export class CheckpointWriter {
   constructor (db: Queryable) { this.#db = db }
 
   /** Resolves with the operation's outcome once its rows committed (or were refused: `held: false`). */
-  write (write: CheckpointWrite): Promise<CheckpointResult> {
+  write (write: RunWrite): Promise<RunWriteResult> {
     return new Promise((resolve, reject) => {
       this.#queue.push({ write, resolve, reject })
       if (!this.#flushing) void this.#flush()
@@ -38,13 +39,13 @@ export class CheckpointWriter {
         this.stats.statements++
         this.stats.writes += batch.length
         try {
-          const results = await writeCheckpoints(this.#db, batch.map(w => w.write))
+          const results = await writeRuns(this.#db, batch.map(w => w.write))
           for (const w of batch) w.resolve(results.get(w.write.operationId)!)
         } catch (err) {
           if (batch.length === 1) { batch[0]!.reject(err); continue }
           await Promise.all(batch.map(async w => {
             try {
-              w.resolve((await writeCheckpoints(this.#db, [w.write])).get(w.write.operationId)!)
+              w.resolve((await writeRuns(this.#db, [w.write])).get(w.write.operationId)!)
             } catch (alone) {
               w.reject(alone)
             }

@@ -1,0 +1,134 @@
+// The one statement every run writes through: checkpoint rows, and how the
+// run ends (a timer or a hand-back: the lease given up with a wake-up time;
+// or the operation's end), for any number of runs at once (group commit,
+// run-writer.ts). Each run's part is fenced by its own lease.
+import type { StoredError } from '../errors.ts'
+import type { Queryable } from '../../db/queryable.ts'
+import type { StepStatus } from '../types.ts'
+import { toJsonb } from './json.ts'
+import { CHANNEL } from './channel.ts'
+
+export interface CheckpointRow {
+  position: number
+  name: string
+  status: StepStatus
+  attempts: number
+  startedAt: Date
+  finishedAt: Date | null
+  output: unknown
+  error: StoredError | null
+  /** What a running step waits for (StepContext.progress); null otherwise. */
+  progress: string | null
+}
+
+/** How a run ends, in the same statement as its last checkpoints. */
+export type RunEnd =
+  /** Give up the lease, to run again at `wakeAt` (a durable timer, a hand-back), or at once when a cancel landed meanwhile. */
+  | { kind: 'release', wakeAt: Date }
+  /** The operation ends: its result, its key freed, the oldest pending operation on the key made due now. */
+  | { kind: 'finish', status: 'succeeded' | 'failed' | 'cancelled', output: unknown, error: StoredError | null }
+
+/** One run's rows (unique by position) and, optionally, its end; written only while `lease` holds the operation. */
+export interface RunWrite { operationId: string, lease: string, rows: CheckpointRow[], end?: RunEnd }
+
+export interface RunWriteResult {
+  /** The lease still held: everything of this write landed. False: nothing did (a zombie). */
+  held: boolean
+  /** cancel() was requested (so a missed NOTIFY costs nothing). */
+  cancelRequested: boolean
+}
+
+/**
+ * Writes any number of runs' rows and ends in one statement (one commit in
+ * autocommit); returns each operation's outcome, by id. The lease check
+ * locks each operation row FOR SHARE, so a concurrent claim waits for this
+ * write, or this write sees the claim (EvalPlanQual re-checks the lease on
+ * the newest row version) and writes nothing for that operation: a zombie
+ * never writes over the new owner's history. Traced operations get each
+ * user-visible row, then their end, as events in that order, and a NOTIFY;
+ * a finish NOTIFYs waiters ('f:'), and whatever became due now wakes the
+ * fetchers ('w:'). Throws on a database error (the caller retries each
+ * write alone, so one bad row fails only its run).
+ */
+export async function writeRuns (db: Queryable, writes: RunWrite[]): Promise<Map<string, RunWriteResult>> {
+  const rows: unknown[][] = Array.from({ length: 11 }, () => [])
+  for (const w of writes) {
+    for (const r of w.rows) {
+      const values = [w.operationId, w.lease, r.position, r.name, r.status, r.attempts, r.startedAt, r.finishedAt, toJsonb(r.output), toJsonb(r.error), r.progress]
+      values.forEach((v, i) => rows[i]!.push(v))
+    }
+  }
+  const ends: unknown[][] = Array.from({ length: 7 }, () => [])
+  for (const w of writes) {
+    const e = w.end
+    const values = [w.operationId, w.lease, e?.kind ?? null, e?.kind === 'release' ? e.wakeAt : null,
+      e?.kind === 'finish' ? e.status : null, e?.kind === 'finish' ? toJsonb(e.output) : null, e?.kind === 'finish' ? toJsonb(e.error) : null]
+    values.forEach((v, i) => ends[i]!.push(v))
+  }
+  const { rows: held } = await db.query<{ id: string, cancel_requested: boolean }>({
+    name: 'toygres-write-runs',
+    text: `WITH r AS (
+       SELECT * FROM unnest($1::uuid[], $2::uuid[], $3::int[], $4::text[], $5::text[], $6::int[], $7::timestamptz[],
+                            $8::timestamptz[], $9::jsonb[], $10::jsonb[], $11::text[])
+         AS r(operation_id, lease, position, name, status, attempts, started_at, finished_at, output, error, progress)),
+     w AS (
+       SELECT * FROM unnest($12::uuid[], $13::uuid[], $14::text[], $15::timestamptz[], $16::text[], $17::jsonb[], $18::jsonb[])
+         AS w(operation_id, lease, end_kind, wake_at, status, output, error)),
+     op AS (
+       SELECT o.id, o.cancel_requested_at, o.trace FROM toygres.operations o JOIN w ON w.operation_id = o.id AND w.lease = o.lease
+       FOR SHARE OF o),
+     ins AS (
+       INSERT INTO toygres.operation_steps (operation_id, position, name, status, attempts, started_at, finished_at, output, error, progress)
+       SELECT r.operation_id, r.position, r.name, r.status, r.attempts, r.started_at, r.finished_at, r.output, r.error, r.progress
+       FROM r JOIN op ON op.id = r.operation_id
+       ON CONFLICT (operation_id, position) DO UPDATE
+       SET status = EXCLUDED.status, attempts = EXCLUDED.attempts, finished_at = EXCLUDED.finished_at,
+           output = EXCLUDED.output, error = EXCLUDED.error, progress = EXCLUDED.progress
+       WHERE operation_steps.name = EXCLUDED.name
+       RETURNING operation_id, position),
+     rel AS (
+       UPDATE toygres.operations o
+       SET lease = NULL, lease_job = NULL, lease_until = NULL, takeovers = 0,
+           wake_at = CASE WHEN o.cancel_requested_at IS NOT NULL THEN least(w.wake_at, now()) ELSE w.wake_at END
+       FROM w JOIN op ON op.id = w.operation_id
+       WHERE o.id = w.operation_id AND w.end_kind = 'release'
+       RETURNING o.name, o.wake_at <= now() AS due_now),
+     fin AS (
+       UPDATE toygres.operations o
+       SET status = w.status, output = w.output, error = w.error, finished_at = now(),
+           lease = NULL, lease_job = NULL, lease_until = NULL, wake_at = NULL, takeovers = 0
+       FROM w JOIN op ON op.id = w.operation_id
+       WHERE o.id = w.operation_id AND w.end_kind = 'finish'
+       RETURNING o.id, o.key, o.trace, o.status, o.error, coalesce(o.started_at, o.finished_at) AS started_at, o.finished_at),
+     freed AS (
+       DELETE FROM toygres.operation_keys k USING fin WHERE k.key = fin.key AND k.operation_id = fin.id),
+     -- The oldest pending operation on each freed key runs next (claim.ts claims it from its row).
+     nxt AS (
+       UPDATE toygres.operations p SET wake_at = now()
+       FROM (SELECT DISTINCT ON (p2.key) p2.id FROM toygres.operations p2 JOIN fin ON p2.key = fin.key
+             WHERE p2.status = 'pending' ORDER BY p2.key, p2.created_at, p2.id) n
+       WHERE p.id = n.id AND p.status = 'pending'
+       RETURNING p.name),
+     -- Traced operations keep each write of a user-visible step, then their end, as events, in that order.
+     ev AS (
+       INSERT INTO toygres.operation_events (operation_id, position, name, status, attempts, progress, error, started_at, finished_at)
+       SELECT operation_id, position, name, status, attempts, progress, error, started_at, finished_at FROM (
+         SELECT r.operation_id, r.position, r.name, r.status, r.attempts, r.progress, r.error, r.started_at, r.finished_at, 0 AS phase
+         FROM r JOIN op ON op.id = r.operation_id JOIN ins ON ins.operation_id = r.operation_id AND ins.position = r.position
+         WHERE op.trace AND left(r.name, 1) <> '$'
+         UNION ALL
+         SELECT fin.id, -1, '$operation', fin.status, 1, NULL, fin.error, fin.started_at, fin.finished_at, 1 FROM fin WHERE fin.trace) e
+       ORDER BY operation_id, phase, position
+       RETURNING operation_id)
+     SELECT op.id, op.cancel_requested_at IS NOT NULL AS cancel_requested,
+       -- Sent on commit: followers of traced operations, waiters of finished ones, fetchers of what is due now.
+       (SELECT count(pg_notify('${CHANNEL}', 'e:' || operation_id::text)) FROM ev) AS traced,
+       (SELECT count(pg_notify('${CHANNEL}', 'f:' || id::text)) FROM fin) AS finished,
+       (SELECT count(pg_notify('${CHANNEL}', 'w:' || name)) FROM nxt) AS woken,
+       (SELECT count(CASE WHEN due_now THEN pg_notify('${CHANNEL}', 'w:' || name) END) FROM rel) AS due
+     FROM op`,
+    values: [...rows, ...ends]
+  })
+  const byId = new Map(held.map(r => [r.id, { held: true, cancelRequested: r.cancel_requested }]))
+  return new Map(writes.map(w => [w.operationId, byId.get(w.operationId) ?? { held: false, cancelRequested: false }]))
+}

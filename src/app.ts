@@ -14,6 +14,7 @@ import type { Config } from './config.ts'
 import auth from './http/plugins/auth.ts'
 import dashboard from './http/plugins/dashboard.ts'
 import errors from './http/plugins/errors.ts'
+import eventHub from './http/plugins/event-hub.ts'
 import statusCache from './http/plugins/status-cache.ts'
 import swagger from './http/plugins/swagger.ts'
 import health from './http/routes/health.ts'
@@ -84,6 +85,7 @@ const app: FastifyPluginAsync<AppOptions> = async (fastify, opts) => {
     await fastify.register(metrics)
     await fastify.register(orchestrations)
     await fastify.register(housekeeping)
+    await fastify.register(eventHub)
     await fastify.register(statusCache)
   }
 

@@ -1,10 +1,13 @@
 // A micro-cache for the status endpoint that many clients poll: concurrent
 // requests for one key share one load, and its result serves for `ttlMs`
-// more. Writes made through this process invalidate at once; a change made
-// by another process shows within ttlMs, well inside a polling interval.
+// more. Its owner invalidates a key when what it caches changes; a load
+// under way when something changes is shared with those already waiting
+// but not kept (it may have read the old rows).
 export interface MicroCache<T> {
   get (key: string): Promise<T>
   invalidate (key: string): void
+  /** Keeps no load now under way (each may have read what just changed); finished entries stay. */
+  forgetLoading (): void
   /** Gets so far: served by a finished load (hits), by one in flight (joined), or that loaded (misses). */
   readonly stats: { hits: number, joined: number, misses: number }
 }
@@ -33,6 +36,9 @@ export function createMicroCache<T> (ttlMs: number, load: (key: string) => Promi
     },
     invalidate (key) {
       entries.delete(key)
+    },
+    forgetLoading () {
+      for (const [key, entry] of entries) if (entry.expires === Number.POSITIVE_INFINITY) entries.delete(key)
     }
   }
 }

@@ -84,22 +84,34 @@ function stepData (s: TraceEvent, operation: string | undefined): Record<string,
   }
 }
 
+/** What changed: an instance (its state, health or removal, from the instance trigger's NOTIFY) or a traced operation (a step or its end). */
+export type Change = { instanceId: string } | { operationId: string }
+
 /**
  * Wakes streams when something may have happened: a NOTIFY from the
- * instance trigger (state, health, removal), or the engine's trace events
- * (a traced step or an operation's end). Streams also poll, so a missed
- * notification only delays an event.
+ * instance trigger (state, health, removal; payload: the instance id), or
+ * the engine's trace events (a traced step or an operation's end). Streams
+ * also poll, so a missed notification only delays an event. The listener
+ * connects on first use (next or subscribe), and reconnects after a second
+ * when its connection fails.
  */
 export interface EventHub {
   /** Resolves on the next possible change, after `maxMs`, or when `signal` aborts. */
   next (maxMs: number, signal: AbortSignal): Promise<void>
+  /** Calls `fn` with each change as it is heard, until the returned function is called. */
+  subscribe (fn: (change: Change) => void): () => void
   close (): Promise<void>
 }
 
 export function createEventHub (opts: { connectionString: string, engine: Engine, log: Logger }): EventHub {
   const waiting = new Set<() => void>()
-  const wakeAll = (): void => { for (const w of [...waiting]) w() }
-  opts.engine.on('trace', wakeAll)
+  const subscribers = new Set<(change: Change) => void>()
+  const changed = (change: Change): void => {
+    for (const fn of subscribers) fn(change)
+    for (const w of [...waiting]) w()
+  }
+  const traced = (e: { operationId: string }): void => changed({ operationId: e.operationId })
+  opts.engine.on('trace', traced)
   let client: Client | null = null
   let started = false
   let closed = false
@@ -107,7 +119,7 @@ export function createEventHub (opts: { connectionString: string, engine: Engine
 
   const connect = (): void => {
     const c = new Client({ connectionString: opts.connectionString, application_name: 'toygres-events' })
-    c.on('notification', wakeAll)
+    c.on('notification', n => changed({ instanceId: n.payload ?? '' }))
     c.on('error', err => {
       opts.log.debug({ err }, 'event listener connection failed; reconnecting')
       c.end().catch(() => {})
@@ -118,15 +130,17 @@ export function createEventHub (opts: { connectionString: string, engine: Engine
       if (!closed) retry = setTimeout(connect, 1000)
     })
   }
+  const start = (): void => {
+    if (started || closed) return
+    started = true
+    connect()
+    // An API-only process runs no workers, so its engine listens only when asked.
+    opts.engine.listen().catch(err => opts.log.debug({ err }, 'engine listener failed; streams poll'))
+  }
 
   return {
     next (maxMs, signal) {
-      if (!started) {
-        started = true
-        connect()
-        // An API-only process runs no workers, so its engine listens only when asked.
-        opts.engine.listen().catch(err => opts.log.debug({ err }, 'engine listener failed; streams poll'))
-      }
+      start()
       return new Promise(resolve => {
         const done = (): void => { clearTimeout(timer); waiting.delete(done); signal.removeEventListener('abort', done); resolve() }
         const timer = setTimeout(done, maxMs)
@@ -134,11 +148,17 @@ export function createEventHub (opts: { connectionString: string, engine: Engine
         signal.addEventListener('abort', done, { once: true })
       })
     },
+    subscribe (fn) {
+      start()
+      subscribers.add(fn)
+      return () => { subscribers.delete(fn) }
+    },
     async close () {
       closed = true
       clearTimeout(retry)
-      opts.engine.off('trace', wakeAll)
-      wakeAll()
+      opts.engine.off('trace', traced)
+      subscribers.clear()
+      for (const w of [...waiting]) w()
       await client?.end().catch(() => {})
     }
   }

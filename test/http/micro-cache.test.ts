@@ -23,3 +23,16 @@ t.test('an expired entry and a failed load are both loaded again', async t => {
   await t.rejects(cache.get('k'), /db down/)
   t.equal(await cache.get('k'), 3, 'the failure was not cached')
 })
+
+t.test('a load under way when something changed is shared but not kept', async t => {
+  let loads = 0
+  let release!: () => void
+  const gate = new Promise<void>(resolve => { release = resolve })
+  const cache = createMicroCache(60_000, async key => { loads++; if (loads === 1) await gate; return `${key}#${loads}` })
+  const before = cache.get('a')
+  cache.forgetLoading()
+  release()
+  t.equal(await before, 'a#1', 'the waiting caller still gets its answer')
+  t.equal(await cache.get('a'), 'a#2', 'the next one loads again: the first may have read the old rows')
+  t.equal(await cache.get('a'), 'a#2', 'and that one is kept')
+})

@@ -10,7 +10,7 @@ import { Type } from 'typebox'
 import { instanceEventsSince, latestInstanceEventId } from '../../db/instance-events.ts'
 import { findInstanceByName } from '../../db/instances.ts'
 import { ToygresError } from '../../errors.ts'
-import { createEventHub, eventsAfter, parseCursor, type EventHub } from '../../instances/event-stream.ts'
+import { eventsAfter, parseCursor } from '../../instances/event-stream.ts'
 import { NameParams } from '../schemas/instances.ts'
 import { problems } from '../schemas/problem.ts'
 
@@ -27,13 +27,9 @@ const Since = Type.Object({
 }, { additionalProperties: false })
 
 const events: FastifyPluginAsyncTypebox = async app => {
-  // Made on the first stream (the routes exist without a database too, for the OpenAPI document).
-  let made: EventHub | undefined
-  const hub = (): EventHub => (made ??= createEventHub({ connectionString: app.config.databaseDirectUrl ?? (app.db.options.connectionString as string), engine: app.engine, log: app.log }))
   // Open streams end when the server closes, so a shutdown is not held up by a client that never leaves.
   const streams = new Set<AbortController>()
   app.addHook('preClose', async () => { for (const s of streams) s.abort() })
-  app.addHook('onClose', async () => { await made?.close() })
   const follow = (reply: { sse: { keepAlive (): void, onClose (fn: () => void): void } }): AbortSignal => {
     reply.sse.keepAlive()
     const closed = new AbortController()
@@ -69,7 +65,7 @@ const events: FastifyPluginAsyncTypebox = async app => {
       removed ||= batch.removed
       // Gone, and its last operation (the delete) has ended and been told: the stream ends.
       if (removed && batch.settled && batch.events.length === 0) break
-      if (batch.events.length === 0) await hub().next(POLL_MS, closed)
+      if (batch.events.length === 0) await app.eventHub.next(POLL_MS, closed)
     }
     reply.sse.close()
   })
@@ -96,7 +92,7 @@ const events: FastifyPluginAsyncTypebox = async app => {
         await reply.sse.send({ id: e.id, event: e.kind, data: { instance: e.name, from: e.from_value, to: e.to_value, at: e.at.toISOString(), ...(e.detail ? { error: e.detail } : {}) } })
         cursor = e.id
       }
-      if (batch.length === 0) await hub().next(POLL_MS, closed)
+      if (batch.length === 0) await app.eventHub.next(POLL_MS, closed)
     }
     reply.sse.close()
   })

@@ -63,6 +63,30 @@ t.test('an image the registry does not have: failed at wait-for-ready, after a f
   t.same(instanceObjects(kube, 'no-pull'), [], 'compensation removed every object')
 })
 
+t.test('cancelling a slow create: it ends cancelled, the instance failed, every object gone; then it can be deleted', { timeout: 120_000 }, async t => {
+  // A volume that never binds while the test runs: the create is held in wait-for-ready.
+  const kube = await startFakeKubeApi({ profile: 'realistic', volumeBindingDelayMs: 10 * 60_000 })
+  t.teardown(() => kube.close())
+  const app = await buildTestApp(t, kubeEnv(kube.kubeconfigPath))
+  const created = await app.inject({ method: 'POST', url: '/instances', payload: { name: 'slow', use_load_balancer: false } })
+  t.equal(created.statusCode, 202)
+  const op = created.json().operation.id
+  await pollUntil(async () => (await app.inject('/instances/slow')).json(), i => /is not bound yet/.test(i.waiting_for ?? ''), { what: 'the create to wait for its volume', timeoutMs: 60_000 })
+  t.ok(instanceObjects(kube, 'slow').length > 0, 'objects were made')
+
+  const cancel = await app.inject({ method: 'POST', url: `/operations/${op}/cancel` })
+  t.equal(cancel.statusCode, 202, cancel.body)
+  const ended = await app.engine.waitFor(op, { timeoutMs: 60_000 })
+  t.equal(ended.status, 'cancelled')
+  const failed = (await app.inject('/instances/slow')).json()
+  t.equal(failed.state, 'failed')
+  t.same(instanceObjects(kube, 'slow'), [], 'compensation removed every object')
+  t.equal((await app.inject({ method: 'POST', url: `/operations/${op}/cancel` })).statusCode, 409, 'an ended operation cannot be cancelled')
+
+  t.equal((await app.inject({ method: 'DELETE', url: '/instances/slow' })).statusCode, 202)
+  await pollUntil(async () => (await app.inject('/instances/slow')).statusCode, s => s === 404, { timeoutMs: 60_000 })
+})
+
 t.test('done when: volumes bound after 6 s, the load balancer\'s address after 4 s, the first two pulls throttled — running, and it said why it waited', { timeout: 180_000 }, async t => {
   const kube = await startFakeKubeApi({
     profile: 'realistic',

@@ -40,7 +40,7 @@ export async function readSettings (client: pg.Client, names: string[]): Promise
  * and the values the server reports.
  */
 export async function alterSystem (client: pg.Client, parameters: Record<string, string | null>, signal: AbortSignal): Promise<{ pending_restart: boolean, settings: Record<string, string> }> {
-  const before = (await client.query<{ t: Date }>('SELECT pg_conf_load_time() AS t')).rows[0]!.t
+  const before = await confLoadTime(client)
   for (const [name, value] of Object.entries(parameters)) {
     // Identifiers and literals cannot be parameters in utility statements: quote them as the server does.
     const ident = (await client.query<{ q: string }>('SELECT quote_ident($1) AS q', [name])).rows[0]!.q
@@ -63,23 +63,34 @@ export async function alterSystem (client: pg.Client, parameters: Record<string,
 }
 
 /**
- * Waits until this session has re-read the configuration files (the reload
- * is asynchronous: the postmaster re-reads them, then signals every backend);
- * pg_conf_load_time() is this session's own load time.
+ * Waits until this session has re-read the configuration files since
+ * `before` (confLoadTime() taken before pg_reload_conf(); the reload is
+ * asynchronous: the postmaster re-reads them, then signals every backend);
+ * pg_conf_load_time() is this session's own load time. Polls every 50 ms;
+ * throws after 10 s, or an AbortError when `signal` aborts.
  */
-async function reloaded (client: pg.Client, before: Date, signal: AbortSignal): Promise<void> {
+export async function reloaded (client: pg.Client, before: string, signal: AbortSignal): Promise<void> {
   const deadline = Date.now() + 10_000
   for (;;) {
-    const { rows } = await client.query<{ done: boolean }>('SELECT pg_conf_load_time() > $1 AS done', [before])
+    const { rows } = await client.query<{ done: boolean }>('SELECT pg_conf_load_time() > $1::timestamptz AS done', [before])
     if (rows[0]!.done) return
     if (Date.now() > deadline) throw new Error('the server did not reload its configuration within 10 s')
     await sleep(50, undefined, { signal })
   }
 }
 
+/**
+ * This session's configuration load time, as text: a JavaScript Date keeps
+ * milliseconds only, and the server's microseconds made "later than before"
+ * true at once, so a reload was never waited for.
+ */
+export async function confLoadTime (client: pg.Client): Promise<string> {
+  return (await client.query<{ t: string }>('SELECT pg_conf_load_time()::text AS t')).rows[0]!.t
+}
+
 /** Reloads the configuration and waits until the server has; see reloaded(). */
 export async function reloadConfiguration (client: pg.Client, signal: AbortSignal): Promise<void> {
-  const before = (await client.query<{ t: Date }>('SELECT pg_conf_load_time() AS t')).rows[0]!.t
+  const before = await confLoadTime(client)
   await client.query('SELECT pg_reload_conf()')
   await reloaded(client, before, signal)
 }

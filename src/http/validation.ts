@@ -67,7 +67,12 @@ const FORMAT_WORDS: Record<string, string> = {
 }
 
 const jsonType = (v: unknown): string => v === null ? 'null' : Array.isArray(v) ? 'array' : Number.isInteger(v) ? 'integer' : typeof v
-const got = (v: unknown): string => v === undefined ? '' : ` (got ${jsonType(v) === 'string' ? JSON.stringify(v).slice(0, 40) : jsonType(v)})`
+/** What the client sent, briefly: a string or a scalar as written, anything else by its kind. */
+const got = (v: unknown): string => {
+  if (v === undefined) return ''
+  const shown = typeof v === 'string' ? JSON.stringify(v).slice(0, 40) : typeof v === 'number' || typeof v === 'boolean' || v === null ? String(v) : jsonType(v)
+  return ` (got ${shown})`
+}
 /** `a`, `a or b`, `one of a, b or c`. */
 const either = (words: string[]): string => words.length <= 2 ? words.join(' or ') : `one of ${words.slice(0, -1).join(', ')} or ${words[words.length - 1]}`
 const sentence = (text: string): string => text.replace(/\s+/g, ' ').trim().replace(/\.$/, '')

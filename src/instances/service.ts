@@ -24,7 +24,7 @@ export interface InstanceServiceDeps {
   readonly engine: Engine
   readonly secrets: SecretBox
   readonly orchestrations: Orchestrations
-  readonly provisioner: Pick<Provisioner, 'kind' | 'supportedVersions' | 'versionsHint'>
+  readonly provisioner: Pick<Provisioner, 'kind' | 'supportedVersions' | 'versionsHint' | 'unreachableReason'>
   readonly authority: Pick<CertificateAuthority, 'certificatePem'>
   /** Seconds each wait of an operation may take (configuration, fixed into the operation's input). */
   readonly timeouts: Timeouts
@@ -42,6 +42,9 @@ function namespaceProblem (namespace: string, allowed: string[] | null): string 
   if (allowed !== null && !allowed.includes(namespace)) return `this control plane creates instances only in ${allowed.join(', ')} (TOYGRES_ALLOWED_NAMESPACES)`
   return null
 }
+
+/** Milliseconds a create waits to learn whether the platform answers (Kubernetes: GET /version). */
+const PLATFORM_CHECK_MS = 3000
 
 /** A create request with its defaults applied (the schema's defaults, by the validator). */
 export type CreateRequest = CreateInstanceRequest & Required<Pick<CreateInstanceRequest, 'postgres_version' | 'storage_size_gb' | 'use_load_balancer' | 'namespace'>>
@@ -74,6 +77,10 @@ export async function requestCreate (deps: InstanceServiceDeps, req: CreateReque
   }
   const labelErrors = labelProblems(req.labels ?? {}, 'body.labels')
   if (labelErrors.length > 0) throw new ToygresError('validation-failed', labelErrors.map(e => `${e.field} ${e.message}`).join('; '), { errors: labelErrors })
+  // A platform that cannot be reached (no kubeconfig, a cluster that does not answer) would fail the create
+  // and then its delete: refuse it now, so nothing is made that only ?force=true could remove.
+  const unreachable = await deps.provisioner.unreachableReason(AbortSignal.timeout(PLATFORM_CHECK_MS))
+  if (unreachable) throw new ToygresError('unavailable', `instances cannot be created now: the ${deps.provisioner.kind} platform cannot be reached: ${unreachable}`)
   const password = req.password ?? generatePassword()
   const instanceId = randomUUID()
   const requestHmac = deps.secrets.hmac(canonical(req))

@@ -9,7 +9,9 @@ import { CancelledError, NonRetryableError, StepFailedError } from '../engine/in
  */
 export function failure (err: unknown): { step: string | null, message: string } {
   if (err instanceof CancelledError) return { step: null, message: 'cancelled' }
-  return { step: err instanceof StepFailedError ? err.step : null, message: err instanceof Error ? err.message : String(err) }
+  // The step is kept beside the message, so the message is the step's own reason, not "step "…" failed after n attempt(s): …".
+  if (err instanceof StepFailedError) return { step: err.step, message: err.cause instanceof Error ? err.cause.message : String(err.cause ?? err.message) }
+  return { step: null, message: err instanceof Error ? err.message : String(err) }
 }
 
 /** The instance is not in a state the change can start from: the operation fails at once, saying so. */

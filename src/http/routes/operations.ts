@@ -6,22 +6,13 @@ import { Type } from 'typebox'
 import { listLinkedOperations } from '../../db/instance-events.ts'
 import { findInstanceByName } from '../../db/instances.ts'
 import { ToygresError } from '../../errors.ts'
+import { decodeCursor, encodeCursor, UUID } from '../cursor.ts'
 import { NameParams } from '../schemas/instances.ts'
+import { InstanceOperationList, InstanceOperationsQuery } from '../schemas/operations.ts'
 import { problems } from '../schemas/problem.ts'
 import { loadOperationView, operationView } from '../views.ts'
 
 const IdParams = Type.Object({ id: Type.String({ format: 'uuid' }) })
-
-const cursor = {
-  encode: (at: Date, id: string): string => Buffer.from(JSON.stringify({ at: at.toISOString(), id })).toString('base64url'),
-  decode (value: string): { at: string, id: string } {
-    try {
-      const parsed = JSON.parse(Buffer.from(value, 'base64url').toString('utf8')) as { at?: unknown, id?: unknown }
-      if (typeof parsed.at === 'string' && typeof parsed.id === 'string' && !Number.isNaN(Date.parse(parsed.at))) return { at: parsed.at, id: parsed.id }
-    } catch {}
-    throw new ToygresError('validation-failed', 'querystring.cursor is not a cursor this API returned', { errors: [{ field: 'querystring.cursor', message: 'is not a cursor this API returned' }] })
-  }
-}
 
 const operations: FastifyPluginAsyncTypebox = async app => {
   app.get('/operations/:id', {
@@ -64,30 +55,21 @@ const operations: FastifyPluginAsyncTypebox = async app => {
       operationId: 'listInstanceOperations',
       summary: 'An instance\'s operations, newest first, a page at a time',
       params: NameParams,
-      querystring: Type.Object({
-        limit: Type.Optional(Type.Integer({ minimum: 1, maximum: 100, default: 20 })),
-        cursor: Type.Optional(Type.String({ maxLength: 300 }))
-      }, { additionalProperties: false }),
-      response: {
-        200: Type.Object({
-          items: Type.Array(Type.Intersect([Type.Ref('Operation'), Type.Object({ kind: Type.String({ description: 'create, delete, restart, stop, start, reset-password or update' }) })])),
-          next_cursor: Type.Union([Type.String(), Type.Null()])
-        }),
-        ...problems(400, 401, 404)
-      }
+      querystring: InstanceOperationsQuery,
+      response: { 200: InstanceOperationList, ...problems(400, 401, 404) }
     }
   }, async request => {
     const row = await findInstanceByName(app.db, request.params.name)
     if (!row) throw new ToygresError('not-found', `no instance named "${request.params.name}"`)
     const limit = request.query.limit ?? 20
-    const links = await listLinkedOperations(app.db, row.id, limit + 1, request.query.cursor ? cursor.decode(request.query.cursor) : undefined)
+    const links = await listLinkedOperations(app.db, row.id, limit + 1, request.query.cursor ? decodeCursor(request.query.cursor, UUID) : undefined)
     const page = links.slice(0, limit)
     const ops = new Map((await app.engine.getOperations(page.map(l => l.operation_id))).map(o => [o.id, o]))
     const last = page[page.length - 1]
     return {
       // Step timelines: GET /operations/{id}.
       items: page.filter(l => ops.has(l.operation_id)).map(l => ({ ...operationView(ops.get(l.operation_id)!, []), kind: l.kind })),
-      next_cursor: links.length > limit && last ? cursor.encode(last.created_at, last.operation_id) : null
+      next_cursor: links.length > limit && last ? encodeCursor({ at: last.created_at_us, id: last.operation_id }) : null
     }
   })
 }

@@ -1,7 +1,6 @@
 import { Type, type Static } from 'typebox'
 import { Nullable, Time } from './common.ts'
 
-
 export const StepError = Type.Object({ message: Type.String(), code: Type.Optional(Type.String()) }, { additionalProperties: true })
 
 export const Step = Type.Object({
@@ -16,11 +15,13 @@ export const Step = Type.Object({
   output: Type.Optional(Type.Unknown({ description: 'What the step returned (never a secret: step outputs are stored)' }))
 }, { $id: 'Step', title: 'Step' })
 
+export const OperationStatus = Type.Union([Type.Literal('pending'), Type.Literal('running'), Type.Literal('succeeded'), Type.Literal('failed'), Type.Literal('cancelled')])
+
 export const Operation = Type.Object({
   id: Type.String({ format: 'uuid' }),
   name: Type.String({ examples: ['toygres-orchestrations::orchestration::create-instance'] }),
   key: Type.String({ description: 'The target: operations on one key never run at the same time' }),
-  status: Type.Union([Type.Literal('pending'), Type.Literal('running'), Type.Literal('succeeded'), Type.Literal('failed'), Type.Literal('cancelled')]),
+  status: OperationStatus,
   error: Nullable(Type.Object({ message: Type.String(), step: Type.Optional(Type.String()) }, { additionalProperties: true })),
   output: Type.Optional(Type.Unknown()),
   created_at: Time,
@@ -30,3 +31,16 @@ export const Operation = Type.Object({
   steps: Type.Array(Type.Ref('Step'))
 }, { $id: 'Operation', title: 'Operation' })
 export type OperationDto = Static<typeof Operation>
+
+const ListLimit = Type.Integer({ minimum: 1, maximum: 100, default: 20 })
+
+/** GET /instances/{name}/operations. */
+export const InstanceOperationsQuery = Type.Object({
+  limit: Type.Optional(ListLimit),
+  cursor: Type.Optional(Type.String({ maxLength: 300 }))
+}, { additionalProperties: false })
+
+export const InstanceOperationList = Type.Object({
+  items: Type.Array(Type.Intersect([Type.Ref('Operation'), Type.Object({ kind: Type.String({ description: 'create, delete, restart, stop, start, reset-password or update' }) })])),
+  next_cursor: Type.Union([Type.String(), Type.Null()])
+})

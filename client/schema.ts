@@ -336,6 +336,26 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/operations": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Recent operations of every instance, newest first, a page at a time
+         * @description Newest first: by `created_at` (when it was asked for), then `id`. Each item is what GET /instances/{name}/operations lists (an Operation without its steps, and its `kind`) plus `instance`, the name of the instance it acts on, kept after the instance is deleted. Pass `next_cursor` back as `cursor` for the next page: operations started meanwhile sort before it, so no page repeats or skips one. The health checks (each instance's long-lived monitor) are left out unless `kind=health-check`. `instance` narrows to the operations on that name, an earlier instance's of the same name included; with `kind=health-check`, to the monitor of the instance that has the name now.
+         */
+        get: operations["listOperations"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/instances/{name}/operations": {
         parameters: {
             query?: never;
@@ -705,6 +725,17 @@ export interface components {
         /** InstanceList */
         InstanceList: {
             items: components["schemas"]["Instance"][];
+            /** @description Pass as `cursor` for the next page; null on the last page */
+            next_cursor: string | null;
+        };
+        /** OperationList */
+        OperationList: {
+            /** @description Newest first: by created_at, then id. Each without its steps (GET /operations/{id} has them). */
+            items: (components["schemas"]["Operation"] & {
+                /** @description create, delete, restart, stop, start, reset-password, update or health-check */
+                kind: string;
+                instance: string | null;
+            })[];
             /** @description Pass as `cursor` for the next page; null on the last page */
             next_cursor: string | null;
         };
@@ -2032,6 +2063,56 @@ export interface operations {
             };
             /** @description RFC 9457 problem details */
             409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    listOperations: {
+        parameters: {
+            query?: {
+                limit?: number;
+                /** @description A `next_cursor` from the previous page */
+                cursor?: string;
+                status?: "pending" | "running" | "succeeded" | "failed" | "cancelled";
+                /** @description What the operation does to its instance; health-check is the instance's long-lived monitor */
+                kind?: "create" | "delete" | "restart" | "stop" | "start" | "reset-password" | "update" | "health-check";
+                /**
+                 * @description A DNS-1035 label: lower-case letters, digits and '-', starting with a letter, at most 40 characters (so every Kubernetes object derived from it stays valid).
+                 * @example orders-db
+                 */
+                instance?: string;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Default Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["OperationList"];
+                };
+            };
+            /** @description RFC 9457 problem details */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description RFC 9457 problem details */
+            401: {
                 headers: {
                     [name: string]: unknown;
                 };

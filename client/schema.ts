@@ -288,7 +288,7 @@ export interface paths {
         };
         /**
          * An instance's health and its recent health checks
-         * @description `unhealthy` after TOYGRES_HEALTH_FAILURE_THRESHOLD failed checks in a row; `healthy` again on the next success; `unknown` before the first verdict.
+         * @description `unhealthy` after TOYGRES_HEALTH_FAILURE_THRESHOLD failed checks in a row; `healthy` again on the next success; `unknown` before the first verdict. `checks` are the newest `limit`, newest first; pass `next_cursor` back as `cursor` for the ones before them (checks recorded meanwhile are newer: no page repeats or skips one), and `since` to stop at a time.
          */
         get: operations["getInstanceHealth"];
         put?: never;
@@ -1879,6 +1879,10 @@ export interface operations {
             query?: {
                 /** @description How many recent checks */
                 limit?: number;
+                /** @description A `next_cursor`: the checks before the ones it came with */
+                cursor?: string;
+                /** @description Only checks at or after this time */
+                since?: string;
             };
             header?: never;
             path: {
@@ -1913,7 +1917,8 @@ export interface operations {
                      *           "response_time_ms": 3.2,
                      *           "error": null
                      *         }
-                     *       ]
+                     *       ],
+                     *       "next_cursor": null
                      *     }
                      */
                     "application/json": {
@@ -1924,7 +1929,7 @@ export interface operations {
                         consecutive_failures: number;
                         last_health_check_at: string | null;
                         last_response_time_ms: number | null;
-                        /** @description Most recent first, within the retention period */
+                        /** @description Most recent first (checked_at, then the order they were recorded), within the retention period */
                         checks: {
                             /** Format: date-time */
                             checked_at: string;
@@ -1933,6 +1938,8 @@ export interface operations {
                             response_time_ms: number;
                             error: string | null;
                         }[];
+                        /** @description Pass as `cursor` for the checks before these; null when there are no more (none older, or none since `since`) */
+                        next_cursor: string | null;
                     };
                 };
             };

@@ -101,7 +101,7 @@ export function instanceView (row: InstanceRow, operation: OperationDto | null, 
   }
 }
 
-export function healthReportView (row: InstanceRow, checks: HealthCheckRow[]): InstanceHealthReportDto {
+export function healthReportView (row: InstanceRow, checks: HealthCheckRow[], nextCursor: string | null): InstanceHealthReportDto {
   return {
     name: row.name,
     state: row.state,
@@ -109,7 +109,8 @@ export function healthReportView (row: InstanceRow, checks: HealthCheckRow[]): I
     consecutive_failures: row.consecutive_failures,
     last_health_check_at: iso(row.last_health_check_at),
     last_response_time_ms: row.last_response_time_ms,
-    checks: checks.map(c => ({ checked_at: c.checked_at.toISOString(), ok: c.ok, response_time_ms: c.response_time_ms, error: c.error }))
+    checks: checks.map(c => ({ checked_at: c.checked_at.toISOString(), ok: c.ok, response_time_ms: c.response_time_ms, error: c.error })),
+    next_cursor: nextCursor
   }
 }
 

@@ -4,7 +4,9 @@
 // field in the API's own words, create from the form, watch the timeline
 // reach running, copy the connection URI and connect with it, the health
 // chart drawing points, bulk create, the list following the event stream and
-// filtering by label, and delete from the page until the list loses the row. axe-core checks every page for serious or critical violations, at
+// filtering by label, and delete from the page until the list loses the row;
+// the operations page's Load more and the chart's history past one page of
+// checks, on an app with no worker. axe-core checks every page for serious or critical violations, at
 // 1280 px and on a phone-sized screen. Skipped without /usr/bin/chromium.
 //
 // TOYGRES_UI_SCREENSHOTS=docs saves the list, create and instance pages

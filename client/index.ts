@@ -57,6 +57,23 @@ export function unwrap<T> (result: { data?: T, error?: unknown, response: Respon
   return result.data as T
 }
 
+/**
+ * The pages of a list, in order: each page's `next_cursor` is passed back as
+ * `cursor` for the next (GET /instances, /operations,
+ * /instances/{name}/operations, /instances/{name}/health), until a page
+ * has none. `fetchPage` gets the query to add (`{}` for the first page);
+ * stop early with `break`.
+ */
+export async function * pages<P extends { next_cursor: string | null }> (fetchPage: (after: { cursor?: string }) => Promise<P>): AsyncGenerator<P> {
+  let after: { cursor?: string } = {}
+  for (;;) {
+    const page = await fetchPage(after)
+    yield page
+    if (page.next_cursor === null) return
+    after = { cursor: page.next_cursor }
+  }
+}
+
 export interface StreamEvent {
   /** The cursor after this event: pass it as lastEventId to resume after it. */
   id: string

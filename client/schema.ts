@@ -288,7 +288,7 @@ export interface paths {
         };
         /**
          * An instance's health and its recent health checks
-         * @description `unhealthy` after TOYGRES_HEALTH_FAILURE_THRESHOLD failed checks in a row; `healthy` again on the next success; `unknown` before the first verdict.
+         * @description `unhealthy` after TOYGRES_HEALTH_FAILURE_THRESHOLD failed checks in a row; `healthy` again on the next success; `unknown` before the first verdict. `checks` are the newest `limit`, newest first; pass `next_cursor` back as `cursor` for the ones before them (checks recorded meanwhile are newer: no page repeats or skips one), and `since` to stop at a time.
          */
         get: operations["getInstanceHealth"];
         put?: never;
@@ -330,6 +330,26 @@ export interface paths {
          * @description A pending one ends at once; a running one stops at its next step boundary (its running step is aborted) and its compensation runs. 409 when it has already finished.
          */
         post: operations["cancelOperation"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/operations": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Recent operations of every instance, newest first, a page at a time
+         * @description Newest first: by `created_at` (when it was asked for), then `id`. Each item is what GET /instances/{name}/operations lists (an Operation without its steps, and its `kind`) plus `instance`, the name of the instance it acts on, kept after the instance is deleted. Pass `next_cursor` back as `cursor` for the next page: operations started meanwhile sort before it, so no page repeats or skips one. The health checks (each instance's long-lived monitor) are left out unless `kind=health-check`. `instance` narrows to the operations on that name, an earlier instance's of the same name included; with `kind=health-check`, to the monitor of the instance that has the name now.
+         */
+        get: operations["listOperations"];
+        put?: never;
+        post?: never;
         delete?: never;
         options?: never;
         head?: never;
@@ -705,6 +725,17 @@ export interface components {
         /** InstanceList */
         InstanceList: {
             items: components["schemas"]["Instance"][];
+            /** @description Pass as `cursor` for the next page; null on the last page */
+            next_cursor: string | null;
+        };
+        /** OperationList */
+        OperationList: {
+            /** @description Newest first: by created_at, then id. Each without its steps (GET /operations/{id} has them). */
+            items: (components["schemas"]["Operation"] & {
+                /** @description create, delete, restart, stop, start, reset-password, update or health-check */
+                kind: string;
+                instance: string | null;
+            })[];
             /** @description Pass as `cursor` for the next page; null on the last page */
             next_cursor: string | null;
         };
@@ -1848,6 +1879,10 @@ export interface operations {
             query?: {
                 /** @description How many recent checks */
                 limit?: number;
+                /** @description A `next_cursor`: the checks before the ones it came with */
+                cursor?: string;
+                /** @description Only checks at or after this time */
+                since?: string;
             };
             header?: never;
             path: {
@@ -1882,7 +1917,8 @@ export interface operations {
                      *           "response_time_ms": 3.2,
                      *           "error": null
                      *         }
-                     *       ]
+                     *       ],
+                     *       "next_cursor": null
                      *     }
                      */
                     "application/json": {
@@ -1893,7 +1929,7 @@ export interface operations {
                         consecutive_failures: number;
                         last_health_check_at: string | null;
                         last_response_time_ms: number | null;
-                        /** @description Most recent first, within the retention period */
+                        /** @description Most recent first (checked_at, then the order they were recorded), within the retention period */
                         checks: {
                             /** Format: date-time */
                             checked_at: string;
@@ -1902,6 +1938,8 @@ export interface operations {
                             response_time_ms: number;
                             error: string | null;
                         }[];
+                        /** @description Pass as `cursor` for the checks before these; null when there are no more (none older, or none since `since`) */
+                        next_cursor: string | null;
                     };
                 };
             };
@@ -2032,6 +2070,56 @@ export interface operations {
             };
             /** @description RFC 9457 problem details */
             409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    listOperations: {
+        parameters: {
+            query?: {
+                limit?: number;
+                /** @description A `next_cursor` from the previous page */
+                cursor?: string;
+                status?: "pending" | "running" | "succeeded" | "failed" | "cancelled";
+                /** @description What the operation does to its instance; health-check is the instance's long-lived monitor */
+                kind?: "create" | "delete" | "restart" | "stop" | "start" | "reset-password" | "update" | "health-check";
+                /**
+                 * @description A DNS-1035 label: lower-case letters, digits and '-', starting with a letter, at most 40 characters (so every Kubernetes object derived from it stays valid).
+                 * @example orders-db
+                 */
+                instance?: string;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Default Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["OperationList"];
+                };
+            };
+            /** @description RFC 9457 problem details */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description RFC 9457 problem details */
+            401: {
                 headers: {
                     [name: string]: unknown;
                 };

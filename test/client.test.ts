@@ -1,8 +1,9 @@
 // The typed client against the real API over HTTP: requests are typed by
 // the generated schema, problems arrive as ProblemError with their title and
-// detail, and the event stream reader follows an instance.
+// detail, the event stream reader follows an instance, and pages() follows
+// a list's cursors to its end.
 import t from 'tap'
-import { ProblemError, streamEvents, toygresClient, unwrap } from '../client/index.ts'
+import { pages, ProblemError, streamEvents, toygresClient, unwrap } from '../client/index.ts'
 import { buildTestApp } from './helpers/app.ts'
 
 t.test('typed requests, problems as errors, events', async t => {
@@ -29,4 +30,22 @@ t.test('typed requests, problems as errors, events', async t => {
   stop.abort()
   t.match(first.value, { event: 'state', data: { from: null, to: 'creating' }, id: /^\d+\.\d+$/ })
   await t.rejects(streamEvents(api.options, '/instances/nobody/events').next(), { name: 'ProblemError', problem: { status: 404 } })
+})
+
+t.test('pages() follows next_cursor to the last page', async t => {
+  const app = await buildTestApp(t)
+  await app.listen({ port: 0, host: '127.0.0.1' })
+  const api = toygresClient({ baseUrl: `http://127.0.0.1:${(app.server.address() as { port: number }).port}` })
+  const names = ['page-a', 'page-b', 'page-c', 'page-d', 'page-e']
+  for (const name of names) unwrap(await api.POST('/instances', { body: { name, use_load_balancer: false } }))
+  const seen: string[][] = []
+  for await (const page of pages(after => api.GET('/operations', { params: { query: { limit: 2, ...after } } }).then(unwrap))) {
+    seen.push(page.items.map(i => i.instance ?? '?'))
+  }
+  t.same(seen, [['page-e', 'page-d'], ['page-c', 'page-b'], ['page-a']], 'three pages, newest first, none repeated')
+  let fetched = 0
+  for await (const page of pages(after => { fetched++; return api.GET('/instances', { params: { query: { limit: 2, ...after } } }).then(unwrap) })) {
+    if (page.items.length > 0) break
+  }
+  t.equal(fetched, 1, 'break stops fetching')
 })

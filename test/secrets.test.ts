@@ -70,6 +70,8 @@ t.test('the real server at trace level: no secret in any log line, table or file
   responses.push((await call('PATCH', '/instances/secret-keeper', { parameters: { work_mem: '8MB' } })).text)
   responses.push((await call('GET', '/instances/secret-keeper/logs?tail=1000')).text)
   responses.push((await call('GET', '/instances/secret-keeper/operations')).text)
+  responses.push((await call('GET', '/operations')).text)
+  responses.push((await call('GET', '/operations?kind=health-check')).text)
   responses.push((await fetch(`${server.url}/instances`, { headers: { authorization: `Bearer ${TOKEN}-wrong` } }).then(r => r.text())))
 
   const del = await call('DELETE', '/instances/secret-keeper')

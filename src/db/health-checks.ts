@@ -56,16 +56,27 @@ export async function recordCheck (db: Queryable, instanceId: string, r: HealthC
 }
 
 export interface HealthCheckRow {
+  id: string
   checked_at: Date
+  /** checked_at to the microsecond (ISO 8601), for a cursor: a Date keeps milliseconds. */
+  checked_at_us: string
   ok: boolean
   response_time_ms: number
   error: string | null
 }
 
-export async function listHealthChecks (db: Queryable, instanceId: string, limit: number): Promise<HealthCheckRow[]> {
+/**
+ * The instance's checks, newest first (checked_at, then id), `limit` of
+ * them: `before` continues after the last one seen; `since` stops at
+ * checks older than that time.
+ */
+export async function listHealthChecks (db: Queryable, instanceId: string, limit: number, page: { before?: { at: string, id: string } | undefined, since?: string | undefined } = {}): Promise<HealthCheckRow[]> {
   const { rows } = await db.query<HealthCheckRow>(
-    `SELECT checked_at, ok, response_time_ms, error FROM toygres.health_checks
-     WHERE instance_id = $1 ORDER BY checked_at DESC, id DESC LIMIT $2`, [instanceId, limit])
+    `SELECT id::text, checked_at, to_char(checked_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"') AS checked_at_us, ok, response_time_ms, error
+     FROM toygres.health_checks
+     WHERE instance_id = $1 AND ($3::timestamptz IS NULL OR (checked_at, id) < ($3, $4::bigint)) AND ($5::timestamptz IS NULL OR checked_at >= $5)
+     ORDER BY checked_at DESC, id DESC LIMIT $2`,
+    [instanceId, limit, page.before?.at ?? null, page.before?.id ?? null, page.since ?? null])
   return rows
 }
 

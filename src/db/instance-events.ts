@@ -66,12 +66,19 @@ export async function linkOperation (db: Queryable, instanceId: string, operatio
     [instanceId, operationId, kind])
 }
 
-export interface LinkedOperation { operation_id: string, kind: OperationKind, created_at: Date }
+export interface LinkedOperation {
+  operation_id: string
+  kind: OperationKind
+  created_at: Date
+  /** created_at to the microsecond (ISO 8601), for a cursor: a Date keeps milliseconds. */
+  created_at_us: string
+}
 
 /** The instance's operations, newest first; `before` continues a page (created_at, operation_id of the last one seen). */
 export async function listLinkedOperations (db: Queryable, instanceId: string, limit: number, before?: { at: string, id: string }): Promise<LinkedOperation[]> {
   const { rows } = await db.query<LinkedOperation>(
-    `SELECT operation_id, kind, created_at FROM toygres.instance_operations
+    `SELECT operation_id, kind, created_at, to_char(created_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"') AS created_at_us
+     FROM toygres.instance_operations
      WHERE instance_id = $1 AND ($2::timestamptz IS NULL OR (created_at, operation_id) < ($2::timestamptz, $3::uuid))
      ORDER BY created_at DESC, operation_id DESC LIMIT $4`, [instanceId, before?.at ?? null, before?.id ?? null, limit])
   return rows

@@ -15,10 +15,11 @@ import {
   cancelUnstarted, deleteFinishedBefore, insertOperation, markCancelRequested, selectByIdempotencyKey, selectLive,
   selectAbandoned, selectLiveByKey, wakeNow, countLive, type LiveCount, selectOperation, selectOperations, selectTraceEvents, finishOperation, type TraceEvent
 } from './sql/operations.ts'
+import { selectOperationPage } from './sql/listing.ts'
 import { selectSteps } from './sql/steps.ts'
 import { enqueueStart, inTransaction } from './tx.ts'
 import type {
-  ActivityBinding, Context, ContinueAsNew, Operation, OrchestrationFn, OrchestrationHandle, Registration, StepPolicy, StepRecord
+  ActivityBinding, Context, ContinueAsNew, Operation, OperationPage, OperationQuery, OrchestrationFn, OrchestrationHandle, Registration, StepPolicy, StepRecord
 } from './types.ts'
 import { Waiters } from './waiters.ts'
 import { RunWriter } from './run-writer.ts'
@@ -229,6 +230,18 @@ export class Engine extends EventEmitter {
   /** Operations by id, in one query (missing ones are left out). */
   getOperations (operationIds: string[], db?: Queryable): Promise<Operation[]> {
     return selectOperations(db ?? this.#pool, operationIds)
+  }
+
+  /**
+   * Operations newest first (created_at, then id), a page of `limit` at a
+   * time, narrowed by the query's filters; `next` continues after the page.
+   * An operation started after a page was read sorts before that page, so
+   * paging neither repeats nor skips one (created_at is the start's
+   * transaction time: one that commits late may sort behind a page already
+   * read). Without steps: getSteps has those.
+   */
+  listOperations (query: OperationQuery, db?: Queryable): Promise<OperationPage> {
+    return selectOperationPage(db ?? this.#pool, query)
   }
 
   /**

@@ -10,5 +10,5 @@ export { queueName } from './queues.ts'
 export type { TraceEvent } from './sql/operations.ts'
 export type {
   ActivityBinding, ActivityFn, ActivityOptions, ActivityProxies, ActivityTable, Context, ContinueAsNew, Operation,
-  OperationStatus, OrchestrationFn, OrchestrationHandle, StepContext, StepFn, StepPolicy, StepRecord, StepStatus
+  OperationCursor, OperationPage, OperationQuery, OperationStatus, OrchestrationFn, OrchestrationHandle, StepContext, StepFn, StepPolicy, StepRecord, StepStatus
 } from './types.ts'

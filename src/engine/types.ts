@@ -45,6 +45,33 @@ export interface Operation<O = unknown> {
   cancel_reason: string | null
 }
 
+/** Where a page of the operations list ends: the last operation's created_at (ISO 8601, to the microsecond) and id. */
+export interface OperationCursor {
+  at: string
+  id: string
+}
+
+/** Which operations listOperations returns, newest first; each filter given narrows it. */
+export interface OperationQuery {
+  limit: number
+  /** Continues after this operation (a page's `next`). */
+  before?: OperationCursor | undefined
+  /** Of this orchestration (its public name). */
+  name?: string | undefined
+  status?: OperationStatus | undefined
+  /** On this key. */
+  key?: string | undefined
+  /** Started with `trace` (true: the operations people watch) or without it (false). */
+  traced?: boolean | undefined
+}
+
+export interface OperationPage {
+  /** Newest first: created_at, then id, descending. */
+  operations: Operation[]
+  /** Pass as `before` for the next page; null on the last. */
+  next: OperationCursor | null
+}
+
 export interface StepRecord {
   position: number
   name: string

@@ -3,6 +3,7 @@ import type { Engine, Operation, StepRecord } from '../engine/index.ts'
 import type { Queryable } from '../db/queryable.ts'
 import type { HealthCheckRow } from '../db/health-checks.ts'
 import type { InstanceRow } from '../db/instances.ts'
+import { operationKinds } from '../orchestrations/names.ts'
 import type { InstanceHealthReportDto } from './schemas/health.ts'
 import type { InstanceDto } from './schemas/instances.ts'
 import type { OperationDto } from './schemas/operations.ts'
@@ -42,6 +43,22 @@ export async function loadOperationView (engine: Engine, db: Queryable, id: stri
   if (!id) return null
   const [op, steps] = await Promise.all([engine.getOperation(id, db), engine.getSteps(id, db)])
   return op ? operationView(op, steps) : null
+}
+
+const KIND_OF = new Map<string, string>(Object.entries(operationKinds).map(([kind, name]) => [name, kind]))
+
+/**
+ * A list item: the operation without its steps, its kind, and the instance
+ * it acts on, by the name its input recorded when it started (every
+ * orchestration's input names its instance; the name outlives the row).
+ */
+export function listedOperationView (op: Operation): OperationDto & { kind: string, instance: string | null } {
+  const input = op.input as { name?: unknown } | null
+  return {
+    ...operationView(op, []),
+    kind: KIND_OF.get(op.name) ?? op.name.slice(op.name.lastIndexOf(':') + 1),
+    instance: typeof input?.name === 'string' ? input.name : null
+  }
 }
 
 /** What the current operation waits for now: its running step's latest reason, while it is under way. */
@@ -84,7 +101,7 @@ export function instanceView (row: InstanceRow, operation: OperationDto | null, 
   }
 }
 
-export function healthReportView (row: InstanceRow, checks: HealthCheckRow[]): InstanceHealthReportDto {
+export function healthReportView (row: InstanceRow, checks: HealthCheckRow[], nextCursor: string | null): InstanceHealthReportDto {
   return {
     name: row.name,
     state: row.state,
@@ -92,7 +109,8 @@ export function healthReportView (row: InstanceRow, checks: HealthCheckRow[]): I
     consecutive_failures: row.consecutive_failures,
     last_health_check_at: iso(row.last_health_check_at),
     last_response_time_ms: row.last_response_time_ms,
-    checks: checks.map(c => ({ checked_at: c.checked_at.toISOString(), ok: c.ok, response_time_ms: c.response_time_ms, error: c.error }))
+    checks: checks.map(c => ({ checked_at: c.checked_at.toISOString(), ok: c.ok, response_time_ms: c.response_time_ms, error: c.error })),
+    next_cursor: nextCursor
   }
 }
 

@@ -12,3 +12,19 @@ export const orchestrationNames = {
   RESET_PASSWORD: 'toygres-orchestrations::orchestration::reset-password',
   UPDATE_INSTANCE: 'toygres-orchestrations::orchestration::update-instance'
 } as const
+
+/**
+ * What the API calls each orchestration's operations: their `kind`. The
+ * instance operations are recorded under these kinds too
+ * (toygres.instance_operations); the health monitor is never linked there.
+ */
+export const operationKinds = {
+  create: orchestrationNames.CREATE_INSTANCE,
+  delete: orchestrationNames.DELETE_INSTANCE,
+  restart: orchestrationNames.RESTART_INSTANCE,
+  stop: orchestrationNames.STOP_INSTANCE,
+  start: orchestrationNames.START_INSTANCE,
+  'reset-password': orchestrationNames.RESET_PASSWORD,
+  update: orchestrationNames.UPDATE_INSTANCE,
+  'health-check': orchestrationNames.HEALTH_CHECK
+} as const

@@ -211,6 +211,7 @@ async function runRoles (t: Test, namespace: string): Promise<{ api: RequestReco
   await call('getInstanceCaCertificate', 'GET', `${instance}/ca-certificate`)
   await call('getInstanceHealth', 'GET', `${instance}/health`)
   await call('listInstanceOperations', 'GET', `${instance}/operations`)
+  await call('listOperations', 'GET', `/operations?instance=${name}`)
   await call('getOperation', 'GET', `/operations/${created.json.operation.id}`)
   await call('getMetrics', 'GET', '/metrics')
   await stream('streamInstanceEvents', `${instance}/events`)

@@ -4,7 +4,9 @@
 // field in the API's own words, create from the form, watch the timeline
 // reach running, copy the connection URI and connect with it, the health
 // chart drawing points, bulk create, the list following the event stream and
-// filtering by label, and delete from the page until the list loses the row. axe-core checks every page for serious or critical violations, at
+// filtering by label, and delete from the page until the list loses the row;
+// the operations page's Load more and the chart's history past one page of
+// checks, on an app with no worker. axe-core checks every page for serious or critical violations, at
 // 1280 px and on a phone-sized screen. Skipped without /usr/bin/chromium.
 //
 // TOYGRES_UI_SCREENSHOTS=docs saves the list, create and instance pages
@@ -206,4 +208,55 @@ t.test('the dashboard, end to end in Chromium', { skip }, async t => {
   })
 
   t.same(pageErrors, [], 'no script error on any page')
+})
+
+t.test('the operations page pages with Load more and follows the stream; the chart draws history past one page', { skip }, async t => {
+  if (!existsSync(join(root, 'ui/dist/index.html'))) await promisify(execFile)(process.execPath, [join(root, 'ui/build.mjs')], { cwd: root })
+  // No worker: the operations stay pending, and the checks are the ones written here.
+  const app = await buildTestApp(t, { TOYGRES_API_TOKEN: TOKEN })
+  await app.listen({ port: 0, host: '127.0.0.1' })
+  const base = `http://127.0.0.1:${(app.server.address() as { port: number }).port}`
+  const create = async (name: string): Promise<void> => {
+    const res = await fetch(`${base}/instances`, { method: 'POST', headers: { authorization: `Bearer ${TOKEN}`, 'content-type': 'application/json' }, body: JSON.stringify({ name }) })
+    if (res.status !== 202) throw new Error(`create ${name}: ${res.status}`)
+  }
+  for (let i = 0; i < 60; i++) await create(`op-${String(i).padStart(2, '0')}`)
+
+  const browser: Browser = await chromium.launch({ executablePath: CHROMIUM, args: ARGS })
+  t.teardown(() => browser.close())
+  const page = await (await browser.newContext({ viewport: { width: 1280, height: 900 } })).newPage()
+  const pageErrors: string[] = []
+  page.on('pageerror', err => pageErrors.push(err.message))
+  page.setDefaultTimeout(20_000)
+  await page.goto(`${base}/`)
+  await page.getByLabel('API token').fill(TOKEN)
+  await page.keyboard.press('Enter')
+  await page.getByRole('heading', { name: 'Instances' }).waitFor()
+
+  const instances = () => page.locator('tbody tr td[data-label="Instance"]').allInnerTexts()
+  await page.getByRole('navigation', { name: 'Main' }).getByRole('link', { name: 'Operations' }).click()
+  await page.getByRole('link', { name: 'create of op-59, timeline' }).waitFor()
+  const first = await instances()
+  t.equal(first.length, 50, 'one page of 50')
+  t.same(first.slice(0, 2), ['op-59', 'op-58'], 'newest first')
+  await page.getByRole('button', { name: 'Load more' }).click()
+  await page.getByRole('link', { name: 'create of op-00, timeline' }).waitFor()
+  const all = await instances()
+  t.same(all, Array.from({ length: 60 }, (_, i) => `op-${String(59 - i).padStart(2, '0')}`), 'the rest, none repeated')
+  t.equal(await page.getByRole('button', { name: 'Load more' }).count(), 0, 'nothing more to load')
+  await axe(t, page, 'operations, after Load more')
+  await create('op-late')
+  await page.getByRole('link', { name: 'create of op-late, timeline' }).waitFor()
+  t.equal((await instances()).length, 61, 'the stream brought the new one in on top, keeping what was loaded')
+
+  // 700 checks of op-00 (more than one page of 500), then 3 more while the page is open.
+  const { rows: [row] } = await app.db.query<{ id: string }>("SELECT id FROM toygres.instances WHERE name = 'op-00'")
+  const insertChecks = (n: number, minutesAgo: number) => app.db.query(`INSERT INTO toygres.health_checks (instance_id, checked_at, ok, response_time_ms)
+    SELECT $1, now() - make_interval(mins => $3) - make_interval(secs => i * 30), true, 2 + i % 5 FROM generate_series(0, $2 - 1) i`, [row!.id, n, minutesAgo])
+  await insertChecks(700, 1)
+  await page.goto(`${base}/ui/instances/op-00`)
+  t.equal(await chartHas(page, 700), 700, 'the chart draws all 700, from two pages')
+  await insertChecks(3, 0)
+  t.equal(await chartHas(page, 703, 20_000), 703, 'and adds the checks recorded since')
+  t.same(pageErrors, [], 'no script error')
 })

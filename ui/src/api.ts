@@ -1,9 +1,9 @@
 // The dashboard's one door to the control plane: the typed client generated
 // from the OpenAPI document (client/), with the user's token from session
 // storage (never a URL). A 401 anywhere sends the user back to the login.
-import { ProblemError, streamEvents, toygresClient, unwrap, type ClientOptions, type StreamEvent, type ToygresClient } from '../../client/index.ts'
+import { pages, ProblemError, streamEvents, toygresClient, unwrap, type ClientOptions, type StreamEvent, type ToygresClient } from '../../client/index.ts'
 
-export { ProblemError, unwrap }
+export { pages, ProblemError, unwrap }
 export type { Instance, Operation, Problem, Schemas, StreamEvent, paths } from '../../client/index.ts'
 
 const TOKEN_KEY = 'toygres.token'

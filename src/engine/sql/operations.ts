@@ -6,7 +6,7 @@ import { toJsonb } from './json.ts'
 import { writeRuns } from './run-writes.ts'
 import { CHANNEL } from './channel.ts'
 
-const COLUMNS = `id, name, key, status, input, output, error, idempotency_key, attempts, generation,
+export const COLUMNS = `id, name, key, status, input, output, error, idempotency_key, attempts, generation,
   created_at, started_at, finished_at, cancel_requested_at, cancel_reason`
 
 export { CHANNEL } from './channel.ts'

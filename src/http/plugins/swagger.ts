@@ -3,12 +3,12 @@ import swagger from '@fastify/swagger'
 import swaggerUi from '@fastify/swagger-ui'
 import fp from 'fastify-plugin'
 import { CreatedInstance, ForgottenInstance, Instance, InstanceChange, InstanceList, PasswordReset } from '../schemas/instances.ts'
-import { Operation, Step } from '../schemas/operations.ts'
+import { Operation, OperationList, Step } from '../schemas/operations.ts'
 import { Problem } from '../schemas/problem.ts'
 
 export default fp(async app => {
   // Shared schemas, referenced by $id from the routes and named in the spec.
-  for (const schema of [Problem, Step, Operation, Instance, CreatedInstance, InstanceChange, PasswordReset, ForgottenInstance, InstanceList]) app.addSchema(schema)
+  for (const schema of [Problem, Step, Operation, Instance, CreatedInstance, InstanceChange, PasswordReset, ForgottenInstance, InstanceList, OperationList]) app.addSchema(schema)
   await app.register(swagger, {
     openapi: {
       openapi: '3.1.0',

@@ -1,27 +1,21 @@
-// Operations: one with its full step history, an instance's operations
-// (newest first), and cancelling one that is pending or running (its
-// compensation runs; 409 once it has finished).
+// Operations: one with its full step history, the recent ones of every
+// instance and an instance's own (newest first, a page at a time), and
+// cancelling one that is pending or running (its compensation runs; 409
+// once it has finished).
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
 import { Type } from 'typebox'
 import { listLinkedOperations } from '../../db/instance-events.ts'
 import { findInstanceByName } from '../../db/instances.ts'
 import { ToygresError } from '../../errors.ts'
+import { monitorKey } from '../../instances/monitors.ts'
+import { operationKinds } from '../../orchestrations/names.ts'
+import { decodeCursor, encodeCursor, UUID } from '../cursor.ts'
 import { NameParams } from '../schemas/instances.ts'
+import { InstanceOperationList, InstanceOperationsQuery, OperationListQuery } from '../schemas/operations.ts'
 import { problems } from '../schemas/problem.ts'
-import { loadOperationView, operationView } from '../views.ts'
+import { listedOperationView, loadOperationView, operationView } from '../views.ts'
 
 const IdParams = Type.Object({ id: Type.String({ format: 'uuid' }) })
-
-const cursor = {
-  encode: (at: Date, id: string): string => Buffer.from(JSON.stringify({ at: at.toISOString(), id })).toString('base64url'),
-  decode (value: string): { at: string, id: string } {
-    try {
-      const parsed = JSON.parse(Buffer.from(value, 'base64url').toString('utf8')) as { at?: unknown, id?: unknown }
-      if (typeof parsed.at === 'string' && typeof parsed.id === 'string' && !Number.isNaN(Date.parse(parsed.at))) return { at: parsed.at, id: parsed.id }
-    } catch {}
-    throw new ToygresError('validation-failed', 'querystring.cursor is not a cursor this API returned', { errors: [{ field: 'querystring.cursor', message: 'is not a cursor this API returned' }] })
-  }
-}
 
 const operations: FastifyPluginAsyncTypebox = async app => {
   app.get('/operations/:id', {
@@ -58,36 +52,58 @@ const operations: FastifyPluginAsyncTypebox = async app => {
     return (await loadOperationView(app.engine, app.db, op.id))!
   })
 
+  app.get('/operations', {
+    schema: {
+      tags: ['operations'],
+      operationId: 'listOperations',
+      summary: 'Recent operations of every instance, newest first, a page at a time',
+      description: 'Newest first: by `created_at` (when it was asked for), then `id`. Each item is what GET /instances/{name}/operations lists (an Operation without its steps, and its `kind`) plus `instance`, the name of the instance it acts on, kept after the instance is deleted. Pass `next_cursor` back as `cursor` for the next page: operations started meanwhile sort before it, so no page repeats or skips one. The health checks (each instance\'s long-lived monitor) are left out unless `kind=health-check`. `instance` narrows to the operations on that name, an earlier instance\'s of the same name included; with `kind=health-check`, to the monitor of the instance that has the name now.',
+      querystring: OperationListQuery,
+      response: { 200: Type.Ref('OperationList'), ...problems(400, 401) }
+    }
+  }, async request => {
+    const { limit = 20, cursor, status, kind, instance } = request.query
+    const monitors = kind === 'health-check'
+    // Instance operations are keyed by the instance's name; its monitor by its id.
+    let key = instance
+    if (instance !== undefined && monitors) {
+      const row = await findInstanceByName(app.db, instance)
+      if (!row) return { items: [], next_cursor: null }
+      key = monitorKey(row.id)
+    }
+    const page = await app.engine.listOperations({
+      limit,
+      before: cursor === undefined ? undefined : decodeCursor(cursor, UUID),
+      status,
+      name: kind === undefined ? undefined : operationKinds[kind],
+      key,
+      // Every instance operation is started traced; the monitors never are.
+      traced: !monitors
+    })
+    return { items: page.operations.map(listedOperationView), next_cursor: page.next ? encodeCursor(page.next) : null }
+  })
+
   app.get('/instances/:name/operations', {
     schema: {
       tags: ['operations'],
       operationId: 'listInstanceOperations',
       summary: 'An instance\'s operations, newest first, a page at a time',
       params: NameParams,
-      querystring: Type.Object({
-        limit: Type.Optional(Type.Integer({ minimum: 1, maximum: 100, default: 20 })),
-        cursor: Type.Optional(Type.String({ maxLength: 300 }))
-      }, { additionalProperties: false }),
-      response: {
-        200: Type.Object({
-          items: Type.Array(Type.Intersect([Type.Ref('Operation'), Type.Object({ kind: Type.String({ description: 'create, delete, restart, stop, start, reset-password or update' }) })])),
-          next_cursor: Type.Union([Type.String(), Type.Null()])
-        }),
-        ...problems(400, 401, 404)
-      }
+      querystring: InstanceOperationsQuery,
+      response: { 200: InstanceOperationList, ...problems(400, 401, 404) }
     }
   }, async request => {
     const row = await findInstanceByName(app.db, request.params.name)
     if (!row) throw new ToygresError('not-found', `no instance named "${request.params.name}"`)
     const limit = request.query.limit ?? 20
-    const links = await listLinkedOperations(app.db, row.id, limit + 1, request.query.cursor ? cursor.decode(request.query.cursor) : undefined)
+    const links = await listLinkedOperations(app.db, row.id, limit + 1, request.query.cursor ? decodeCursor(request.query.cursor, UUID) : undefined)
     const page = links.slice(0, limit)
     const ops = new Map((await app.engine.getOperations(page.map(l => l.operation_id))).map(o => [o.id, o]))
     const last = page[page.length - 1]
     return {
       // Step timelines: GET /operations/{id}.
       items: page.filter(l => ops.has(l.operation_id)).map(l => ({ ...operationView(ops.get(l.operation_id)!, []), kind: l.kind })),
-      next_cursor: links.length > limit && last ? cursor.encode(last.created_at, last.operation_id) : null
+      next_cursor: links.length > limit && last ? encodeCursor({ at: last.created_at_us, id: last.operation_id }) : null
     }
   })
 }

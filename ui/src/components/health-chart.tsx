@@ -1,18 +1,43 @@
 // Health-check response times and outcomes over the history the API keeps
-// (GET /instances/{name}/health, its most recent 500), drawn with uPlot:
-// each check a point, failures as red crosses, with the same numbers in
-// words and in a table for those who cannot see the chart.
+// (GET /instances/{name}/health, paged back through the retention, up to
+// the newest 1,000 checks; then only the checks since the newest one),
+// drawn with uPlot: each check a point, failures as red crosses, with the
+// same numbers in words and in a table for those who cannot see the chart.
 import type { JSX } from 'preact'
 import { useEffect, useRef, useState } from 'preact/hooks'
 import uPlot from 'uplot'
 import 'uplot/dist/uPlot.min.css'
-import { api, describe, unwrap } from '../api.ts'
+import { api, describe, pages, unwrap } from '../api.ts'
 import { clock, duration, timestamp } from '../format.ts'
 
 const REFRESH_MS = 5000
-const LIMIT = 500
+/** Checks per request: the API's most. */
+const PAGE = 500
+/** Checks drawn at most. */
+const MAX = 1000
 
 interface Check { checked_at: string, ok: boolean, response_time_ms: number, error: string | null }
+
+/** The newest checks, newest first, up to MAX: as many pages as that takes. */
+async function history (name: string): Promise<Check[]> {
+  const checks: Check[] = []
+  for await (const report of pages(after => api().GET('/instances/{name}/health', { params: { path: { name }, query: { limit: PAGE, ...after } } }).then(unwrap))) {
+    checks.push(...report.checks)
+    if (checks.length >= MAX) break
+  }
+  return checks.slice(0, MAX)
+}
+
+/** `known` with the checks recorded since its newest in front (the whole history again if more came than a page). */
+async function withNewer (name: string, known: Check[]): Promise<Check[]> {
+  const newest = known[0]?.checked_at
+  if (newest === undefined) return history(name)
+  const report = unwrap(await api().GET('/instances/{name}/health', { params: { path: { name }, query: { limit: PAGE, since: newest } } }))
+  if (report.next_cursor !== null) return history(name)
+  // `since` includes the newest already known; ISO times in one format sort as text.
+  const fresh = report.checks.filter(c => c.checked_at > newest)
+  return fresh.length === 0 ? known : [...fresh, ...known].slice(0, MAX)
+}
 
 const failureMark: uPlot.Series.Points.Show = (u, seriesIdx) => {
   // Crosses, not only a colour, for failed checks.
@@ -54,12 +79,18 @@ export function HealthChart (props: { name: string, active: boolean }): JSX.Elem
 
   useEffect(() => {
     let stopped = false
+    let known: Check[] | null = null
+    let loading = false
     const load = async (): Promise<void> => {
+      if (loading) return
+      loading = true
       try {
-        const report = unwrap(await api().GET('/instances/{name}/health', { params: { path: { name: props.name }, query: { limit: LIMIT } } }))
-        if (!stopped) { setChecks(report.checks); setError('') }
+        known = known === null ? await history(props.name) : await withNewer(props.name, known)
+        if (!stopped) { setChecks(known); setError('') }
       } catch (err) {
         if (!stopped) setError(describe(err))
+      } finally {
+        loading = false
       }
     }
     void load()

@@ -1,76 +1,103 @@
-// Recent operations across instances, and one operation's timeline. There is
-// no cross-instance list in the API yet: this reads GET /instances, then each
-// instance's GET /instances/{name}/operations, and refreshes when the
-// all-instances event stream says something changed.
+// Recent operations across instances (GET /operations, newest first, a
+// page at a time: "Load more" follows the cursor), refreshed when the
+// all-instances event stream says something changed; and one operation's
+// timeline.
 import type { JSX } from 'preact'
-import { useEffect, useState } from 'preact/hooks'
-import { api, describe, follow, unwrap, type Instance, type Operation } from '../api.ts'
+import { useEffect, useRef, useState } from 'preact/hooks'
+import { api, describe, follow, pages, unwrap, type Operation, type Schemas } from '../api.ts'
 import { StatusBadge } from '../components/badges.tsx'
 import { OperationTimeline } from '../components/timeline.tsx'
 import { duration, shortName, timestamp } from '../format.ts'
 import { useNow, useTitle } from '../hooks.ts'
 import { Link, paths } from '../router.tsx'
 
-type Row = Operation & { kind: string, instance: string }
-const PER_INSTANCE = 10
-const SHOWN = 100
-const PARALLEL = 6
+type Row = Schemas['OperationList']['items'][number]
+const PAGE = 50
 
-async function recentOperations (): Promise<Row[]> {
-  const instances: Instance[] = []
-  let cursor: string | undefined
-  do {
-    const page = unwrap(await api().GET('/instances', { params: { query: { limit: 100, ...(cursor ? { cursor } : {}) } } }))
-    instances.push(...page.items)
-    cursor = page.next_cursor ?? undefined
-  } while (cursor && instances.length < 500)
+/**
+ * The newest operations, whole pages, at least PAGE of them and back to
+ * `tail` (when the last row shown was asked for), so a refresh keeps what
+ * "Load more" added; and the cursor after them.
+ */
+async function newest (tail: string | null): Promise<{ rows: Row[], next: string | null }> {
   const rows: Row[] = []
-  const queue = [...instances]
-  await Promise.all(Array.from({ length: PARALLEL }, async () => {
-    for (let i = queue.shift(); i; i = queue.shift()) {
-      const { data } = await api().GET('/instances/{name}/operations', { params: { path: { name: i.name }, query: { limit: PER_INSTANCE } } })
-      for (const op of data?.items ?? []) rows.push({ ...(op as Operation & { kind: string }), instance: i.name })
-    }
-  }))
-  return rows.sort((a, b) => b.created_at.localeCompare(a.created_at)).slice(0, SHOWN)
+  let next: string | null = null
+  for await (const page of pages(after => api().GET('/operations', { params: { query: { limit: tail === null ? PAGE : 100, ...after } } }).then(unwrap))) {
+    rows.push(...page.items)
+    next = page.next_cursor
+    if (rows.length >= PAGE && (tail === null || rows[rows.length - 1]!.created_at <= tail)) break
+  }
+  return { rows, next }
 }
 
 export function Operations (): JSX.Element {
   useTitle('Operations')
   const [rows, setRows] = useState<Row[] | null>(null)
+  const [next, setNext] = useState<string | null>(null)
+  const [loadingMore, setLoadingMore] = useState(false)
   const [error, setError] = useState('')
+  // One load at a time, so "Load more" continues from the list it extends; a refresh reloads back to the tail shown.
+  const loads = useRef({ queue: Promise.resolve(), tail: null as string | null, next: null as string | null })
   const now = useNow(1000, rows?.some(r => !r.finished_at) ?? false)
+  const enqueue = (fn: () => Promise<void>): void => {
+    const l = loads.current
+    l.queue = l.queue.then(fn).then(() => setError(''), err => setError(describe(err)))
+  }
+  const refresh = (): void => enqueue(async () => {
+    const r = await newest(loads.current.tail)
+    loads.current.next = r.next
+    loads.current.tail = r.rows.at(-1)?.created_at ?? null
+    setRows(r.rows)
+    setNext(r.next)
+  })
+  const more = (): void => enqueue(async () => {
+    const cursor = loads.current.next
+    if (!cursor) return
+    setLoadingMore(true)
+    try {
+      // Keyset paging: operations started since sort before the first page, so nothing here repeats.
+      const page = unwrap(await api().GET('/operations', { params: { query: { limit: PAGE, cursor } } }))
+      loads.current.next = page.next_cursor
+      loads.current.tail = page.items.at(-1)?.created_at ?? loads.current.tail
+      setRows(r => [...(r ?? []), ...page.items])
+      setNext(page.next_cursor)
+    } finally {
+      setLoadingMore(false)
+    }
+  })
   useEffect(() => {
     let timer: ReturnType<typeof setTimeout> | undefined
-    const load = (): void => { recentOperations().then(r => { setRows(r); setError('') }, err => setError(describe(err))) }
-    load()
-    const stop = follow('/events', () => { clearTimeout(timer); timer = setTimeout(load, 500) }, { onReconnect: load })
+    refresh()
+    const stop = follow('/events', () => { clearTimeout(timer); timer = setTimeout(refresh, 500) }, { onReconnect: refresh })
     return () => { stop(); clearTimeout(timer) }
   }, [])
   return (
     <>
       <h1>Operations</h1>
-      <p class="hint">The most recent operations of every instance that still exists, newest first. Deleted instances take their history with them.</p>
+      <p class="hint">Every instance's operations, newest first, those of deleted instances included until they age out. Health checks are not listed.</p>
       {error && <p class="error" role="alert">{error}</p>}
       {rows === null
         ? <p role="status">Loading…</p>
         : rows.length === 0
           ? <p class="muted">No operations yet.</p>
           : (
-            <table class="responsive">
-              <thead><tr><th scope="col">Operation</th><th scope="col">Instance</th><th scope="col">Status</th><th scope="col">Asked</th><th scope="col">Duration</th></tr></thead>
-              <tbody>
-                {rows.map(r => (
-                  <tr key={r.id}>
-                    <th scope="row" data-label="Operation"><Link href={paths.operation(r.id)}>{r.kind}<span class="sr-only"> of {r.instance}, timeline</span></Link></th>
-                    <td data-label="Instance"><Link href={paths.instance(r.instance)}>{r.instance}</Link></td>
-                    <td data-label="Status"><StatusBadge status={r.status} /></td>
-                    <td data-label="Asked"><time dateTime={r.created_at}>{timestamp(r.created_at)}</time></td>
-                    <td data-label="Duration">{r.started_at ? duration((r.finished_at ? Date.parse(r.finished_at) : now) - Date.parse(r.started_at)) : '–'}{!r.finished_at && r.started_at ? ' so far' : ''}</td>
-                  </tr>
-                ))}
-              </tbody>
-            </table>
+            <>
+              <table class="responsive">
+                <thead><tr><th scope="col">Operation</th><th scope="col">Instance</th><th scope="col">Status</th><th scope="col">Asked</th><th scope="col">Duration</th></tr></thead>
+                <tbody>
+                  {rows.map(r => (
+                    <tr key={r.id} data-operation={r.id}>
+                      <th scope="row" data-label="Operation"><Link href={paths.operation(r.id)}>{r.kind}<span class="sr-only"> of {r.instance ?? r.key}, timeline</span></Link></th>
+                      <td data-label="Instance">{r.instance ? <Link href={paths.instance(r.instance)}>{r.instance}</Link> : '–'}</td>
+                      <td data-label="Status"><StatusBadge status={r.status} /></td>
+                      <td data-label="Asked"><time dateTime={r.created_at}>{timestamp(r.created_at)}</time></td>
+                      <td data-label="Duration">{r.started_at ? duration((r.finished_at ? Date.parse(r.finished_at) : now) - Date.parse(r.started_at)) : '–'}{!r.finished_at && r.started_at ? ' so far' : ''}</td>
+                    </tr>
+                  ))}
+                </tbody>
+              </table>
+              {next && <p><button type="button" onClick={more} disabled={loadingMore}>{loadingMore ? 'Loading…' : 'Load more'}</button></p>}
+            </>
           )}
     </>
   )

@@ -45,6 +45,18 @@ function namespaceProblem (namespace: string, allowed: string[] | null): string 
 
 /** Milliseconds a create waits to learn whether the platform answers (Kubernetes: GET /version). */
 const PLATFORM_CHECK_MS = 3000
+/** Milliseconds one answer serves other creates (a batch of 100 asks once, not 100 times). */
+const PLATFORM_CHECK_REUSE_MS = 2000
+const platformChecks = new WeakMap<object, { at: number, reason: Promise<string | null> }>()
+
+/** Why the platform cannot be reached now (null: it answers), asked at most once per PLATFORM_CHECK_REUSE_MS. */
+function platformProblem (provisioner: Pick<Provisioner, 'unreachableReason'>): Promise<string | null> {
+  const recent = platformChecks.get(provisioner)
+  if (recent && Date.now() - recent.at < PLATFORM_CHECK_REUSE_MS) return recent.reason
+  const reason = provisioner.unreachableReason(AbortSignal.timeout(PLATFORM_CHECK_MS)).catch((err: Error) => err.message)
+  platformChecks.set(provisioner, { at: Date.now(), reason })
+  return reason
+}
 
 /** A create request with its defaults applied (the schema's defaults, by the validator). */
 export type CreateRequest = CreateInstanceRequest & Required<Pick<CreateInstanceRequest, 'postgres_version' | 'storage_size_gb' | 'use_load_balancer' | 'namespace'>>
@@ -79,7 +91,7 @@ export async function requestCreate (deps: InstanceServiceDeps, req: CreateReque
   if (labelErrors.length > 0) throw new ToygresError('validation-failed', labelErrors.map(e => `${e.field} ${e.message}`).join('; '), { errors: labelErrors })
   // A platform that cannot be reached (no kubeconfig, a cluster that does not answer) would fail the create
   // and then its delete: refuse it now, so nothing is made that only ?force=true could remove.
-  const unreachable = await deps.provisioner.unreachableReason(AbortSignal.timeout(PLATFORM_CHECK_MS))
+  const unreachable = await platformProblem(deps.provisioner)
   if (unreachable) throw new ToygresError('unavailable', `instances cannot be created now: the ${deps.provisioner.kind} platform cannot be reached: ${unreachable}`)
   const password = req.password ?? generatePassword()
   const instanceId = randomUUID()

@@ -38,7 +38,7 @@ const instances: FastifyPluginAsyncTypebox = async app => {
       description: 'Starts the create-instance operation and answers at once. Poll GET /instances/{name} until `state` is `running` (or `failed`).',
       headers: IdempotencyHeaders,
       body: CreateInstanceRequest,
-      response: { 202: Type.Ref('CreatedInstance'), ...problems(400, 401, 409, 413, 415, 422) }
+      response: { 202: Type.Ref('CreatedInstance'), ...problems(400, 401, 409, 413, 415, 422, 503) }
     }
   }, async (request, reply) => {
     // The validator applied the schema's defaults (useDefaults): every optional field with a default is set.

@@ -3,9 +3,9 @@
 // replica serves it and a client resumes from a cursor without losing or
 // repeating anything. The cursor is "<instance event id>.<step event id>":
 // both histories only grow, in commit order for one instance.
-import { Client } from 'pg'
+import pg, { Client } from 'pg'
 import { instanceEventsSince, linkedOperationIds, type InstanceEvent } from '../db/instance-events.ts'
-import type { Queryable } from '../db/queryable.ts'
+import { inTransaction } from '../db/queryable.ts'
 import type { Engine, TraceEvent } from '../engine/index.ts'
 import type { Logger } from '../logging.ts'
 
@@ -34,13 +34,19 @@ const BATCH = 500
  * (the delete that removed it ends a moment after). `operationNames`
  * caches operation id → orchestration name across calls.
  */
-export async function eventsAfter (db: Queryable, engine: Engine, instanceId: string, cursor: Cursor, operationNames: Map<string, string>): Promise<{ events: StreamEvent[], cursor: Cursor, removed: boolean, settled: boolean }> {
-  const [own, ops] = await Promise.all([instanceEventsSince(db, instanceId, cursor.instance, BATCH), linkedOperationIds(db, instanceId)])
-  // Read before the events: an operation that has ended by now has written its last event already.
-  const live = await engine.liveAmong(ops, db)
-  const steps = await engine.traceSince(ops, cursor.step, BATCH, db)
-  const unknown = [...new Set(steps.map(s => s.operation_id))].filter(id => !operationNames.has(id))
-  for (const op of await engine.getOperations(unknown, db)) operationNames.set(op.id, op.name)
+export async function eventsAfter (pool: pg.Pool, engine: Engine, instanceId: string, cursor: Cursor, operationNames: Map<string, string>): Promise<{ events: StreamEvent[], cursor: Cursor, removed: boolean, settled: boolean }> {
+  // One snapshot for both histories: read one after the other, a removal that committed before the delete's end
+  // could be missed by the first read and the end seen by the second, and the stream would tell them out of order.
+  const { own, steps, live } = await inTransaction(pool, async db => {
+    await db.query('SET TRANSACTION ISOLATION LEVEL REPEATABLE READ, READ ONLY')
+    const own = await instanceEventsSince(db, instanceId, cursor.instance, BATCH)
+    const ops = await linkedOperationIds(db, instanceId)
+    const live = await engine.liveAmong(ops, db)
+    const steps = await engine.traceSince(ops, cursor.step, BATCH, db)
+    const unknown = [...new Set(steps.map(s => s.operation_id))].filter(id => !operationNames.has(id))
+    for (const op of await engine.getOperations(unknown, db)) operationNames.set(op.id, op.name)
+    return { own, steps, live }
+  })
   const merged: Array<{ at: number, order: number, own?: InstanceEvent, step?: TraceEvent }> = [
     ...own.map(e => ({ at: e.at.getTime(), order: 0, own: e })),
     ...steps.map(s => ({ at: s.at.getTime(), order: 1, step: s }))

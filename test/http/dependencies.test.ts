@@ -81,3 +81,17 @@ t.test('a database that stops, comes back, and hangs', async t => {
   for (const pid of pids) process.kill(pid, 'SIGCONT')
   await pollUntil(() => app.inject('/instances'), r => r.statusCode === 200, { what: 'served after the thaw', timeoutMs: 30_000 })
 })
+
+t.test('a connection lost while checked out between two statements does not crash the process', async t => {
+  const app = await buildTestApp(t)
+  const client = await app.db.connect()
+  const { rows } = await client.query<{ pid: number }>('SELECT pg_backend_pid() AS pid')
+  // The server ends the session while nothing is pending on it (an administrator, a failover, a restart).
+  const ended = new Promise<void>(resolve => (client as unknown as { connection: { once (e: string, fn: () => void): void } }).connection.once('end', () => resolve()))
+  await app.db.query('SELECT pg_terminate_backend($1)', [rows[0]!.pid])
+  await ended
+  // Before, the pool client's 'error' had no listener and threw as an uncaught exception here.
+  await t.rejects(client.query('SELECT 1'), 'the next statement on it fails, to the caller')
+  client.release(true)
+  t.equal((await app.inject('/readyz')).statusCode, 200, 'and the app goes on')
+})

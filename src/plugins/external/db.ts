@@ -51,8 +51,11 @@ export default fp<DbPluginOptions>(async (app, opts) => {
   })
   if (pooled) pool.on('connect', client => unnameStatements(client))
   const outage = createOutageLog({ log: app.log, probe: () => pool.query('SELECT 1') })
-  // An idle client that loses its server must not crash the process.
+  // A client that loses its server must not crash the process: idle ones are reported by the pool ('error');
+  // one checked out between two statements has no listener of the pool's, and an unheard 'error' would throw.
+  // Its pending and next statements fail anyway, which is where the caller learns of it.
   pool.on('error', err => { if (!outage.report(err)) app.log.warn({ err }, 'idle database connection failed') })
+  pool.on('connect', client => { client.on('error', err => { if (!outage.report(err)) app.log.debug({ err }, 'database connection failed while in use') }) })
   const expected = migrationNames()
   app.decorate('db', pool)
   app.decorate('outage', outage)

@@ -873,7 +873,7 @@ export interface operations {
                  */
                 "application/json": {
                     /**
-                     * @description A DNS-1035 label: lower-case letters, digits and '-', starting with a letter, at most 40 characters (so every Kubernetes object derived from it stays valid).
+                     * @description Lower-case letters, digits and '-', starting with a letter and not ending with '-', at most 40 characters, so that every Kubernetes object named after it is valid (a DNS-1035 label).
                      * @example orders-db
                      */
                     name: string;
@@ -999,7 +999,7 @@ export interface operations {
             header?: never;
             path: {
                 /**
-                 * @description A DNS-1035 label: lower-case letters, digits and '-', starting with a letter, at most 40 characters (so every Kubernetes object derived from it stays valid).
+                 * @description Lower-case letters, digits and '-', starting with a letter and not ending with '-', at most 40 characters, so that every Kubernetes object named after it is valid (a DNS-1035 label).
                  * @example orders-db
                  */
                 name: string;
@@ -1055,7 +1055,7 @@ export interface operations {
             header?: never;
             path: {
                 /**
-                 * @description A DNS-1035 label: lower-case letters, digits and '-', starting with a letter, at most 40 characters (so every Kubernetes object derived from it stays valid).
+                 * @description Lower-case letters, digits and '-', starting with a letter and not ending with '-', at most 40 characters, so that every Kubernetes object named after it is valid (a DNS-1035 label).
                  * @example orders-db
                  */
                 name: string;
@@ -1126,7 +1126,7 @@ export interface operations {
             header?: never;
             path: {
                 /**
-                 * @description A DNS-1035 label: lower-case letters, digits and '-', starting with a letter, at most 40 characters (so every Kubernetes object derived from it stays valid).
+                 * @description Lower-case letters, digits and '-', starting with a letter and not ending with '-', at most 40 characters, so that every Kubernetes object named after it is valid (a DNS-1035 label).
                  * @example orders-db
                  */
                 name: string;
@@ -1243,7 +1243,7 @@ export interface operations {
             header?: never;
             path: {
                 /**
-                 * @description A DNS-1035 label: lower-case letters, digits and '-', starting with a letter, at most 40 characters (so every Kubernetes object derived from it stays valid).
+                 * @description Lower-case letters, digits and '-', starting with a letter and not ending with '-', at most 40 characters, so that every Kubernetes object named after it is valid (a DNS-1035 label).
                  * @example orders-db
                  */
                 name: string;
@@ -1296,7 +1296,7 @@ export interface operations {
             header?: never;
             path: {
                 /**
-                 * @description A DNS-1035 label: lower-case letters, digits and '-', starting with a letter, at most 40 characters (so every Kubernetes object derived from it stays valid).
+                 * @description Lower-case letters, digits and '-', starting with a letter and not ending with '-', at most 40 characters, so that every Kubernetes object named after it is valid (a DNS-1035 label).
                  * @example orders-db
                  */
                 name: string;
@@ -1358,7 +1358,7 @@ export interface operations {
             header?: never;
             path: {
                 /**
-                 * @description A DNS-1035 label: lower-case letters, digits and '-', starting with a letter, at most 40 characters (so every Kubernetes object derived from it stays valid).
+                 * @description Lower-case letters, digits and '-', starting with a letter and not ending with '-', at most 40 characters, so that every Kubernetes object named after it is valid (a DNS-1035 label).
                  * @example orders-db
                  */
                 name: string;
@@ -1420,7 +1420,7 @@ export interface operations {
             header?: never;
             path: {
                 /**
-                 * @description A DNS-1035 label: lower-case letters, digits and '-', starting with a letter, at most 40 characters (so every Kubernetes object derived from it stays valid).
+                 * @description Lower-case letters, digits and '-', starting with a letter and not ending with '-', at most 40 characters, so that every Kubernetes object named after it is valid (a DNS-1035 label).
                  * @example orders-db
                  */
                 name: string;
@@ -1482,7 +1482,7 @@ export interface operations {
             header?: never;
             path: {
                 /**
-                 * @description A DNS-1035 label: lower-case letters, digits and '-', starting with a letter, at most 40 characters (so every Kubernetes object derived from it stays valid).
+                 * @description Lower-case letters, digits and '-', starting with a letter and not ending with '-', at most 40 characters, so that every Kubernetes object named after it is valid (a DNS-1035 label).
                  * @example orders-db
                  */
                 name: string;
@@ -1554,7 +1554,7 @@ export interface operations {
             header?: never;
             path: {
                 /**
-                 * @description A DNS-1035 label: lower-case letters, digits and '-', starting with a letter, at most 40 characters (so every Kubernetes object derived from it stays valid).
+                 * @description Lower-case letters, digits and '-', starting with a letter and not ending with '-', at most 40 characters, so that every Kubernetes object named after it is valid (a DNS-1035 label).
                  * @example orders-db
                  */
                 name: string;
@@ -1669,7 +1669,7 @@ export interface operations {
             header?: never;
             path: {
                 /**
-                 * @description A DNS-1035 label: lower-case letters, digits and '-', starting with a letter, at most 40 characters (so every Kubernetes object derived from it stays valid).
+                 * @description Lower-case letters, digits and '-', starting with a letter and not ending with '-', at most 40 characters, so that every Kubernetes object named after it is valid (a DNS-1035 label).
                  * @example orders-db
                  */
                 name: string;
@@ -1896,7 +1896,7 @@ export interface operations {
             header?: never;
             path: {
                 /**
-                 * @description A DNS-1035 label: lower-case letters, digits and '-', starting with a letter, at most 40 characters (so every Kubernetes object derived from it stays valid).
+                 * @description Lower-case letters, digits and '-', starting with a letter and not ending with '-', at most 40 characters, so that every Kubernetes object named after it is valid (a DNS-1035 label).
                  * @example orders-db
                  */
                 name: string;
@@ -2098,7 +2098,7 @@ export interface operations {
                 /** @description What the operation does to its instance; health-check is the instance's long-lived monitor */
                 kind?: "create" | "delete" | "restart" | "stop" | "start" | "reset-password" | "update" | "health-check";
                 /**
-                 * @description A DNS-1035 label: lower-case letters, digits and '-', starting with a letter, at most 40 characters (so every Kubernetes object derived from it stays valid).
+                 * @description Lower-case letters, digits and '-', starting with a letter and not ending with '-', at most 40 characters, so that every Kubernetes object named after it is valid (a DNS-1035 label).
                  * @example orders-db
                  */
                 instance?: string;
@@ -2147,7 +2147,7 @@ export interface operations {
             header?: never;
             path: {
                 /**
-                 * @description A DNS-1035 label: lower-case letters, digits and '-', starting with a letter, at most 40 characters (so every Kubernetes object derived from it stays valid).
+                 * @description Lower-case letters, digits and '-', starting with a letter and not ending with '-', at most 40 characters, so that every Kubernetes object named after it is valid (a DNS-1035 label).
                  * @example orders-db
                  */
                 name: string;

@@ -11,7 +11,7 @@ export const InstanceName = Type.String({
   pattern: INSTANCE_NAME_PATTERN,
   minLength: 1,
   maxLength: INSTANCE_NAME_MAX_LENGTH,
-  description: `A DNS-1035 label: lower-case letters, digits and '-', starting with a letter, at most ${INSTANCE_NAME_MAX_LENGTH} characters (so every Kubernetes object derived from it stays valid).`,
+  description: `Lower-case letters, digits and '-', starting with a letter and not ending with '-', at most ${INSTANCE_NAME_MAX_LENGTH} characters, so that every Kubernetes object named after it is valid (a DNS-1035 label).`,
   examples: ['orders-db']
 })
 

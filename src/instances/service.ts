@@ -45,17 +45,25 @@ function namespaceProblem (namespace: string, allowed: string[] | null): string 
 
 /** Milliseconds a create waits to learn whether the platform answers (Kubernetes: GET /version). */
 const PLATFORM_CHECK_MS = 3000
-/** Milliseconds one answer serves other creates (a batch of 100 asks once, not 100 times). */
-const PLATFORM_CHECK_REUSE_MS = 2000
+/** Milliseconds a "cannot be reached" answer serves other creates (a batch of 100 against a hanging cluster waits once, not 100 times). */
+const PLATFORM_DOWN_REUSE_MS = 2000
 const platformChecks = new WeakMap<object, { at: number, reason: Promise<string | null> }>()
 
-/** Why the platform cannot be reached now (null: it answers), asked at most once per PLATFORM_CHECK_REUSE_MS. */
+/**
+ * Why the platform cannot be reached now (null: it answers). Concurrent
+ * creates share one question; an answer that it is down serves for
+ * PLATFORM_DOWN_REUSE_MS, one that it answers is not kept (the next create
+ * asks again, so a platform that just went away is noticed at once).
+ */
 function platformProblem (provisioner: Pick<Provisioner, 'unreachableReason'>): Promise<string | null> {
   const recent = platformChecks.get(provisioner)
-  if (recent && Date.now() - recent.at < PLATFORM_CHECK_REUSE_MS) return recent.reason
-  const reason = provisioner.unreachableReason(AbortSignal.timeout(PLATFORM_CHECK_MS)).catch((err: Error) => err.message)
-  platformChecks.set(provisioner, { at: Date.now(), reason })
-  return reason
+  if (recent && Date.now() - recent.at < PLATFORM_DOWN_REUSE_MS) return recent.reason
+  const entry = { at: Number.POSITIVE_INFINITY, reason: provisioner.unreachableReason(AbortSignal.timeout(PLATFORM_CHECK_MS)).catch((err: Error) => err.message) }
+  platformChecks.set(provisioner, entry)
+  void entry.reason.then(reason => {
+    if (reason === null) { if (platformChecks.get(provisioner) === entry) platformChecks.delete(provisioner) } else entry.at = Date.now()
+  })
+  return entry.reason
 }
 
 /** A create request with its defaults applied (the schema's defaults, by the validator). */
@@ -78,7 +86,7 @@ export async function requestCreate (deps: InstanceServiceDeps, req: CreateReque
   const available = await deps.provisioner.supportedVersions()
   if (!available.includes(req.postgres_version)) {
     throw new ToygresError('unsupported-version', `PostgreSQL ${req.postgres_version} is not available on the ${deps.provisioner.kind} provisioner; available: ${available.join(', ')}${deps.provisioner.versionsHint ? `. ${deps.provisioner.versionsHint}` : ''}`, {
-      errors: [{ field: 'body.postgres_version', message: `must be one of ${available.join(', ')} here` }]
+      errors: [{ field: 'body.postgres_version', message: `must be one of ${available.map(v => JSON.stringify(v)).join(', ')} on this control plane` }]
     })
   }
   const nsProblem = namespaceProblem(req.namespace, deps.allowedNamespaces)

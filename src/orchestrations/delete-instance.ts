@@ -24,7 +24,8 @@ export async function deleteInstance (ctx: Context<Activities>, input: DeleteIns
     return { instance_name: input.name, deleted }
   } catch (err) {
     // Never a `deleting` that nothing ends: delete_failed says why; a new DELETE tries again, ?force=true forgets it.
-    await act.markDeleteFailed({ instance_id, ...failure(err) })
+    const { step, message } = failure(err)
+    await act.markDeleteFailed({ instance_id, step, message: `${message}. DELETE again to retry; DELETE ?force=true forgets the instance if its platform cannot be reached (what may remain is recorded)` })
     throw err
   }
 }

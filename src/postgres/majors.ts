@@ -10,7 +10,7 @@ import { binariesIn, runBinary, type PostgresBinaries } from './binaries.ts'
 /** The one command that adds a major; the API's 422 and the README quote it. */
 export const ADD_MAJOR_COMMAND = 'npm run postgres:add -- <major>'
 /** The local provisioner's versionsHint: how to add a major, with an example. */
-export const VERSIONS_HINT = `add another major with \`${ADD_MAJOR_COMMAND}\`, e.g. \`npm run postgres:add -- 17\``
+export const VERSIONS_HINT = `Add another major with \`${ADD_MAJOR_COMMAND}\`, e.g. \`npm run postgres:add -- 17\``
 
 export interface InstalledMajor {
   /** e.g. "17" */

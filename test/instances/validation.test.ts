@@ -164,7 +164,7 @@ t.test('errors say what is allowed, in words, and bodies get exactly the stated 
   const version = await message({ name: 'db', postgres_version: '16x' }, 'body.postgres_version')
   t.match(version, /one of "15", "16", "17" or "18"/, 'the allowed versions, listed')
   const name = await message({ name: 'Bad_Name' }, 'body.name')
-  t.match(name, /lower-case letters, digits and '-', starting with a letter, at most 40 characters/, 'the naming rule in English, from the schema\'s description')
+  t.match(name, /Lower-case letters, digits and '-', starting with a letter and not ending with '-', at most 40 characters/, 'the naming rule in English, from the schema\'s description')
   t.match(await message({}, 'body.name'), /^is required/)
   t.match(await message({ name: 'db', password: 'short' }, 'body.password'), /at least 12 characters/)
   t.match(await message({ name: 'db', storage_size_gb: 0 }, 'body.storage_size_gb'), /at least 1 \(got 0\)/, 'the value sent, not its type')

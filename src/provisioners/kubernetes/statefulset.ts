@@ -27,14 +27,18 @@ const KEY_MODE = 0o600
  * The server's settings on its command line: the image's entrypoint passes
  * arguments starting with '-' to postgres (docker-entrypoint.sh), and its
  * temporary init server gets them too, so TLS and pg_hba.conf hold from the
- * first start.
+ * first start; statements are never logged.
  */
 export function serverArgs (): string[] {
   return [
     '-c', 'ssl=on',
     '-c', `ssl_cert_file=${TLS_DIR}/tls.crt`,
     '-c', `ssl_key_file=${TLS_DIR}/tls.key`,
-    '-c', `hba_file=${CONFIG_DIR}/${PG_HBA_KEY}`
+    '-c', `hba_file=${CONFIG_DIR}/${PG_HBA_KEY}`,
+    // As the local servers: no statement text in the log, not even the one an ERROR
+    // echoes (a failing ALTER ROLE … PASSWORD); the pod log is served by GET …/logs.
+    '-c', 'log_statement=none',
+    '-c', 'log_min_error_statement=panic'
   ]
 }
 

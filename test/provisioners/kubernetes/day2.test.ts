@@ -61,7 +61,8 @@ t.test('restart, stop, start, password, labels, network, resize and logs on a re
     t.same(await query(ip, 'SELECT v FROM kept'), [{ v: 'before' }])
   })
 
-  t.test('the password Secret follows a new password', async t => {
+  t.test('the password Secret follows a new password; the server logs no statement, not even a failing one', async t => {
+    t.same(await query(ip, "SELECT current_setting('log_statement') AS s, current_setting('log_min_error_statement') AS e"), [{ s: 'none', e: 'panic' }])
     t.same(await provisioner.setPassword({ ...ref, password: 'n3w-pässword' }, never()), { changed: true, detail: 'Secret orders-credentials holds the new password' })
     t.equal(Buffer.from(kube.state.get('secrets', 'toygres', 'orders-credentials')!.data!.password!, 'base64').toString(), 'n3w-pässword')
     t.equal((await provisioner.setPassword({ ...ref, password: 'n3w-pässword' }, never())).changed, false)

@@ -77,7 +77,7 @@ for (const version of ['15', '16', '17', '18']) {
         t.same(sts.template.metadata?.labels, LABELS, 'pods carry the mark')
         t.same(sts.volumeClaimTemplates?.[0]?.metadata?.labels, LABELS, 'claims carry the mark')
         t.equal(c.image, `postgres:${version}`)
-        t.same(c.args, ['-c', 'ssl=on', '-c', 'ssl_cert_file=/etc/postgresql/tls/tls.crt', '-c', 'ssl_key_file=/etc/postgresql/tls/tls.key', '-c', 'hba_file=/etc/postgresql/config/pg_hba.conf'])
+        t.same(c.args, ['-c', 'ssl=on', '-c', 'ssl_cert_file=/etc/postgresql/tls/tls.crt', '-c', 'ssl_key_file=/etc/postgresql/tls/tls.key', '-c', 'hba_file=/etc/postgresql/config/pg_hba.conf', '-c', 'log_statement=none', '-c', 'log_min_error_statement=panic'])
         const pw = c.env?.find(e => e.name === 'POSTGRES_PASSWORD')
         t.same(pw, { name: 'POSTGRES_PASSWORD', valueFrom: { secretKeyRef: { name: 'orders-credentials', key: 'password' } } })
         const pgdata = c.env?.find(e => e.name === 'PGDATA')?.value

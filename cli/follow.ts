@@ -9,7 +9,7 @@ import { ProblemError, streamEvents, type StreamEvent } from '../client/index.ts
 import type { Ctx } from './context.ts'
 
 export interface FollowOptions<T> {
-  onEvent (event: StreamEvent): T | undefined
+  onEvent (event: StreamEvent): T | undefined | Promise<T | undefined>
   check (): Promise<T | undefined>
   timeoutMs?: number | undefined
   /** Milliseconds between backstop checks; 0: none (default 5000). */
@@ -47,7 +47,7 @@ export async function follow<T> (ctx: Ctx, name: string, opts: FollowOptions<T>)
         for await (const event of streamEvents(ctx.api.options, `/instances/${encodeURIComponent(name)}/events`, { lastEventId, signal: stop.signal })) {
           failingSince = null
           lastEventId = event.id
-          const v = opts.onEvent(event)
+          const v = await opts.onEvent(event)
           if (v !== undefined) { settle(v); break }
         }
         if (stop.signal.aborted) break

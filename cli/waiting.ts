@@ -25,23 +25,25 @@ export async function awaitOperation (ctx: Ctx, name: string, operationId: strin
     if (d.status === 'failed' && !firstFailure && d.step) firstFailure = { step: shortName(d.step), reason: d.error?.message ?? null }
     progress.step(d)
   }
-  return follow<OperationOutcome>(ctx, name, {
+  const options = {
     timeoutMs,
-    onEvent (e: StreamEvent) {
+    onEvent (e: StreamEvent): OperationOutcome | undefined | Promise<OperationOutcome | undefined> {
       if (e.data?.operation_id !== operationId) return undefined
       if (e.event === 'step') draw(e.data as StepData)
       if (e.event === 'operation') {
         const error = e.data.error as { message?: string, step?: string } | undefined
-        return {
+        const told: OperationOutcome = {
           status: e.data.status,
           failedStep: firstFailure?.step ?? (error?.step ? shortName(error.step) : null),
           reason: firstFailure?.reason ?? error?.message ?? null,
           durationMs: typeof e.data.duration_ms === 'number' ? e.data.duration_ms : null
         }
+        // The operation's record draws any step the stream did not (one that ended with the operation, a resumed stream).
+        return options.check().then(read => read ?? told, () => told)
       }
       return undefined
     },
-    async check () {
+    async check (): Promise<OperationOutcome | undefined> {
       const op = unwrap(await ctx.api.GET('/operations/{id}', { params: { path: { id: operationId } } }))
       if (op.status === 'pending' || op.status === 'running') return undefined
       // Ended before the stream told us: draw what it did not.
@@ -55,7 +57,8 @@ export async function awaitOperation (ctx: Ctx, name: string, operationId: strin
         durationMs: op.started_at && op.finished_at ? Date.parse(op.finished_at) - Date.parse(op.started_at) : null
       }
     }
-  })
+  }
+  return follow<OperationOutcome>(ctx, name, options)
 }
 
 function stepData (op: Operation, s: Operation['steps'][number]): StepData {

@@ -554,7 +554,7 @@ export interface components {
         CreatedInstance: {
             /** @description Only when Toygres generated it; shown this once */
             password?: string;
-            /** @description Ready to paste, with the password percent-encoded; shown this once. Null until the instance has an address: then add the password to ip_connection_string yourself (the CLI and the dashboard do). */
+            /** @description Ready to paste, with the password percent-encoded; shown this once. A local instance has it in the create's 202 (its port is reserved then); on Kubernetes it is null until the load balancer gives an address, known only after the 202: add the password to ip_connection_string yourself then (the CLI and the dashboard do). */
             connection_uri: string | null;
             name: string;
             namespace: string;
@@ -663,7 +663,7 @@ export interface components {
         PasswordReset: {
             /** @description Shown this once (generated, or the one you gave) */
             password: string;
-            /** @description Ready to paste, with the password percent-encoded; shown this once. Null until the instance has an address: then add the password to ip_connection_string yourself (the CLI and the dashboard do). */
+            /** @description Ready to paste, with the password percent-encoded; shown this once. A local instance has it in the create's 202 (its port is reserved then); on Kubernetes it is null until the load balancer gives an address, known only after the 202: add the password to ip_connection_string yourself then (the CLI and the dashboard do). */
             connection_uri: string | null;
             name: string;
             namespace: string;

@@ -24,7 +24,7 @@ export interface InstanceServiceDeps {
   readonly engine: Engine
   readonly secrets: SecretBox
   readonly orchestrations: Orchestrations
-  readonly provisioner: Pick<Provisioner, 'kind' | 'supportedVersions' | 'versionsHint' | 'unreachableReason'>
+  readonly provisioner: Pick<Provisioner, 'kind' | 'supportedVersions' | 'versionsHint' | 'unreachableReason' | 'plannedConnectionString'>
   readonly authority: Pick<CertificateAuthority, 'certificatePem'>
   /** Seconds each wait of an operation may take (configuration, fixed into the operation's input). */
   readonly timeouts: Timeouts
@@ -73,6 +73,8 @@ export interface CreateResult {
   instance: InstanceRow
   /** Set when Toygres generated the password: the only time it is shown. */
   generatedPassword: string | undefined
+  /** The connection string the instance will have, when the platform knows it before deploying (local); else null. */
+  plannedConnectionString: string | null
   replayed: boolean
 }
 
@@ -123,6 +125,8 @@ export async function requestCreate (deps: InstanceServiceDeps, req: CreateReque
       if (isUniqueViolation(err, 'instances_name_key')) throw new ToygresError('conflict', `an instance named "${req.name}" already exists`, { cause: err })
       throw err
     }
+    // Before the operation can start (it commits with this transaction), so deploy takes the same reservation.
+    const planned = await deps.provisioner.plannedConnectionString?.({ namespace: req.namespace, instance_name: req.name, instance_id: instance.id }).catch(() => null) ?? null
     const input: CreateInstanceInput = {
       instance_id: instance.id,
       name: req.name,
@@ -139,7 +143,7 @@ export async function requestCreate (deps: InstanceServiceDeps, req: CreateReque
     await linkOperation(client, instance.id, operation.id, 'create')
     await setInstanceOperation(client, instance.id, operation.id)
     instance.operation_id = operation.id
-    return { instance, generatedPassword: req.password === undefined ? password : undefined, replayed: false }
+    return { instance, generatedPassword: req.password === undefined ? password : undefined, plannedConnectionString: planned, replayed: false }
   })
 }
 
@@ -156,7 +160,7 @@ async function replay (deps: InstanceServiceDeps, client: pg.PoolClient, key: st
   const instance = await findInstanceById(client, original.instance_id)
   if (!instance) throw new ToygresError('conflict', 'the instance created with this Idempotency-Key has since been deleted')
   const sealed = original.password_generated ? await readPasswordCiphertext(client, instance.id) : null
-  return { instance, generatedPassword: sealed ? deps.secrets.decrypt(sealed) : undefined, replayed: true }
+  return { instance, generatedPassword: sealed ? deps.secrets.decrypt(sealed) : undefined, plannedConnectionString: null, replayed: true }
 }
 
 export interface DeleteResult {

@@ -28,6 +28,13 @@ export interface Provisioner {
   /** What the instance's server certificate must name (Service DNS names, a DNS label's name, 127.0.0.1...). */
   serverNames (input: InstanceRef & { dns_label: string | null }): Promise<ServerNames>
 
+  /**
+   * The connection string (no password) a new instance will have, when it is
+   * known before deploy-postgres runs: local reserves the instance's port now
+   * (ports.ts; deploy takes the same reservation, delete releases it).
+   * Absent, or null: known only later (Kubernetes: a load balancer's address).
+   */
+  plannedConnectionString? (ref: OwnedRef): Promise<string | null>
   /** deploy-postgres: create what is missing; keep what exists with our mark; fail on what exists without it. */
   deployPostgres (input: DeploySpec, ctx: ActivityContext): Promise<DeployPostgresOutput>
   /** wait-for-ready: until the server accepts connections, reporting why not meanwhile; fails at the deadline with the last reason. */

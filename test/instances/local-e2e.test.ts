@@ -12,6 +12,9 @@ import { pollUntil } from '../helpers/poll.ts'
 import { isAlive } from '../../src/provisioners/local/server.ts'
 
 
+/** node-postgres reads sslmode from a URI over its ssl option; the option (verify against our CA) is what libpq's sslmode=verify-ca does. */
+const withoutSslmode = (uri: string): string => uri.replace(/[?&]sslmode=[^&]*/, '')
+
 t.test('create → running → connect → delete → gone', async t => {
   const env = await localProvisionerEnv(t)
   const app = await buildTestApp(t, { ...env, TOYGRES_WORKER_CONCURRENCY: '4' })
@@ -51,6 +54,13 @@ t.test('create → running → connect → delete → gone', async t => {
   await client.end()
   t.same(rows[0], { who: 'postgres', answer: 42 })
 
+  // The 202's ready-to-paste URI names the port the instance got, and connects as it is.
+  t.equal(body.connection_uri, `postgresql://postgres:${encodeURIComponent(password)}@127.0.0.1:${url.port}/postgres?sslmode=require`)
+  const pasted = new pg.Client({ connectionString: withoutSslmode(body.connection_uri), ssl: { ca: app.controlPlane.authority.certificatePem } })
+  await pasted.connect()
+  t.same((await pasted.query('SELECT 1 AS one')).rows, [{ one: 1 }], 'the pasted URI connects')
+  await pasted.end()
+
   const listed = (await app.inject('/instances?state=running')).json()
   t.same(listed.items.map((i: { name: string }) => i.name), ['orders-db'])
 
@@ -80,4 +90,24 @@ t.test('create → running → connect → delete → gone', async t => {
   await app.inject({ method: 'DELETE', url: '/instances/orders-db' })
   await pollUntil(async () => (await app.inject('/instances/orders-db')).statusCode, s => s === 404, { timeoutMs: 60_000 })
   t.same(await readdir(join(env.TOYGRES_DATA_DIR!, 'instances', 'toygres')).catch(() => []), [])
+})
+
+t.test('a password with @ / : % # ? & = in it: the 202\'s URI is percent-encoded and connects as pasted', async t => {
+  const env = await localProvisionerEnv(t)
+  const app = await buildTestApp(t, { ...env, TOYGRES_WORKER_CONCURRENCY: '2' })
+  const password = 'p@ss/w:rd%#?&=x1'
+  const created = await app.inject({ method: 'POST', url: '/instances', payload: { name: 'pasted', password, use_load_balancer: false } })
+  t.equal(created.statusCode, 202, created.body)
+  const uri: string = created.json().connection_uri
+  t.match(uri, /^postgresql:\/\/postgres:p%40ss%2Fw%3Ard%25%23%3F%26%3Dx1@127\.0\.0\.1:\d+\/postgres\?sslmode=require$/)
+  const running = await pollUntil(async () => (await app.inject('/instances/pasted')).json(), i => i.state !== 'creating', { what: 'running', timeoutMs: 90_000 })
+  t.equal(running.state, 'running', JSON.stringify(running.error))
+  t.equal(new URL(uri).port, new URL(running.ip_connection_string).port, 'the port reserved at the 202 is the one deploy used')
+  const client = new pg.Client({ connectionString: withoutSslmode(uri), ssl: { ca: app.controlPlane.authority.certificatePem } })
+  await client.connect()
+  t.same((await client.query('SELECT current_user AS who')).rows, [{ who: 'postgres' }])
+  await client.end()
+  t.equal((await app.inject({ method: 'DELETE', url: '/instances/pasted' })).statusCode, 202)
+  await pollUntil(async () => (await app.inject('/instances/pasted')).statusCode, s => s === 404, { what: 'gone', timeoutMs: 60_000 })
+  t.same(await readdir(join(env.TOYGRES_DATA_DIR!, 'ports')).catch(() => []), [], 'its port reservation went with it')
 })

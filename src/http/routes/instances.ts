@@ -49,7 +49,7 @@ const instances: FastifyPluginAsyncTypebox = async app => {
     const secret = result.generatedPassword ?? request.body.password
     return {
       ...(result.generatedPassword ? { password: result.generatedPassword } : {}),
-      connection_uri: secret ? connectionUri(result.instance.ip_connection_string, secret) : null,
+      connection_uri: secret ? connectionUri(result.instance.ip_connection_string ?? result.plannedConnectionString, secret) : null,
       ...instanceView(result.instance, operation, app.controlPlane.authority.certificatePem)
     }
   })

@@ -86,7 +86,7 @@ export type InstanceDto = Static<typeof Instance>
 const Secrets = {
   password: Type.String({ description: 'Shown this once (generated, or the one you gave)' }),
   connection_uri: Type.Union([Type.String({ examples: ['postgresql://postgres:s3cr%40t@127.0.0.1:25000/postgres?sslmode=require'] }), Type.Null()], {
-    description: 'Ready to paste, with the password percent-encoded; shown this once. Null until the instance has an address: then add the password to ip_connection_string yourself (the CLI and the dashboard do).'
+    description: 'Ready to paste, with the password percent-encoded; shown this once. A local instance has it in the create\'s 202 (its port is reserved then); on Kubernetes it is null until the load balancer gives an address, known only after the 202: add the password to ip_connection_string yourself then (the CLI and the dashboard do).'
   })
 }
 

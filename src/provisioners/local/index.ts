@@ -16,9 +16,10 @@ import type { Provisioner } from '../provisioner.ts'
 import type { LogsInput } from '../types.ts'
 import { createContext } from './context.ts'
 import { createDeploy } from './deploy.ts'
-import { createLifecycle } from './lifecycle.ts'
+import { createLifecycle, localConnectionString } from './lifecycle.ts'
 import { followLines, lastLines, redactSecrets } from './logs.ts'
 import { ownershipOf, requireOurs } from './ownership.ts'
+import { reservePort } from './ports.ts'
 import { createRecords } from './records.ts'
 import { createTemplateSource } from './template.ts'
 
@@ -68,6 +69,9 @@ export function createLocalProvisioner (opts: LocalProvisionerOptions): Provisio
     async supportedVersions () { return [...(await ctx.majors()).keys()] },
     // What clients use: the address the connection strings name, and localhost.
     async serverNames () { return { dns: ['localhost'], ip: ['127.0.0.1'] } },
+    async plannedConnectionString (ref) {
+      return localConnectionString(await reservePort(ctx.home, ctx.paths(ref).owner, ctx.ports))
+    },
     deployPostgres: createDeploy(ctx),
     ...lifecycle,
     ...createRecords(ctx),

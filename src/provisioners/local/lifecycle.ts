@@ -78,7 +78,7 @@ export function createLifecycle (ctx: LocalContext) {
       // No DNS name even with a dns_label: there is no DNS to register locally,
       // and "localhost" may resolve to ::1, where the instance does not listen.
       return {
-        ip_connection_string: `postgresql://postgres@127.0.0.1:${meta.port}/postgres?sslmode=require`,
+        ip_connection_string: localConnectionString(meta.port),
         dns_connection_string: null,
         external_ip: '127.0.0.1',
         dns_name: null
@@ -175,4 +175,9 @@ export function createLifecycle (ctx: LocalContext) {
       return { deleted }
     })
   }
+}
+
+/** A local instance's connection string: loopback, its port, TLS required; never a password. */
+export function localConnectionString (port: number): string {
+  return `postgresql://postgres@127.0.0.1:${port}/postgres?sslmode=require`
 }

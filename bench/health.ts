@@ -94,7 +94,13 @@
 //                       they were (default (rounds + 6) × interval + 300)
 //   --profile           sample the workers' CPU over the window (V8 profiler,
 //                       1 ms) and print where the time went, by package / src
-//                       folder and by function (adds a little CPU of its own)
+//                       folder and by function; the raw profiles are kept as
+//                       <tmpdir>/toygres-bench-health-worker-<n>.cpuprofile
+//                       (adds a little CPU of its own)
+//   --statements        count the statements the workers send over the window,
+//                       per check (pg.Client#query calls, pg-boss's included, by
+//                       the query's name or its text's start); not with
+//                       --profile, whose profile the counting wrapper would blur
 //   --help              this text
 //
 // Uses DATABASE_URL / TEST_DATABASE_URL or an embedded PostgreSQL, in a fresh
@@ -137,12 +143,34 @@ const IDLE_MS = 5000
 
 // ---------------------------------------------------------------- worker ---
 
-interface WorkerSpec { url: string, key: string, dataDir: string, healthConcurrency: number, workerConcurrency: number, interval: number, timeout: number }
+interface WorkerSpec { url: string, key: string, dataDir: string, healthConcurrency: number, workerConcurrency: number, interval: number, timeout: number, statements: boolean, index: number }
 interface Calibration { kind: Kind, target: string, password: string, probes: number, concurrency: number, timeoutMs: number }
-type Ask = { cmd: 'cpu', profile?: 'start' | 'stop' } | { cmd: 'calibrate', runs: Calibration[] }
+type Ask = { cmd: 'cpu', profile?: 'start' | 'stop', statements?: 'start' | 'stop' } | { cmd: 'calibrate', runs: Calibration[] }
 type Request = Ask & { id: number }
 
+/**
+ * Counts pg.Client#query calls (pg-boss and the pool's clients included) while
+ * `counting.on`: by the query's name when it has one, else its text's start;
+ * statements to anything but the control-plane database (the probes') are
+ * marked [target].
+ */
+function countStatements (databasePort: number): { on: boolean, counts: Map<string, number> } {
+  const counting = { on: false, counts: new Map<string, number>() }
+  const original = pg.Client.prototype.query
+  pg.Client.prototype.query = function (this: pg.Client, ...args: unknown[]) {
+    if (counting.on) {
+      const q = args[0] as string | { name?: string, text?: string }
+      const text = typeof q === 'string' ? q : q?.name ?? q?.text ?? '?'
+      const key = `${this.port === databasePort ? '' : '[target] '}${text.replace(/\s+/g, ' ').trim().slice(0, 100)}`
+      counting.counts.set(key, (counting.counts.get(key) ?? 0) + 1)
+    }
+    return (original as (...a: unknown[]) => unknown).apply(this, args)
+  } as typeof original
+  return counting
+}
+
 async function worker (spec: WorkerSpec): Promise<void> {
+  const statements = spec.statements ? countStatements(Number(new URL(spec.url).port || 5432)) : undefined
   const config = loadConfig({
     LOG_LEVEL: 'error',
     DATABASE_URL: spec.url,
@@ -179,9 +207,15 @@ async function worker (spec: WorkerSpec): Promise<void> {
         // The app's own lateness histogram (cumulative counts by upper bound, in seconds), read at the same moment.
         const buckets: Record<string, number> = {}
         for (const v of (await lateness.get()).values as Array<{ metricName?: string, labels: Record<string, string | number>, value: number }>) if (v.metricName?.endsWith('_bucket')) buckets[String(v.labels.le)] = v.value
-        if (msg.profile === 'start') stopProfiling = await startProfiling()
+        if (msg.profile === 'start') stopProfiling = await startProfiling(1000, join(tmpdir(), `toygres-bench-health-worker-${spec.index}.cpuprofile`))
+        if (msg.statements === 'start' && statements) statements.on = true
+        let counted: Record<string, number> | undefined
+        if (msg.statements === 'stop' && statements) {
+          statements.on = false
+          counted = Object.fromEntries(statements.counts)
+        }
         const profile = msg.profile === 'stop' && stopProfiling ? await stopProfiling() : undefined
-        return process.send!({ id: msg.id, cpu, buckets, profile })
+        return process.send!({ id: msg.id, cpu, buckets, profile, statements: counted })
       }
       // The probe alone: the app (engine, pg-boss, housekeeping) closed first, so only probes run.
       await app.close()
@@ -295,6 +329,7 @@ async function main (): Promise<void> {
     refuse: { type: 'string', default: '0.05' },
     hang: { type: 'string', default: '0.05' },
     profile: { type: 'boolean', default: false },
+    statements: { type: 'boolean', default: false },
     limit: { type: 'string' }
   })
   const opts = {
@@ -311,6 +346,7 @@ async function main (): Promise<void> {
   counts.ok = opts.instances - counts.slow - counts.refuse - counts.hang
   if (counts.ok <= 0) throw new Error('no ok targets left: lower --slow, --refuse or --hang')
   const intervalMs = opts.interval * 1000
+  if (args.profile && args.statements) throw new Error('--statements and --profile: one at a time (the counting wrapper would show in the profile)')
 
   const database = await benchDatabase()
   const key = randomBytes(32).toString('hex')
@@ -347,9 +383,9 @@ async function main (): Promise<void> {
       child.send({ ...req, id })
     })
     const t0 = Date.now()
-    const spec: WorkerSpec = { url: database.url, key, dataDir, healthConcurrency: opts.concurrency, workerConcurrency: opts.workerConcurrency, interval: opts.interval, timeout: opts.timeout }
+    const spec: Omit<WorkerSpec, 'index'> = { url: database.url, key, dataDir, healthConcurrency: opts.concurrency, workerConcurrency: opts.workerConcurrency, interval: opts.interval, timeout: opts.timeout, statements: args.statements }
     for (let i = 0; i < opts.workers; i++) {
-      const child = spawn(process.execPath, [import.meta.filename, '--worker', JSON.stringify(spec)], { stdio: ['ignore', 'inherit', 'inherit', 'ipc'] })
+      const child = spawn(process.execPath, [import.meta.filename, '--worker', JSON.stringify({ ...spec, index: i })], { stdio: ['ignore', 'inherit', 'inherit', 'ipc'] })
       children.push(child)
       child.on('message', (m: { id?: number }) => { if (m.id !== undefined) { pending.get(m.id)?.(m as Record<string, unknown>); pending.delete(m.id) } })
       await new Promise<void>((resolve, reject) => {
@@ -358,6 +394,7 @@ async function main (): Promise<void> {
       })
     }
     const profiles: ProfileSummary[] = []
+    const statementCounts = new Map<string, number>()
     const admin = new pg.Client({ connectionString: database.adminUrl })
     await admin.connect()
     const xacts = async (): Promise<number> => {
@@ -370,8 +407,9 @@ async function main (): Promise<void> {
     // The workers' CPU (µs) and, read at the same moment, their lateness histograms summed (cumulative counts by upper bound).
     let bucketsNow: Record<string, number> = {}
     const cpuNow = async (profile?: 'start' | 'stop'): Promise<number> => {
-      const all = await Promise.all(children.map(c => ask(c, { cmd: 'cpu', ...(args.profile && profile ? { profile } : {}) })))
+      const all = await Promise.all(children.map(c => ask(c, { cmd: 'cpu', ...(args.profile && profile ? { profile } : {}), ...(args.statements && profile ? { statements: profile } : {}) })))
       for (const r of all) if (r.profile) profiles.push(r.profile as ProfileSummary)
+      for (const r of all) for (const [k, n] of Object.entries((r.statements ?? {}) as Record<string, number>)) statementCounts.set(k, (statementCounts.get(k) ?? 0) + n)
       bucketsNow = {}
       for (const r of all) for (const [le, n] of Object.entries(r.buckets as Record<string, number>)) bucketsNow[le] = (bucketsNow[le] ?? 0) + n
       return all.reduce((sum, r) => { const cpu = r.cpu as NodeJS.CpuUsage; return sum + cpu.user + cpu.system }, 0)
@@ -485,7 +523,8 @@ async function main (): Promise<void> {
        LEFT JOIN LATERAL (
          SELECT st.finished_at FROM toygres.operation_steps st
          WHERE st.operation_id = i.health_operation_id AND st.name = '$sleep' AND st.status = 'succeeded'
-           AND (st.output->>'wakeAt')::numeric = extract(epoch FROM h.due_at) * 1000
+           -- wakeAt may carry a fraction of a ms (the clock's offset); due_at went through a Date, which drops it.
+           AND floor((st.output->>'wakeAt')::numeric) = extract(epoch FROM h.due_at) * 1000
          LIMIT 1) s ON h.due_at IS NOT NULL
        WHERE h.checked_at >= $1`, [from, to])
     // A check missing at the end shows as an open gap: from an instance's last check to the window's end.
@@ -598,6 +637,12 @@ async function main (): Promise<void> {
       tls_target_cpu: { cores_busy: round(targetCpuS / windowS, 2), us_per_login: round(targetCpuS * 1e6 / logins, 0) },
       probe_calibration: calibration,
       ...(profiles.length ? { worker_profile: merge(profiles) } : {}),
+      ...(statementCounts.size
+        ? {
+            statements_per_check: Object.fromEntries([...statementCounts].sort((a, b) => b[1] - a[1]).slice(0, 25).map(([k, n]) => [k, round(n / totalChecks, 3)])),
+            statements_per_check_total: round([...statementCounts].filter(([k]) => !k.startsWith('[target]')).reduce((sum, [, n]) => sum + n, 0) / totalChecks, 2)
+          }
+        : {}),
       goal: verdict,
       keeps_up: Object.values(verdict).every(Boolean)
     }
@@ -622,6 +667,11 @@ async function main (): Promise<void> {
       process.stdout.write(`worker CPU profile over the window (self time, ${p.busy_ms} ms busy): ${p.by_area.map(a => `${a.area} ${Math.round(100 * a.share)} %`).join(', ')}\n`)
       process.stdout.write(`  by who asked (nearest frame outside Node and the pg driver): ${p.by_owner.map(a => `${a.owner} ${Math.round(100 * a.share)} %`).join(', ')}\n`)
       process.stdout.write(`  top functions (← their main caller): ${p.top_functions.slice(0, 8).map(f => `${f.fn} ${Math.round(100 * f.share)} %${f.caller ? ` ← ${f.caller}` : ''}`).join('; ')}\n`)
+      process.stdout.write(`  raw profiles: ${children.map((_c, i) => join(tmpdir(), `toygres-bench-health-worker-${i}.cpuprofile`)).join(', ')}\n`)
+    }
+    if (summary.statements_per_check) {
+      process.stdout.write(`statements the workers sent to the database per check: ${summary.statements_per_check_total} (pg.Client#query calls, by name or text; [target]: the probes'):\n`)
+      for (const [k, n] of Object.entries(summary.statements_per_check).slice(0, 15)) process.stdout.write(`  ${String(n).padStart(6)}  ${k}\n`)
     }
     process.stdout.write(`probe alone, CPU µs per probe by kind: ${KINDS.map(k => `${k} ${calibration[k].cpu_us_per_probe}`).join(', ')}\n`)
     process.stdout.write(`TLS target server (not the control plane's cost; it shares this machine): ${summary.tls_target_cpu.cores_busy} cores busy, ${summary.tls_target_cpu.us_per_login} µs per login (ok and slow checks)\n`)

@@ -53,7 +53,8 @@
 //               before pending starts, so with too few slots new monitors
 //               never start), counted by the SQL of engine.countLive(), which
 //               the toygres_operations{state=...} gauge reports, sampled with
-//               the oldest due timer's age; its trend is a least-squares slope,
+//               the age of the oldest due one (a pending monitor's from the
+//               first due time housekeeping gave it); its trend is a least-squares slope,
 //               operations/min; it counts as growing when trend × window >
 //               max(10, 1 % of instances), and as saturated (not steady) when
 //               it ever holds half the instances.
@@ -65,9 +66,10 @@
 //               (connect, TLS handshake and verification, SCRAM, SELECT 1) and
 //               the rest (the engine, pg-boss, the activities' two queries,
 //               decrypting the password, metrics): the probe's share is
-//               measured right after the window in a worker process whose app
-//               is closed, running the same checkHealth() with the same CA on
-//               each kind of target (CPU per probe, by kind, the process's
+//               measured right after the window, once the workers stopped, in
+//               a fresh process that runs nothing else (no app, no engine),
+//               running the same checkHealth() with the same CA on each kind
+//               of target (CPU per probe, by kind, the process's
 //               idle CPU subtracted; slow and hanging targets with 100 ms
 //               instead of 2 s / 5 s waits, so the idle CPU of a long wait does
 //               not swamp the probe's), weighted by the kinds' checks in the
@@ -145,7 +147,7 @@ const IDLE_MS = 5000
 
 interface WorkerSpec { url: string, key: string, dataDir: string, healthConcurrency: number, workerConcurrency: number, interval: number, timeout: number, statements: boolean, index: number }
 interface Calibration { kind: Kind, target: string, password: string, probes: number, concurrency: number, timeoutMs: number }
-type Ask = { cmd: 'cpu', profile?: 'start' | 'stop', statements?: 'start' | 'stop' } | { cmd: 'calibrate', runs: Calibration[] }
+type Ask = { cmd: 'cpu', profile?: 'start' | 'stop', statements?: 'start' | 'stop' }
 type Request = Ask & { id: number }
 
 /**
@@ -196,68 +198,88 @@ async function worker (spec: WorkerSpec): Promise<void> {
   await app.register(orchestrationsPlugin)
   await app.register(housekeeping)
   await app.ready()
-  const caPem = app.controlPlane.authority.certificatePem
   const lateness = app.metrics.registry.getSingleMetric('toygres_health_check_lateness_seconds')!
 
   let stopProfiling: (() => Promise<ProfileSummary>) | undefined
   process.on('message', (msg: Request) => {
     void (async () => {
-      if (msg.cmd === 'cpu') {
-        const cpu = process.cpuUsage()
-        // The app's own lateness histogram (cumulative counts by upper bound, in seconds), read at the same moment.
-        const buckets: Record<string, number> = {}
-        for (const v of (await lateness.get()).values as Array<{ metricName?: string, labels: Record<string, string | number>, value: number }>) if (v.metricName?.endsWith('_bucket')) buckets[String(v.labels.le)] = v.value
-        if (msg.profile === 'start') stopProfiling = await startProfiling(1000, join(tmpdir(), `toygres-bench-health-worker-${spec.index}.cpuprofile`))
-        if (msg.statements === 'start' && statements) statements.on = true
-        let counted: Record<string, number> | undefined
-        if (msg.statements === 'stop' && statements) {
-          statements.on = false
-          counted = Object.fromEntries(statements.counts)
-        }
-        const profile = msg.profile === 'stop' && stopProfiling ? await stopProfiling() : undefined
-        return process.send!({ id: msg.id, cpu, buckets, profile, statements: counted })
+      const cpu = process.cpuUsage()
+      // The app's own lateness histogram (cumulative counts by upper bound, in seconds), read at the same moment.
+      const buckets: Record<string, number> = {}
+      for (const v of (await lateness.get()).values as Array<{ metricName?: string, labels: Record<string, string | number>, value: number }>) if (v.metricName?.endsWith('_bucket')) buckets[String(v.labels.le)] = v.value
+      if (msg.profile === 'start') stopProfiling = await startProfiling(1000, join(tmpdir(), `toygres-bench-health-worker-${spec.index}.cpuprofile`))
+      if (msg.statements === 'start' && statements) statements.on = true
+      let counted: Record<string, number> | undefined
+      if (msg.statements === 'stop' && statements) {
+        statements.on = false
+        counted = Object.fromEntries(statements.counts)
       }
-      // The probe alone: the app (engine, pg-boss, housekeeping) closed first, so only probes run.
-      await app.close()
-      // Warm-up, unmeasured: whatever closing the app left to collect or compile, and each kind's first probes.
-      for (const run of msg.runs) for (let i = 0; i < 10; i++) await checkHealth({ connection_string: run.target, password: run.password, ca_pem: caPem, timeout_ms: run.timeoutMs }, new AbortController().signal)
-      // What the process burns doing nothing (timers, GC), per ms: subtracted from each run.
-      const idle0 = process.cpuUsage()
-      const idleT0 = performance.now()
-      await new Promise(resolve => setTimeout(resolve, 2000))
-      const idleCpu = process.cpuUsage(idle0)
-      const idlePerMs = (idleCpu.user + idleCpu.system) / (performance.now() - idleT0)
-      const out: Record<string, { probes: number, cpu_us_per_probe: number, idle_us_subtracted_per_probe: number, wall_ms_p50: number, ok: number }> = {}
-      for (const run of msg.runs) {
-        const walls: number[] = []
-        let ok = 0
-        let next = 0
-        const cpu0 = process.cpuUsage()
-        const t0 = performance.now()
-        await Promise.all(Array.from({ length: run.concurrency }, async () => {
-          while (next++ < run.probes) {
-            const r = await checkHealth({ connection_string: run.target, password: run.password, ca_pem: caPem, timeout_ms: run.timeoutMs }, new AbortController().signal)
-            walls.push(r.response_time_ms)
-            if (r.ok) ok++
-          }
-        }))
-        const cpu = process.cpuUsage(cpu0)
-        const idle = idlePerMs * (performance.now() - t0)
-        out[run.kind] = {
-          probes: run.probes,
-          cpu_us_per_probe: round(Math.max(0, cpu.user + cpu.system - idle) / run.probes, 1),
-          idle_us_subtracted_per_probe: round(idle / run.probes, 1),
-          wall_ms_p50: round(pct(walls, 50), 1),
-          ok
-        }
-      }
-      process.send!({ id: msg.id, calibration: out })
+      const profile = msg.profile === 'stop' && stopProfiling ? await stopProfiling() : undefined
+      process.send!({ id: msg.id, cpu, buckets, profile, statements: counted })
     })()
   })
   process.once('SIGTERM', () => { void app.close().then(() => process.exit(0)) })
   // A benchmark that died without stopping us must not leave us running.
   process.once('disconnect', () => process.exit(1))
   process.send!({ ready: true })
+}
+
+// ------------------------------------------------------------ calibrator ---
+
+type Calibrated = Record<Kind, { probes: number, cpu_us_per_probe: number, idle_us_subtracted_per_probe: number, wall_ms_p50: number, ok: number }>
+
+/**
+ * The probe alone, in a process of its own that runs nothing else (no app,
+ * no engine), started after the workers stopped: the same checkHealth() with
+ * the same CA, each kind of target in turn, its own idle CPU subtracted.
+ */
+async function calibrator (): Promise<void> {
+  const { runs, caPem } = await new Promise<{ runs: Calibration[], caPem: string }>(resolve => process.once('message', resolve))
+  // Warm-up, unmeasured: compiling, and each kind's first probes.
+  for (const run of runs) for (let i = 0; i < 10; i++) await checkHealth({ connection_string: run.target, password: run.password, ca_pem: caPem, timeout_ms: run.timeoutMs }, new AbortController().signal)
+  // What the process burns doing nothing (timers, GC), per ms: subtracted from each run.
+  const idle0 = process.cpuUsage()
+  const idleT0 = performance.now()
+  await new Promise(resolve => setTimeout(resolve, 2000))
+  const idleCpu = process.cpuUsage(idle0)
+  const idlePerMs = (idleCpu.user + idleCpu.system) / (performance.now() - idleT0)
+  const out: Partial<Calibrated> = {}
+  for (const run of runs) {
+    const walls: number[] = []
+    let ok = 0
+    let next = 0
+    const cpu0 = process.cpuUsage()
+    const t0 = performance.now()
+    await Promise.all(Array.from({ length: run.concurrency }, async () => {
+      while (next++ < run.probes) {
+        const r = await checkHealth({ connection_string: run.target, password: run.password, ca_pem: caPem, timeout_ms: run.timeoutMs }, new AbortController().signal)
+        walls.push(r.response_time_ms)
+        if (r.ok) ok++
+      }
+    }))
+    const cpu = process.cpuUsage(cpu0)
+    const idle = idlePerMs * (performance.now() - t0)
+    out[run.kind] = {
+      probes: run.probes,
+      cpu_us_per_probe: round(Math.max(0, cpu.user + cpu.system - idle) / run.probes, 1),
+      idle_us_subtracted_per_probe: round(idle / run.probes, 1),
+      wall_ms_p50: round(pct(walls, 50), 1),
+      ok
+    }
+  }
+  process.send!(out, () => process.exit(0))
+}
+
+/** SIGTERM (the app closes), then SIGKILL for any still there after `graceMs`: a housekeeping pass starting thousands of monitors would hold a close for minutes. */
+async function stopAll (children: ChildProcess[], graceMs: number): Promise<void> {
+  await Promise.all(children.map(async child => {
+    if (child.exitCode !== null || child.signalCode !== null) return
+    const exited = new Promise(resolve => child.once('exit', resolve))
+    child.kill('SIGTERM')
+    const timer = setTimeout(() => child.kill('SIGKILL'), graceMs)
+    await exited
+    clearTimeout(timer)
+  }))
 }
 
 // --------------------------------------------------------------- targets ---
@@ -448,7 +470,7 @@ async function main (): Promise<void> {
     process.stdout.write(`# ${opts.instances} instances (${KINDS.map(k => `${counts[k]} ${k}`).join(', ')}), ${opts.workers} workers × health concurrency ${opts.concurrency} (worker concurrency ${opts.workerConcurrency}), every ${opts.interval} s, timeout ${opts.timeout} s; ` +
       `warm-up until every monitor runs + ${opts.interval} s, then ${opts.rounds} intervals\n`)
     process.stdout.write(`# TLS target: PostgreSQL on 127.0.0.1:${tlsTarget.port}, ${tlsTarget.checked.tls_version} ${tlsTarget.checked.cipher}, certificate from the control plane's CA, password stored as ${tlsTarget.checked.password_stored_as}; probes verify it (sslmode=require)\n`)
-    process.stdout.write('# health-check operations by state (engine.countLive): the backlog is due (timer passed, no run holds it) + pending (never run); oldest_due_s: the longest-passed timer\n')
+    process.stdout.write('# health-check operations by state (engine.countLive): the backlog is due (timer passed, no run holds it) + pending (never run); oldest_due_s: how long ago the oldest of them was due\n')
     process.stdout.write('t_s   checks/s     due  oldest_due_s  pending  waiting  running  monitors\n')
     // Bounded even when the monitors never all start.
     const hardStop = t0 + (args.limit === undefined ? (opts.rounds + 6) * intervalMs + 300_000 : num(args.limit, 'limit') * 1000)
@@ -456,8 +478,10 @@ async function main (): Promise<void> {
       await new Promise(resolve => setTimeout(resolve, Math.max(0, Math.min(sampleMs, measureTo - Date.now()))))
       const { rows: [c] } = await pool.query<{ checks: number, oldest_due_s: number | null }>(
         `SELECT (SELECT count(*)::int FROM toygres.health_checks) AS checks,
-           (SELECT extract(epoch FROM now() - min(wake_at))::float8 FROM toygres.operations
-            WHERE name = $1 AND status = 'running' AND lease IS NULL AND wake_at <= now()) AS oldest_due_s`, [orchestrations.HEALTH_CHECK])
+           -- A due timer's age; or a pending monitor's, from the first due time housekeeping gave it (input.due_at, ms).
+           (SELECT extract(epoch FROM now() - min(coalesce(wake_at, to_timestamp((input->>'due_at')::float8 / 1000))))::float8 FROM toygres.operations
+            WHERE name = $1 AND lease IS NULL AND (status = 'running' AND wake_at <= now()
+              OR status = 'pending' AND coalesce(wake_at, to_timestamp((input->>'due_at')::float8 / 1000)) <= now())) AS oldest_due_s`, [orchestrations.HEALTH_CHECK])
       const live = (await countLive(pool)).find(r => r.name === orchestrations.HEALTH_CHECK) ?? { pending: 0, due: 0, waiting: 0, running: 0 }
       const s = { checks: c!.checks, oldest: c!.oldest_due_s ?? 0, ...live, backlog: live.due + live.pending, monitors: live.pending + live.due + live.waiting + live.running }
       const now = Date.now()
@@ -534,8 +558,8 @@ async function main (): Promise<void> {
        FROM toygres.instances i LEFT JOIN LATERAL (SELECT max(checked_at) AS last FROM toygres.health_checks h WHERE h.instance_id = i.id AND h.checked_at < $2) l ON true
        GROUP BY 1`, [from, to])
 
-    // The probe alone, in one worker process with its app closed; the others stop.
-    const calibrator = children[0]!
+    // The probe alone, in a fresh process, once the workers stopped.
+    await stopAll(children, 15_000)
     // A probe's CPU does not depend on how long its target keeps it waiting, but a long wait lets the
     // process's own idle CPU swamp it: slow and hanging targets are calibrated with 100 ms waits (a
     // proxy that delays 100 ms in front of the same TLS server, a 100 ms timeout), many at once.
@@ -548,9 +572,14 @@ async function main (): Promise<void> {
       { kind: 'slow', target: tlsTarget.connectionStringAt(portOf(quickSlow)), password, probes: 200, concurrency: 25, timeoutMs: opts.timeout * 1000 },
       { kind: 'hang', target: targets.hang, password, probes: 200, concurrency: 25, timeoutMs: calibrationMs }
     ]
-    const calibrated = await ask(calibrator, { cmd: 'calibrate', runs })
+    const probe = spawn(process.execPath, [import.meta.filename, '--calibrate'], { stdio: ['ignore', 'inherit', 'inherit', 'ipc'] })
+    children.push(probe)
+    const calibration = await new Promise<Calibrated>((resolve, reject) => {
+      probe.once('message', m => resolve(m as Calibrated))
+      probe.once('exit', code => reject(new Error(`the calibrating process exited ${code}`)))
+      probe.send({ runs, caPem: authority.certificatePem })
+    })
     quickSlow.close()
-    const calibration = calibrated.calibration as Record<Kind, { probes: number, cpu_us_per_probe: number, idle_us_subtracted_per_probe: number, wall_ms_p50: number, ok: number }>
     const loadAfter = load()
 
     const max = (xs: number[]): number => xs.length ? xs.reduce((a, b) => Math.max(a, b), -Infinity) : NaN
@@ -677,14 +706,13 @@ async function main (): Promise<void> {
     process.stdout.write(`TLS target server (not the control plane's cost; it shares this machine): ${summary.tls_target_cpu.cores_busy} cores busy, ${summary.tls_target_cpu.us_per_login} µs per login (ok and slow checks)\n`)
     process.stdout.write(`the workers' toygres_health_check_lateness_seconds over the window (all kinds): ${appCount} observations; ${Object.entries(appLateness).filter(([le]) => ['le_0.1s', 'le_1s', 'le_2s', 'le_5s', 'le_30s'].includes(le)).map(([le, share]) => `${le.replace(/^le_/, '≤ ')} ${round(100 * share, 1)} %`).join(', ')}\n`)
     process.stdout.write(`database transactions per check (pg_stat_database.xact_commit over the window, ±1 s of publishing lag): ${summary.db_transactions_per_check}\n`)
-    process.stdout.write(`backlog (health-check operations due or pending, no run holding them): first ${summary.backlog.first}, last ${summary.backlog.last}, max ${summary.backlog.max}, trend ${summary.backlog.slope_per_min}/min; oldest due timer up to ${summary.backlog.oldest_due_s_max} s past\n`)
+    process.stdout.write(`backlog (health-check operations due or pending, no run holding them): first ${summary.backlog.first}, last ${summary.backlog.last}, max ${summary.backlog.max}, trend ${summary.backlog.slope_per_min}/min; the oldest was due up to ${summary.backlog.oldest_due_s_max} s before\n`)
     process.stdout.write(`\nheadline: ok targets' lateness p50 ${ok.lateness_ms.p50} ms, p99 ${ok.lateness_ms.p99} ms, max ${ok.lateness_ms.max} ms (queue wait p50/p99 ${ms(ok.queue_wait_ms)}, run→probe ${ms(ok.run_to_probe_ms)}; goal: p99 < 2000, max < ${intervalMs}, gaps < ${2 * intervalMs}; max gap ${ok.max_gap_ms}); ` +
       `${summary.achieved_checks_per_s} of ${summary.required_checks_per_s} checks/s; backlog ${summary.backlog.first} → ${summary.backlog.last} (max ${summary.backlog.max}), trend ${summary.backlog.slope_per_min}/min; ` +
       `CPU ${summary.cpu_us_per_check.total} µs per check = probe ${summary.cpu_us_per_check.probe} (alone: ok ${calibration.ok.cpu_us_per_probe}) + the rest ${summary.cpu_us_per_check.rest_engine}; ${summary.db_transactions_per_check} transactions per check; keeps up: ${summary.keeps_up}\n`)
     process.stdout.write(JSON.stringify(summary) + '\n')
   } finally {
-    for (const child of children) if (child.exitCode === null) child.kill('SIGTERM')
-    await Promise.all(children.map(c => c.exitCode !== null ? undefined : new Promise(resolve => c.once('exit', resolve))))
+    await stopAll(children, 15_000)
     await pool.end()
     for (const close of closers.reverse()) await close()
     await database.close()
@@ -694,6 +722,8 @@ async function main (): Promise<void> {
 
 if (process.argv[2] === '--worker') {
   await worker(JSON.parse(process.argv[3]!) as WorkerSpec)
+} else if (process.argv[2] === '--calibrate') {
+  await calibrator()
 } else {
   await main()
 }

@@ -729,7 +729,7 @@ async function main (): Promise<void> {
       process.stdout.write(`worker CPU profile over the window (self time, ${p.busy_ms} ms busy): ${p.by_area.map(a => `${a.area} ${Math.round(100 * a.share)} %`).join(', ')}\n`)
       process.stdout.write(`  by who asked (nearest frame outside Node and the pg driver): ${p.by_owner.map(a => `${a.owner} ${Math.round(100 * a.share)} %`).join(', ')}\n`)
       process.stdout.write(`  top functions (← their main caller): ${p.top_functions.slice(0, 8).map(f => `${f.fn} ${Math.round(100 * f.share)} %${f.caller ? ` ← ${f.caller}` : ''}`).join('; ')}\n`)
-      process.stdout.write(`  raw profiles: ${children.map((_c, i) => join(tmpdir(), `toygres-bench-health-worker-${i}.cpuprofile`)).join(', ')}\n`)
+      process.stdout.write(`  raw profiles: ${Array.from({ length: opts.workers }, (_w, i) => join(tmpdir(), `toygres-bench-health-worker-${i}.cpuprofile`)).join(', ')}\n`)
     }
     if (summary.statements_per_check) {
       process.stdout.write(`statements the workers sent to the database per check: ${summary.statements_per_check_total} (pg.Client#query calls, by name or text; [target]: the probes'):\n`)

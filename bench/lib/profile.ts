@@ -1,5 +1,6 @@
 // A V8 CPU profile (node:inspector's Profiler) summed up: where the
 // non-idle samples sat (self time), by package or src/ folder and by function.
+import { writeFile } from 'node:fs/promises'
 import { Session } from 'node:inspector/promises'
 
 interface Node { id: number, callFrame: { functionName: string, url: string, lineNumber: number }, children?: number[] }
@@ -93,8 +94,12 @@ export function summarize (profile: Profile, top = 12): ProfileSummary {
   }
 }
 
-/** Starts sampling this process; the returned function stops and summarises. */
-export async function startProfiling (intervalUs = 1000): Promise<() => Promise<ProfileSummary>> {
+/**
+ * Starts sampling this process; the returned function stops and summarises
+ * (and, given `saveTo`, writes the raw profile there: a .cpuprofile that
+ * Chrome DevTools and speedscope open).
+ */
+export async function startProfiling (intervalUs = 1000, saveTo?: string): Promise<() => Promise<ProfileSummary>> {
   const session = new Session()
   session.connect()
   await session.post('Profiler.enable')
@@ -103,6 +108,7 @@ export async function startProfiling (intervalUs = 1000): Promise<() => Promise<
   return async () => {
     const { profile } = await session.post('Profiler.stop') as unknown as { profile: Profile }
     session.disconnect()
+    if (saveTo) await writeFile(saveTo, JSON.stringify(profile))
     return summarize(profile, 40)
   }
 }

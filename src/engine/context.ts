@@ -252,14 +252,19 @@ export class RunContext implements Context<any> {
     return this.#stop({ kind: 'fail', error: new NonDeterminismError(position, recorded, requested) })
   }
 
-  /** Holds a finished row; written with what follows in this turn, else at the next one. */
+  /**
+   * Holds a finished row; written with what follows in this turn, else at the
+   * next one. An ended `$sleep` alone waits for the next write or the run's
+   * end: replay re-derives it from its timer, so it need not commit before
+   * the activity that follows (a health check's tick saves a transaction).
+   */
   #defer (row: CheckpointRow): void {
     this.#pending.push(row)
     if (this.#flushScheduled) return
     this.#flushScheduled = true
     setImmediate(() => {
       this.#flushScheduled = false
-      if (this.#pending.length > 0 && !this.#halt) void this.#checkpoint()
+      if (!this.#halt && this.#pending.some(r => r.name !== '$sleep')) void this.#checkpoint()
     })
   }
 

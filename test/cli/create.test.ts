@@ -110,6 +110,8 @@ t.test('create --wait, psql, json, delete', async t => {
   t.equal(refusedDelete.code, 2)
   t.match(refusedDelete.stderr, /refusing to delete demo without --yes/)
   const events = toygres(['events', 'demo', '-o', 'json'], { env })
+  // Delete once the stream is open (its first event is out): a delete can end before a new process connects.
+  await new Promise<void>(resolve => events.child.stdout!.once('data', () => resolve()))
   const deleted = await toygres(['delete', 'demo', '--yes', '--wait'], { env })
   t.equal(deleted.code, 0, deleted.stderr)
   t.equal(deleted.stdout.trim(), 'demo deleted')

@@ -128,8 +128,13 @@ t.test('the image tree runs the control plane in production, read-only, without 
   const before = await ownedBy(uid, watched)
   const [node, ...args] = final.cmd!
   t.equal(node, 'node')
+  // The image's node comes with its base image, outside the app; here, a copy the image's user can reach
+  // (this clone's pinned Node may sit in a directory only root can enter, such as root's home).
+  const nodeBin = join(scratch, 'node')
+  await copyFile(process.execPath, nodeBin)
+  await chmod(nodeBin, 0o755)
   let output = ''
-  const server = spawn(...uninstrumented(process.execPath, args), { cwd: app, env, uid, gid, stdio: ['ignore', 'pipe', 'pipe'] })
+  const server = spawn(...uninstrumented(nodeBin, args), { cwd: app, env, uid, gid, stdio: ['ignore', 'pipe', 'pipe'] })
   server.stdout.on('data', d => { output += d })
   server.stderr.on('data', d => { output += d })
   const exited = new Promise<number | string>(resolve => server.on('exit', (code, signal) => resolve(code ?? signal ?? -1)))
@@ -147,7 +152,7 @@ t.test('the image tree runs the control plane in production, read-only, without 
       return (await get('/readyz', {}).catch(() => ({ status: 0 }))).status
     }, s => s === 200, { what: '/readyz', timeoutMs: 60_000 })
     // Not spawnSync: the fake cluster /readyz asks lives in this process's event loop.
-    const check = spawn(...uninstrumented(process.execPath, final.healthcheck!.slice(1)), { env, uid, gid, stdio: 'ignore' })
+    const check = spawn(...uninstrumented(nodeBin, final.healthcheck!.slice(1)), { env, uid, gid, stdio: 'ignore' })
     t.equal(await new Promise(resolve => check.on('exit', resolve)), 0, 'the HEALTHCHECK passes')
     t.equal(final.healthcheck![0], 'node')
     t.equal((await fetch(`${base}/docs/`)).status, 200, 'Swagger UI is served')

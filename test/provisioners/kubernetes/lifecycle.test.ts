@@ -9,7 +9,8 @@ import pg from 'pg'
 import { deployInput, harness, never, TEST_TLS, withPassword } from './helpers.ts'
 
 t.test('an instance from deploy to delete, connected to for real over verified TLS', { timeout: 120_000 }, async t => {
-  const { kube, provisioner, logs } = await harness(t, { realPostgres: true }, { region: 'eastus' })
+  // The load balancer's address comes well after the first wait report, however loaded the machine (the realistic 200 ms need not).
+  const { kube, provisioner, logs } = await harness(t, { realPostgres: true, loadBalancerDelayMs: 5000 }, { region: 'eastus' })
   const input = deployInput({ dns_label: 'orders-db' })
   const ref = { namespace: input.namespace, instance_name: input.instance_name, instance_id: input.instance_id }
 

@@ -19,7 +19,8 @@ for (const [name, fake, said] of [
   ['a node added by the cluster autoscaler', { scaleUpAfterMs: 1500 }, /^no node can run pod orders-0 yet: 0\/1 nodes are available: 1 Insufficient cpu\. .*\(cluster-autoscaler: pod triggered scale-up: \[\{fake-node-pool 1->2 \(max: 3\)\}\]\)/],
   ['a registry that rate-limits the first pulls', { pullFailures: { count: 3 } }, /^pulling postgres:17: 429 Too Many Requests, retrying$/],
   ['a registry that times out', { pullFailures: { count: 2, message: TIMEOUT_MESSAGE } }, /^pulling postgres:17: i\/o timeout, retrying$/],
-  ['a first start that crashes, twice', { crashTimes: { postgres: 2 } }, /^PostgreSQL has exited 2 times \(last exit code 1\); the kubelet restarts it after a back-off \(1 of 3 restarts before giving up\)$/],
+  // A back-off long enough to be seen however loaded the machine (the realistic 100 ms base can pass between two reads).
+  ['a first start that crashes, twice', { crashTimes: { postgres: 2 }, backoffBaseMs: 1500 }, /^PostgreSQL has exited 2 times \(last exit code 1\); the kubelet restarts it after a back-off \(1 of 3 restarts before giving up\)$/],
   ['a storage class that binds on first use', { defaultStorageClass: { name: 'standard', volumeBindingMode: 'WaitForFirstConsumer', allowVolumeExpansion: true }, volumeBindingDelayMs: 800 }, /^the kubelet is creating the container of pod orders-0$|^pod orders-0 is waiting for the scheduler|^PersistentVolumeClaim/]
 ] as const) {
   t.test(`${name}: waited out, and said`, { timeout: 60_000 }, async t => {

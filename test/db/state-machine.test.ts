@@ -6,7 +6,7 @@ import pg from 'pg'
 import { pino } from 'pino'
 import t from 'tap'
 import { migrate } from '../../src/db/migrate.ts'
-import { createTestDatabase } from '../helpers/db.ts'
+import { createTestDatabase, testPool } from '../helpers/db.ts'
 
 const STATES = ['creating', 'running', 'failed', 'deleting', 'delete_failed', 'stopping', 'stopped', 'starting', 'restarting', 'updating'] as const
 
@@ -27,10 +27,7 @@ const ALLOWED: Record<string, string[]> = {
 t.test('every transition: allowed ones work, the rest are refused, each writes one event', async t => {
   const url = await createTestDatabase(t)
   await migrate(url, pino({ level: 'silent' }))
-  const pool = new pg.Pool({ connectionString: url })
-  // The test database is dropped WITH (FORCE) at teardown, which may end an idle client before pool.end(): not an error.
-  pool.on('error', () => {})
-  t.teardown(() => pool.end())
+  const pool = testPool(t, url)
   let n = 0
   for (const from of STATES) {
     for (const to of STATES) {
@@ -75,10 +72,7 @@ async function eventCount (pool: pg.Pool, id: string): Promise<number> {
 t.test('markRunning answers the same when replayed, and false once a delete overtook the create', async t => {
   const url = await createTestDatabase(t)
   await migrate(url, pino({ level: 'silent' }))
-  const pool = new pg.Pool({ connectionString: url })
-  // The test database is dropped WITH (FORCE) at teardown, which may end an idle client before pool.end(): not an error.
-  pool.on('error', () => {})
-  t.teardown(() => pool.end())
+  const pool = testPool(t, url)
   const { insertInstance, markRunning, markDeleting } = await import('../../src/db/instances.ts')
   const info = { ip_connection_string: 'postgresql://postgres@127.0.0.1:1/postgres', dns_connection_string: null, external_ip: null, dns_name: null, server_version: 'PostgreSQL 17.2', deployment_time_seconds: 3 }
   const make = async (name: string) => {

@@ -3,7 +3,6 @@
 // recovery flips it back, every change is an instance event, history is
 // pruned past the retention, and a probe never throws for a failed check.
 import { createServer } from 'node:net'
-import pg from 'pg'
 import t from 'tap'
 import { pino } from 'pino'
 import { migrate } from '../../src/db/migrate.ts'
@@ -11,7 +10,7 @@ import { checkHealth } from '../../src/activities/check-health.ts'
 import { listHealthChecks, markStale, pruneHealthChecks, recordCheck, type HealthCheckOutcome } from '../../src/db/health-checks.ts'
 import { listInstanceEvents } from '../../src/db/instance-events.ts'
 import { insertInstance, markDeleting, markRunning } from '../../src/db/instances.ts'
-import { adminUrl, createTestDatabase } from '../helpers/db.ts'
+import { adminUrl, createTestDatabase, testPool } from '../helpers/db.ts'
 
 // One response time for all: back-to-back records of overlapping checks would sort by when each started.
 const check = (ok: boolean): HealthCheckOutcome => ({ ok, response_time_ms: 1.5, error: ok ? null : 'refused' })
@@ -20,10 +19,7 @@ const verdict = (v: Awaited<ReturnType<typeof recordCheck>>) => v && { previous:
 t.test('verdict: threshold, recovery, events, retention, only while running', async t => {
   const url = await createTestDatabase(t)
   await migrate(url, pino({ level: 'silent' }))
-  const pool = new pg.Pool({ connectionString: url })
-  // The test database is dropped WITH (FORCE) at teardown, which may end an idle client before pool.end(): not an error.
-  pool.on('error', () => {})
-  t.teardown(() => pool.end())
+  const pool = testPool(t, url)
   const id = crypto.randomUUID()
   await insertInstance(pool, { id, name: 'v', namespace: 'toygres', postgres_version: '18', storage_size_gb: 1, use_load_balancer: false, dns_label: null, password_ciphertext: 'x' })
 

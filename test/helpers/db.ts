@@ -36,3 +36,27 @@ export async function createTestDatabase (t: Teardown, prefix = 'toygres_t'): Pr
   t.teardown(() => db.drop())
   return db.url
 }
+
+/**
+ * A pool on a test database, ended when `t` ends. The database is dropped
+ * WITH (FORCE) at teardown, which may end an idle client before pool.end():
+ * that `'error'` is expected, and an unheard one would crash the test process.
+ */
+export function testPool (t: Teardown, url: string, max?: number): pg.Pool {
+  const pool = new pg.Pool({ connectionString: url, max })
+  pool.on('error', () => {})
+  t.teardown(() => pool.end())
+  return pool
+}
+
+/**
+ * A client for an instance's connection URI that verifies the server's
+ * certificate and name against `ca`, as libpq's sslmode=verify-full does
+ * (stricter than the URI's require). node-postgres would read sslmode
+ * from the URI over the ssl option, so the URI's sslmode is taken out; a URI
+ * without sslmode=require connects without TLS.
+ */
+export function instanceClient (uri: string, ca: string): pg.Client {
+  const tls = /[?&]sslmode=require\b/.test(uri)
+  return new pg.Client({ connectionString: uri.replace(/[?&]sslmode=[^&]*/, ''), ssl: tls ? { ca } : false })
+}

@@ -5,9 +5,9 @@
 // parameters change (and say when they need a restart); deletion protection
 // holds; changes asked back to back run in order; a cancelled operation's
 // instance can be acted on again; bad input changes nothing.
-import pg from 'pg'
 import t from 'tap'
 import { buildTestApp, localProvisionerEnv } from '../helpers/app.ts'
+import { instanceClient } from '../helpers/db.ts'
 import { pollUntil } from '../helpers/poll.ts'
 import type { FastifyInstance } from 'fastify'
 
@@ -19,7 +19,7 @@ async function finished (app: FastifyInstance, id: string): Promise<{ status: st
 }
 
 async function query (uri: string, ca: string, sql: string): Promise<any[]> {
-  const client = new pg.Client({ connectionString: uri.replace(/[?&]sslmode=[^&]*/, ''), ssl: uri.includes('sslmode=require') ? { ca, checkServerIdentity: () => undefined } : false })
+  const client = instanceClient(uri, ca)
   await client.connect()
   try { return (await client.query(sql)).rows } finally { await client.end() }
 }

@@ -8,12 +8,10 @@ import t from 'tap'
 import { activityNames as activities } from '../../src/activities/names.ts'
 import { orchestrationNames as orchestrations } from '../../src/orchestrations/names.ts'
 import { buildTestApp, localProvisionerEnv } from '../helpers/app.ts'
+import { instanceClient } from '../helpers/db.ts'
 import { pollUntil } from '../helpers/poll.ts'
 import { isAlive } from '../../src/provisioners/local/server.ts'
 
-
-/** node-postgres reads sslmode from a URI over its ssl option; the option (verify against our CA) is what libpq's sslmode=verify-ca does. */
-const withoutSslmode = (uri: string): string => uri.replace(/[?&]sslmode=[^&]*/, '')
 
 t.test('create → running → connect → delete → gone', async t => {
   const env = await localProvisionerEnv(t)
@@ -56,7 +54,7 @@ t.test('create → running → connect → delete → gone', async t => {
 
   // The 202's ready-to-paste URI names the port the instance got, and connects as it is.
   t.equal(body.connection_uri, `postgresql://postgres:${encodeURIComponent(password)}@127.0.0.1:${url.port}/postgres?sslmode=require`)
-  const pasted = new pg.Client({ connectionString: withoutSslmode(body.connection_uri), ssl: { ca: app.controlPlane.authority.certificatePem } })
+  const pasted = instanceClient(body.connection_uri, app.controlPlane.authority.certificatePem)
   await pasted.connect()
   t.same((await pasted.query('SELECT 1 AS one')).rows, [{ one: 1 }], 'the pasted URI connects')
   await pasted.end()
@@ -103,7 +101,7 @@ t.test('a password with @ / : % # ? & = in it: the 202\'s URI is percent-encoded
   const running = await pollUntil(async () => (await app.inject('/instances/pasted')).json(), i => i.state !== 'creating', { what: 'running', timeoutMs: 90_000 })
   t.equal(running.state, 'running', JSON.stringify(running.error))
   t.equal(new URL(uri).port, new URL(running.ip_connection_string).port, 'the port reserved at the 202 is the one deploy used')
-  const client = new pg.Client({ connectionString: withoutSslmode(uri), ssl: { ca: app.controlPlane.authority.certificatePem } })
+  const client = instanceClient(uri, app.controlPlane.authority.certificatePem)
   await client.connect()
   t.same((await client.query('SELECT current_user AS who')).rows, [{ who: 'postgres' }])
   await client.end()

@@ -89,12 +89,17 @@ export async function pruneHealthChecks (db: Queryable, retentionHours: number):
 
 /**
  * Running instances whose last check is older than `staleSeconds` lose their
- * verdict: with checks not running we do not know (workers down, a backlog).
+ * verdict (health `unknown`, failures 0): with checks not running we do not
+ * know (workers down, a backlog). Not while the instance's monitor holds a
+ * live lease: its run is busy, typically restarting the dead server after an
+ * unhealthy verdict (up to the start's 30 s deadline), and the verdict it
+ * reached still stands. Returns how many were marked.
  */
 export async function markStale (db: Queryable, staleSeconds: number): Promise<number> {
   const { rowCount } = await db.query(
-    `UPDATE toygres.instances SET health = 'unknown', consecutive_failures = 0
-     WHERE state = 'running' AND health <> 'unknown' AND last_health_check_at < now() - make_interval(secs => $1)`, [staleSeconds])
+    `UPDATE toygres.instances i SET health = 'unknown', consecutive_failures = 0
+     WHERE i.state = 'running' AND i.health <> 'unknown' AND i.last_health_check_at < now() - make_interval(secs => $1)
+       AND NOT EXISTS (SELECT 1 FROM toygres.operations o WHERE o.id = i.health_operation_id AND o.lease_until > now())`, [staleSeconds])
   return rowCount ?? 0
 }
 

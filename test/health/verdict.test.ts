@@ -59,7 +59,13 @@ t.test('verdict: threshold, recovery, events, retention, only while running', as
   // No check for a while (checks not running): the verdict becomes unknown, once.
   t.equal(await markStale(pool, 3600), 0, 'a recent check keeps the verdict')
   await pool.query("UPDATE toygres.instances SET last_health_check_at = now() - interval '2 hours' WHERE id = $1", [id])
-  t.equal(await markStale(pool, 3600), 1)
+  // ...but not while its monitor's run holds a live lease (busy, e.g. restarting a dead server): the verdict it reached stands.
+  const monitor = crypto.randomUUID()
+  await pool.query("INSERT INTO toygres.operations (id, name, key, status, lease, lease_until) VALUES ($1, 'monitor', $2, 'running', gen_random_uuid(), now() + interval '10 seconds')", [monitor, `monitor:${monitor}`])
+  await pool.query('UPDATE toygres.instances SET health_operation_id = $2 WHERE id = $1', [id, monitor])
+  t.equal(await markStale(pool, 3600), 0, 'a monitor whose run is under way keeps the verdict')
+  await pool.query("UPDATE toygres.operations SET lease_until = now() - interval '1 second' WHERE id = $1", [monitor])
+  t.equal(await markStale(pool, 3600), 1, 'its lease lapsed (the run died): stale')
   t.equal(await markStale(pool, 3600), 0)
   t.equal((await pool.query('SELECT health FROM toygres.instances WHERE id = $1', [id])).rows[0].health, 'unknown')
 

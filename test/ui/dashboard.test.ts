@@ -198,8 +198,10 @@ t.test('the dashboard, end to end in Chromium', { skip }, async t => {
     await dialog.getByLabel('Type ui-e2e to confirm').fill('ui-e2e')
     await page.keyboard.press('Enter')
     await page.waitForURL(`${base}/`)
-    // The list shows it deleting (unless it went already), then the event stream removes the row.
-    await page.locator('tr[data-instance="ui-e2e"], .empty').first().waitFor()
+    // The list has loaded once a row that stays shows; it shows ui-e2e deleting
+    // (unless the delete ended before the list loaded), then the event stream
+    // removes that row. (.empty never shows here: other instances remain.)
+    await page.locator('tr[data-instance="billing-db"]').waitFor()
     await page.locator('tr[data-instance="ui-e2e"]').waitFor({ state: 'detached', timeout: 60_000 })
     t.equal(await page.locator('tr[data-instance="billing-db"]').count(), 1, 'the others stay')
     // GET /instances/{name} answers from a 200 ms micro-cache: the 404 may be a moment behind the event.

@@ -111,15 +111,23 @@ t.test('the simulated controllers: pod, claims, ingress, garbage collection', as
 t.test('wait-for-ready survives a dropped watch: it lists again and keeps watching', async t => {
   const { kube, provisioner } = await harness(t, { kubelet: 'manual' })
   await provisioner.deployPostgres(deployInput(), never())
+  // The StatefulSet controller makes the pod a moment after deploy returns:
+  // the second watch can open before it exists.
+  const podMade = new Promise<void>(resolve => {
+    const stop = kube.state.store.subscribe(kube.state.store.resourceVersion, e => { if (e.resource === 'pods' && e.type === 'ADDED') { stop(); resolve() } })
+    if (kube.state.get('pods', 'toygres', 'orders-0')) { stop(); resolve() }
+  })
   let watches = 0
+  let started: Promise<void> | undefined
   kube.events.on('watch', (resource: string) => {
     if (resource !== 'pods') return
     watches++
     if (watches === 1) kube.dropWatches()
-    // Only now, with the second watch open, does the pod start.
-    if (watches === 2) void kube.startPod('toygres', 'orders-0')
+    // Only now, with the second watch open (and the pod made), does the pod start.
+    if (watches === 2) started = podMade.then(() => kube.startPod('toygres', 'orders-0'))
   })
   const ready = await provisioner.waitForReady({ namespace: 'toygres', instance_name: 'orders', instance_id: INSTANCE_ID, timeout_seconds: 3600 }, never())
   t.equal(ready.ready, true)
   t.equal(watches, 2)
+  await started
 })

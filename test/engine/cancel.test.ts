@@ -106,7 +106,7 @@ t.test('cancel cuts an in-process back-off short; metrics events are emitted', a
   // waitFor hears the end from the database (NOTIFY on the listener's
   // connection); the run emits its event once its own write's reply comes
   // back on another connection, which can be later.
-  await until(async () => events.length, () => events.some(([e]) => e === 'operation:finished'), 'the run emitted its end')
+  await until(async () => events.some(([e]) => e === 'operation:finished'), Boolean, 'the run emitted its end')
   t.same(await effectCounts(pool, operation.id), { flaky: 1 }, 'no second attempt after the cancel')
   t.match((await engine.getSteps(operation.id))[1], { name: 'flaky', status: 'cancelled', attempts: 1 })
   t.match(events, [

@@ -11,7 +11,7 @@ import { nextDue } from '../../src/orchestrations/health-check.ts'
 import { localProvisionerEnv } from '../helpers/app.ts'
 import { pollUntil } from '../helpers/poll.ts'
 import { buildHealthApp } from './fixtures/app.ts'
-import { createRunning, healthOf, postmasterPid, waitForHealth } from './fixtures/helpers.ts'
+import { createRunning, healthOf, pgdataOf, postmasterPid, waitForHealth } from './fixtures/helpers.ts'
 
 t.test('a failed auto-restart is tried again at the next unhealthy check', async t => {
   const env = await localProvisionerEnv(t)
@@ -19,7 +19,7 @@ t.test('a failed auto-restart is tried again at the next unhealthy check', async
   await createRunning(app, 'stubborn')
   await waitForHealth(app, 'stubborn', 'healthy')
 
-  const conf = join(env.TOYGRES_DATA_DIR!, 'instances', 'toygres', 'stubborn', 'pgdata', 'postgresql.auto.conf')
+  const conf = join(pgdataOf(env.TOYGRES_DATA_DIR!, 'stubborn'), 'postgresql.auto.conf')
   const good = await readFile(conf, 'utf8')
   await appendFile(conf, "shared_buffers = 'plenty'\n") // read at the next start only
   process.kill(await postmasterPid(env.TOYGRES_DATA_DIR!, 'stubborn'), 'SIGKILL')

@@ -599,8 +599,11 @@ export class Controllers {
 
   // ---- test hooks ------------------------------------------------------
 
-  /** The kubelet's work on one pod, now (for kubelet: 'manual'). */
-  /** Rejects when there is no such pod: a test that starts a pod before its controller made it would otherwise wait for ever. */
+  /**
+   * The kubelet's work on one pod, now (for kubelet: 'manual'). Rejects when
+   * there is no such pod: a test that starts a pod before its controller made
+   * it would otherwise wait for ever.
+   */
   startPod (ns: string, name: string): Promise<void> {
     const pod = this.#store.get('pods', ns, name)
     return pod ? this.kubelet.start(pod) : Promise.reject(new Error(`no pod ${ns}/${name} to start: its StatefulSet controller has not made it (yet)`))

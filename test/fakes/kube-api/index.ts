@@ -55,7 +55,7 @@ export interface FakeKubeApi {
   clearRequests (): void
   /** Ends every open watch, as an API server restart or an idle proxy would. */
   dropWatches (): void
-  /** Runs the kubelet for a pod now (with kubelet: 'manual'). */
+  /** Runs the kubelet for a pod now (with kubelet: 'manual'); rejects when the pod does not exist (yet). */
   startPod (namespace: string, name: string): Promise<void>
   /** SIGKILLs the pod's running container (exit 137); the kubelet restarts it. False when none runs. */
   killContainer (namespace: string, pod: string): boolean

@@ -1,6 +1,7 @@
 // The fake API server keeps the promises a real one makes, since the
 // provisioner's tests are only as good as it is.
 import t from 'tap'
+import { until } from '../../fakes/fake-kube/helpers.ts'
 import { startFakeKubeApi } from '../../fakes/kube-api/index.ts'
 import { deployInput, harness, never, INSTANCE_ID } from './helpers.ts'
 
@@ -113,10 +114,7 @@ t.test('wait-for-ready survives a dropped watch: it lists again and keeps watchi
   await provisioner.deployPostgres(deployInput(), never())
   // The StatefulSet controller makes the pod a moment after deploy returns:
   // the second watch can open before it exists.
-  const podMade = new Promise<void>(resolve => {
-    const stop = kube.state.store.subscribe(kube.state.store.resourceVersion, e => { if (e.resource === 'pods' && e.type === 'ADDED') { stop(); resolve() } })
-    if (kube.state.get('pods', 'toygres', 'orders-0')) { stop(); resolve() }
-  })
+  const podMade = until(kube, () => kube.state.get('pods', 'toygres', 'orders-0'), 30_000, 'pod orders-0 made')
   let watches = 0
   let started: Promise<void> | undefined
   kube.events.on('watch', (resource: string) => {

@@ -1,6 +1,9 @@
 // One fetch of a queue, in one transaction: running operations whose timer
-// is due (or whose run's lease lapsed) are claimed straight from their rows;
-// then pg-boss hands over jobs for the slots left, their operations are
+// is due (or whose run's lease lapsed) are claimed straight from their rows,
+// and pg-boss hands over jobs (starts) for the slots left. When due rows
+// have filled every fetch for a polling interval, the next fetch asks
+// pg-boss first, so timers that always fill the slots delay starts by at
+// most that long instead of starving them. The jobs' operations are
 // claimed in one statement (claimOperations), and every fetched job is
 // completed, claimed or not: a job only delivers a start or a wake-up, and
 // the operation's lease (kept alive by the dispatcher) is what protects the
@@ -10,8 +13,8 @@
 // held unless all of it commits.
 import { randomUUID } from 'node:crypto'
 import type pg from 'pg'
-import type { PgBoss } from 'pg-boss'
-import { claimDue, claimOperations, type Claim, type Claimed } from './sql/operations.ts'
+import type { Job, PgBoss } from 'pg-boss'
+import { claimDue, claimOperations, type Claim, type Claimed, type Due } from './sql/operations.ts'
 import { selectHistories } from './sql/steps.ts'
 import { bossDb, inTransaction, type JobData } from './tx.ts'
 import type { StepRecord } from './types.ts'
@@ -37,27 +40,53 @@ export interface ClaimSettings {
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i
 
-/** Claims up to `limit` runs; `fetched` counts rows and jobs taken (claimed or refused), to tell a full batch. */
-export async function claimRuns (pool: pg.Pool, boss: PgBoss, settings: ClaimSettings, limit: number): Promise<{ runs: ClaimedRun[], fetched: number }> {
+/**
+ * Claims up to `limit` runs: due rows first, then jobs for the slots left,
+ * or, with `jobsFirst`, jobs first and due rows for the slots their claims
+ * left (a job refused for its key leaves its slot to a due row). `fetched`
+ * counts rows and jobs taken (claimed or refused), to tell a full batch;
+ * `askedJobs` says whether pg-boss was asked at all.
+ */
+export async function claimRuns (pool: pg.Pool, boss: PgBoss, settings: ClaimSettings, limit: number, jobsFirst = false): Promise<{ runs: ClaimedRun[], fetched: number, askedJobs: boolean }> {
   const sentAt = Date.now()
   const { queue, leaseSeconds } = settings
   return inTransaction(pool, async client => {
     const db = bossDb(client)
-    const due = await claimDue(client, settings.name, limit, leaseSeconds, settings.maxTakeovers)
-    // Running operations come claimed; pending ones made due (the next on a freed key) are claimed below, with the jobs.
-    const claimed = due.filter((op): op is Claimed => op.lease !== null)
-    const claims: Claim[] = due.filter(op => op.lease === null).map(op => ({ operationId: op.id, lease: randomUUID(), jobId: null }))
-    let fetched = due.length
-    const jobs = due.length < limit ? await boss.fetch<JobData>(queue, { batchSize: limit - due.length, db }) : []
-    fetched += jobs.length
-    // A job for an operation this fetch already has is a duplicate wake-up.
-    const taken = new Set(due.map(op => op.id))
-    claims.push(...jobs
-      .filter(j => typeof j.data?.operationId === 'string' && UUID.test(j.data.operationId) && !taken.has(j.data.operationId))
-      .map(j => ({ operationId: j.data.operationId, lease: randomUUID(), jobId: j.id })))
-    if (claims.length > 0) claimed.push(...await claimOperations(client, claims, leaseSeconds))
+    const claimed: Claimed[] = []
+    /** Claims the pending operations among `due` (made due: the next on a freed key) and those `jobs` deliver, except ones in `skip`. */
+    const claimPending = async (due: Due[], jobs: Array<Job<JobData>>, skip: Set<string>): Promise<void> => {
+      const claims: Claim[] = due.filter(op => op.lease === null).map(op => ({ operationId: op.id, lease: randomUUID(), jobId: null }))
+      claims.push(...jobs
+        .filter(j => typeof j.data?.operationId === 'string' && UUID.test(j.data.operationId) && !skip.has(j.data.operationId))
+        .map(j => ({ operationId: j.data.operationId, lease: randomUUID(), jobId: j.id })))
+      if (claims.length > 0) claimed.push(...await claimOperations(client, claims, leaseSeconds))
+    }
+    const claimDueRows = async (n: number): Promise<Due[]> => {
+      const due = n > 0 ? await claimDue(client, settings.name, n, leaseSeconds, settings.maxTakeovers) : []
+      // Running operations come claimed; pending ones made due are claimed with claimPending.
+      claimed.push(...due.filter((op): op is Claimed => op.lease !== null))
+      return due
+    }
+    const fetchJobs = async (n: number): Promise<Array<Job<JobData>>> => n > 0 ? boss.fetch<JobData>(queue, { batchSize: n, db }) : []
+    let fetched: number
+    let jobs: Array<Job<JobData>>
+    let askedJobs = true
+    if (jobsFirst) {
+      jobs = await fetchJobs(limit)
+      await claimPending([], jobs, new Set())
+      const due = await claimDueRows(limit - claimed.length)
+      await claimPending(due, [], new Set())
+      fetched = jobs.length + due.length
+    } else {
+      const due = await claimDueRows(limit)
+      askedJobs = due.length < limit
+      jobs = await fetchJobs(limit - due.length)
+      // A job for an operation this fetch already has is a duplicate wake-up.
+      await claimPending(due, jobs, new Set(due.map(op => op.id)))
+      fetched = due.length + jobs.length
+    }
     if (jobs.length > 0) await boss.complete(queue, jobs.map(j => ({ id: j.id, retryCount: j.retryCount })), null, { db })
     const histories = await selectHistories(client, claimed.filter(op => op.attempts > 1).map(op => op.id))
-    return { runs: claimed.map(operation => ({ operation, history: histories.get(operation.id) ?? [], sentAt })), fetched }
+    return { runs: claimed.map(operation => ({ operation, history: histories.get(operation.id) ?? [], sentAt })), fetched, askedJobs }
   })
 }

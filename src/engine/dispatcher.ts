@@ -107,6 +107,8 @@ class QueueFetcher {
   /** Fetches in flight, and the slots they asked for. */
   #fetches = 0
   #asked = 0
+  /** When pg-boss was last asked for jobs (performance.now()): due rows filling every fetch must not starve starts. */
+  #askedJobsAt = performance.now()
   /** Work may be waiting: set by wakes, and by a fetch that filled every free slot. */
   #dirty = false
   #stopped = false
@@ -167,9 +169,11 @@ class QueueFetcher {
     this.#fetches++
     this.#asked += free
     try {
-      const { runs, fetched } = await claimRuns(this.#o.pool, this.#o.boss, this.#settings, free)
+      const jobsFirst = performance.now() - this.#askedJobsAt > this.#o.pollingSeconds * 1000
+      const { runs, fetched, askedJobs } = await claimRuns(this.#o.pool, this.#o.boss, this.#settings, free, jobsFirst)
+      if (askedJobs) this.#askedJobsAt = performance.now()
       // A full batch says more may be waiting.
-      if (fetched === free) this.#dirty = true
+      if (fetched >= free) this.#dirty = true
       for (const run of runs) this.#start(run)
     } catch (err) {
       this.#o.log.warn({ err, orchestration: this.#settings.name }, 'fetching work failed; trying again shortly')

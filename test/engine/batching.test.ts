@@ -96,3 +96,27 @@ t.test('an orchestration\'s own concurrency: its fetcher fills that many slots a
   release()
   for (const id of ids) t.equal((await api.engine.waitFor(id, { timeoutMs: 30_000 })).status, 'succeeded')
 })
+
+t.test('starts are not starved by due timers: with every slot wanted by operations always due, a new start still runs', async t => {
+  const db = await engineDatabase(t)
+  const api = await db.stack({ concurrency: 0 })
+  const { engine } = await db.stack({ concurrency: 1 })
+  // A looping operation is due again the moment its run ends (continueAsNew),
+  // so with three of them and one slot there is always a due row to claim.
+  const runs = new Map<string, number>()
+  engine.register<{ loop: boolean }, string>('test::busy', async (ctx, input) => {
+    if (!input.loop) return ctx.step('once', async () => 'ran')
+    await ctx.step('spin', async () => { runs.set(ctx.operationId, (runs.get(ctx.operationId) ?? 0) + 1) })
+    return ctx.continueAsNew(input)
+  })
+  await engine.work()
+  const loopers: string[] = []
+  for (let i = 0; i < 3; i++) loopers.push((await api.engine.start(orchestration('test::busy'), { loop: true }, { key: `loop-${i}` })).operation.id)
+  await until(async () => loopers.every(id => (runs.get(id) ?? 0) >= 3), ok => ok, 'every looper ran three times (their starts were claimed)')
+  const { operation } = await api.engine.start(orchestration('test::busy'), { loop: false }, { key: 'once' })
+  const done = await api.engine.waitFor(operation.id, { timeoutMs: 30_000 })
+  t.equal(done.status, 'succeeded', 'the start was claimed while timers kept the only slot wanted')
+  t.same(done.output, 'ran')
+  for (const id of loopers) await api.engine.cancel(id)
+  for (const id of loopers) t.equal((await api.engine.waitFor(id, { timeoutMs: 30_000 })).status, 'cancelled')
+})

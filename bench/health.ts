@@ -49,10 +49,12 @@
 //   unchecked   instances of a kind with no check at all in the window.
 //   backlog     health-check operations ready to run that no run holds:
 //               `due` (timer passed) plus `pending` (started, never run: a
-//               monitor's first check waits there, and due timers are claimed
-//               before pending starts, so with too few slots new monitors
-//               never start), counted by the SQL of engine.countLive(), which
-//               the toygres_operations{state=...} gauge reports, sampled with
+//               monitor's first check waits there; due timers are claimed
+//               first, and starts get a fetch of their own only once due rows
+//               filled every fetch for a polling interval, so with too few
+//               slots new monitors start slowly), counted by the SQL of
+//               engine.countLive(), which the toygres_operations{state=...}
+//               gauge reports, sampled with
 //               the age of the oldest due one (a pending monitor's from the
 //               first due time housekeeping gave it); its trend is a least-squares slope,
 //               operations/min; it counts as growing when trend × window >

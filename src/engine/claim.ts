@@ -74,6 +74,7 @@ export async function claimRuns (pool: pg.Pool, boss: PgBoss, settings: ClaimSet
     if (jobsFirst) {
       jobs = await fetchJobs(limit)
       await claimPending([], jobs, new Set())
+      // What the jobs claimed is leased and running now, so claimDue cannot return it again.
       const due = await claimDueRows(limit - claimed.length)
       await claimPending(due, [], new Set())
       fetched = jobs.length + due.length

@@ -53,17 +53,19 @@ export async function claimRuns (pool: pg.Pool, boss: PgBoss, settings: ClaimSet
   return inTransaction(pool, async client => {
     const db = bossDb(client)
     const claimed: Claimed[] = []
-    /** Claims the pending operations among `due` (made due: the next on a freed key) and those `jobs` deliver, except ones in `skip`. */
-    const claimPending = async (due: Due[], jobs: Array<Job<JobData>>, skip: Set<string>): Promise<void> => {
-      const claims: Claim[] = due.filter(op => op.lease === null).map(op => ({ operationId: op.id, lease: randomUUID(), jobId: null }))
-      claims.push(...jobs
-        .filter(j => typeof j.data?.operationId === 'string' && UUID.test(j.data.operationId) && !skip.has(j.data.operationId))
-        .map(j => ({ operationId: j.data.operationId, lease: randomUUID(), jobId: j.id })))
+    const claim = async (claims: Claim[]): Promise<void> => {
       if (claims.length > 0) claimed.push(...await claimOperations(client, claims, leaseSeconds))
     }
+    /** The pending operations among due rows (made due: the next on a freed key), still to be claimed. */
+    const pendingClaims = (due: Due[]): Claim[] =>
+      due.filter(op => op.lease === null).map(op => ({ operationId: op.id, lease: randomUUID(), jobId: null }))
+    /** The operations `jobs` deliver, except those in `skip`. */
+    const jobClaims = (jobs: Array<Job<JobData>>, skip = new Set<string>()): Claim[] => jobs
+      .filter(j => typeof j.data?.operationId === 'string' && UUID.test(j.data.operationId) && !skip.has(j.data.operationId))
+      .map(j => ({ operationId: j.data.operationId, lease: randomUUID(), jobId: j.id }))
     const claimDueRows = async (n: number): Promise<Due[]> => {
       const due = n > 0 ? await claimDue(client, settings.name, n, leaseSeconds, settings.maxTakeovers) : []
-      // Running operations come claimed; pending ones made due are claimed with claimPending.
+      // Running operations come claimed; pending ones made due are claimed with claim(pendingClaims(...)).
       claimed.push(...due.filter((op): op is Claimed => op.lease !== null))
       return due
     }
@@ -73,17 +75,17 @@ export async function claimRuns (pool: pg.Pool, boss: PgBoss, settings: ClaimSet
     let askedJobs = true
     if (jobsFirst) {
       jobs = await fetchJobs(limit)
-      await claimPending([], jobs, new Set())
+      await claim(jobClaims(jobs))
       // What the jobs claimed is leased and running now, so claimDue cannot return it again.
       const due = await claimDueRows(limit - claimed.length)
-      await claimPending(due, [], new Set())
+      await claim(pendingClaims(due))
       fetched = jobs.length + due.length
     } else {
       const due = await claimDueRows(limit)
       askedJobs = due.length < limit
       jobs = await fetchJobs(limit - due.length)
       // A job for an operation this fetch already has is a duplicate wake-up.
-      await claimPending(due, jobs, new Set(due.map(op => op.id)))
+      await claim([...pendingClaims(due), ...jobClaims(jobs, new Set(due.map(op => op.id)))])
       fetched = due.length + jobs.length
     }
     if (jobs.length > 0) await boss.complete(queue, jobs.map(j => ({ id: j.id, retryCount: j.retryCount })), null, { db })

@@ -112,7 +112,7 @@ t.test('starts are not starved by due timers: with every slot wanted by operatio
   await engine.work()
   const loopers: string[] = []
   for (let i = 0; i < 3; i++) loopers.push((await api.engine.start(orchestration('test::busy'), { loop: true }, { key: `loop-${i}` })).operation.id)
-  await until(async () => loopers.every(id => (runs.get(id) ?? 0) >= 3), ok => ok, 'every looper ran three times (their starts were claimed)')
+  await until(async () => loopers.every(id => (runs.get(id) ?? 0) >= 3), Boolean, 'every looper ran three times (their starts were claimed)')
   const { operation } = await api.engine.start(orchestration('test::busy'), { loop: false }, { key: 'once' })
   const done = await api.engine.waitFor(operation.id, { timeoutMs: 30_000 })
   t.equal(done.status, 'succeeded', 'the start was claimed while timers kept the only slot wanted')

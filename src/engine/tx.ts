@@ -7,7 +7,7 @@ import type { PgBoss } from 'pg-boss'
 export type Client = pg.ClientBase
 
 // The one transaction helper, shared with the rest of the app.
-export { inTransaction } from '../db/queryable.ts'
+export { inTransaction, onTransactionEnd } from '../db/queryable.ts'
 
 const names = new Map<string, string>()
 

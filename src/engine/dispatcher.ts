@@ -10,7 +10,7 @@ import type { PgBoss } from 'pg-boss'
 import type pg from 'pg'
 import type { Logger } from '../logging.ts'
 import { claimRuns, type ClaimedRun, type ClaimSettings } from './claim.ts'
-import { renewLeases } from './sql/operations.ts'
+import { releaseLease, renewLeases } from './sql/operations.ts'
 
 export interface DispatcherOptions {
   pool: pg.Pool
@@ -61,6 +61,29 @@ export class Dispatcher {
     this.#queues.get(queue)?.wake()
   }
 
+  /**
+   * Takes a free slot of `queue` for a run claimed outside a fetch (an
+   * eager start, engine.start); false when none is free, fetching stopped,
+   * or this process does not run the orchestration. When every free slot is
+   * asked for by fetches in flight, waits for one of them to end (the slots
+   * it did not fill come back), once. The slot is held until runReserved()
+   * or unreserve().
+   */
+  async reserve (queue: string): Promise<boolean> {
+    const fetcher = this.#stopped ? undefined : this.#queues.get(queue)
+    return fetcher ? fetcher.reserve() : false
+  }
+
+  /** Runs `run` in the slot reserve() took. */
+  runReserved (queue: string, run: ClaimedRun): void {
+    this.#queues.get(queue)!.runReserved(run)
+  }
+
+  /** Gives back, unused, a slot reserve() took. */
+  unreserve (queue: string): void {
+    this.#queues.get(queue)!.unreserve()
+  }
+
   /** A local alarm in `ms` milliseconds, so a durable timer fires on time, not at the next poll. */
   wakeIn (queue: string, ms: number): void {
     this.#queues.get(queue)?.wakeIn(ms)
@@ -104,6 +127,8 @@ class QueueFetcher {
   /** The dispatcher's leases, shared by every fetcher. */
   readonly #leases: Map<string, string>
   #running = 0
+  /** Slots taken by reserve() for runs claimed elsewhere, not yet running. */
+  #reserved = 0
   /** Fetches in flight, and the slots they asked for. */
   #fetches = 0
   #asked = 0
@@ -115,6 +140,8 @@ class QueueFetcher {
   #alarms = new Set<NodeJS.Timeout>()
   #poll: NodeJS.Timeout
   #idle: Array<() => void> = []
+  /** reserve() calls waiting for a fetch in flight to end: each gets a slot then, or none. */
+  #fetchEnded: Array<(reserved: boolean) => void> = []
 
   constructor (settings: ClaimSettings, slots: number, opts: DispatcherOptions, leases: Map<string, string>) {
     this.#settings = settings
@@ -126,6 +153,36 @@ class QueueFetcher {
   }
 
   get running (): number { return this.#running }
+
+  reserve (): Promise<boolean> {
+    if (this.#stopped) return Promise.resolve(false)
+    if (this.#free() > 0) {
+      this.#reserved++
+      return Promise.resolve(true)
+    }
+    // Slots a fetch in flight asked for come back when it ends, unless it
+    // filled them; a start waiting for them is served before the next fetch.
+    if (this.#fetches === 0 || this.#slots - this.#running - this.#reserved <= 0) return Promise.resolve(false)
+    return new Promise(resolve => this.#fetchEnded.push(resolve))
+  }
+
+  #free (): number {
+    return this.#slots - this.#running - this.#asked - this.#reserved
+  }
+
+  runReserved (run: ClaimedRun): void {
+    this.#reserved--
+    if (!this.#stopped) { this.#start(run); return }
+    // Stopped while the start committed: hand the operation back, due now, for any engine.
+    const { id, lease } = run.operation
+    releaseLease(this.#o.pool, id, lease, new Date(0)).catch((err: unknown) =>
+      this.#o.log.warn({ err, operationId: id }, 'handing back an operation started while stopping failed; it is taken over when its lease lapses'))
+  }
+
+  unreserve (): void {
+    this.#reserved--
+    this.#fetchWhileDirty()
+  }
 
   wake (): void {
     this.#dirty = true
@@ -158,7 +215,7 @@ class QueueFetcher {
    */
   #fetchWhileDirty (): void {
     while (this.#dirty && !this.#stopped && this.#fetches < MAX_FETCHES) {
-      const free = this.#slots - this.#running - this.#asked
+      const free = this.#free()
       if (free <= 0) return // a run that ends fetches again
       this.#dirty = false
       void this.#fetch(free)
@@ -181,6 +238,11 @@ class QueueFetcher {
     } finally {
       this.#fetches--
       this.#asked -= free
+      for (const resolve of this.#fetchEnded.splice(0)) {
+        const reserved = !this.#stopped && this.#free() > 0
+        if (reserved) this.#reserved++
+        resolve(reserved)
+      }
     }
     this.#fetchWhileDirty()
   }

@@ -12,12 +12,13 @@ import { Listener, type Notice } from './listener.ts'
 import { ensureQueue, queueName } from './queues.ts'
 import { runOperation, type RunnerDeps } from './runner.ts'
 import {
-  cancelUnstarted, deleteFinishedBefore, insertOperation, markCancelRequested, selectByIdempotencyKey, selectLive,
+  cancelUnstarted, claimOperations, deleteFinishedBefore, insertOperation, wakeFetchers, markCancelRequested, selectByIdempotencyKey, selectLive,
   selectAbandoned, selectLiveByKey, wakeNow, countLive, type LiveCount, selectOperation, selectOperations, selectTraceEvents, finishOperation, type TraceEvent
 } from './sql/operations.ts'
 import { selectOperationPage } from './sql/listing.ts'
 import { selectSteps } from './sql/steps.ts'
-import { enqueueStart, inTransaction } from './tx.ts'
+import { enqueueStart, inTransaction, onTransactionEnd } from './tx.ts'
+import type { ClaimedRun } from './claim.ts'
 import type {
   ActivityBinding, Context, ContinueAsNew, Operation, OperationPage, OperationQuery, OrchestrationFn, OrchestrationHandle, Registration, StepPolicy, StepRecord
 } from './types.ts'
@@ -151,8 +152,14 @@ export class Engine extends EventEmitter {
   }
 
   /**
-   * Starts an operation: one row and one pg-boss job, in the caller's
-   * transaction when `opts.db` is given. Returns the existing operation
+   * Starts an operation, in the caller's transaction when `opts.db` is given
+   * (a client inside inTransaction). When this process runs the
+   * orchestration and has a slot free, the start also claims the operation
+   * (the key rules apply as for any claim) and the run begins here as soon
+   * as the transaction commits: an eager start, with no queue in between,
+   * as in Temporal's eager workflow start. Otherwise, or when the key is
+   * busy, it is queued: one row and one pg-boss job. Returns the operation
+   * (`running` when claimed, else `pending`), or the existing one
    * (`created: false`) when `idempotencyKey` was used before.
    */
   async start<I, O> (handle: OrchestrationHandle<I, O>, input: I, opts: StartOptions): Promise<{ operation: Operation<O>, created: boolean }> {
@@ -160,16 +167,56 @@ export class Engine extends EventEmitter {
     const queue = queueName(name)
     await this.#ensureQueue(queue)
     const go = async (client: pg.ClientBase): Promise<{ operation: Operation<O>, created: boolean }> => {
-      const operation = await insertOperation(client, { id: randomUUID(), name, key: opts.key, input, idempotencyKey: opts.idempotencyKey, trace: opts.trace ?? false })
-      if (operation) {
-        await enqueueStart(this.#boss, client, queue, operation.id)
-        return { operation: operation as Operation<O>, created: true }
+      const slot = await this.#eagerSlot(queue, client)
+      const operation = await insertOperation(client, { id: randomUUID(), name, key: opts.key, input, idempotencyKey: opts.idempotencyKey, trace: opts.trace ?? false }, !slot)
+      if (!operation) {
+        slot?.giveBack()
+        const existing = await selectByIdempotencyKey(client, opts.idempotencyKey as string)
+        if (!existing) throw new Error('idempotency key conflict, but no operation holds it')
+        return { operation: existing as Operation<O>, created: false }
       }
-      const existing = await selectByIdempotencyKey(client, opts.idempotencyKey as string)
-      if (!existing) throw new Error('idempotency key conflict, but no operation holds it')
-      return { operation: existing as Operation<O>, created: false }
+      if (slot) {
+        const sentAt = Date.now()
+        const [claimed] = await claimOperations(client, [{ operationId: operation.id, lease: randomUUID(), jobId: null }], this.#heartbeatSeconds)
+        if (claimed) {
+          slot.fill({ operation: claimed, history: [], sentAt })
+          const { lease: _lease, lease_job: _job, db_now: _now, ...running } = claimed
+          return { operation: running as Operation<O>, created: true }
+        }
+        // Its key is busy: queued like any other start.
+        slot.giveBack()
+        await wakeFetchers(client, name)
+      }
+      await enqueueStart(this.#boss, client, queue, operation.id)
+      return { operation: operation as Operation<O>, created: true }
     }
     return opts.db ? go(opts.db) : inTransaction(this.#pool, go)
+  }
+
+  /**
+   * A free slot of `queue` held for an eager start in the transaction
+   * `client` is in: the run fills it once that commits; an abort, or
+   * giveBack(), frees it. Null when no slot is free or the transaction's
+   * end cannot be seen (a client not inside inTransaction).
+   */
+  async #eagerSlot (queue: string, client: pg.ClientBase): Promise<{ fill: (run: ClaimedRun) => void, giveBack: () => void } | null> {
+    if (!(await this.#dispatcher.reserve(queue))) return null
+    let held = true
+    let run: ClaimedRun | undefined
+    const giveBack = (): void => {
+      if (held) this.#dispatcher.unreserve(queue)
+      held = false
+    }
+    const committed = (): void => {
+      if (run && held) this.#dispatcher.runReserved(queue, run)
+      else giveBack()
+      held = false
+    }
+    if (!onTransactionEnd(client, { committed, aborted: giveBack })) {
+      giveBack()
+      return null
+    }
+    return { fill: r => { run = r }, giveBack }
   }
 
   /** Requests cancellation; false when the operation is already finished (or unknown). */

@@ -9,14 +9,14 @@ import { registerFourSteps } from './fixtures/orchestrations.ts'
 
 const WORKER = fileURLToPath(new URL('./fixtures/worker.ts', import.meta.url))
 
-async function startWorker (t: { teardown (fn: () => unknown): void }, url: string, hang: string): Promise<ChildProcess> {
-  const child = spawn(process.execPath, [WORKER], { env: { ...process.env, ENGINE_TEST_DB_URL: url, HANG: hang }, stdio: ['ignore', 'pipe', 'inherit'] })
+async function startWorker (t: { teardown (fn: () => unknown): void }, url: string, hang: string, startKey = ''): Promise<ChildProcess & { output: () => string }> {
+  const child = spawn(process.execPath, [WORKER], { env: { ...process.env, ENGINE_TEST_DB_URL: url, HANG: hang, START_KEY: startKey }, stdio: ['ignore', 'pipe', 'inherit'] })
   t.teardown(() => { if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL') })
   let out = ''
   child.stdout?.on('data', (d: Buffer) => { out += d.toString() })
   await until(async () => out, o => o.includes('ready') || child.exitCode !== null, 'worker ready')
   if (!out.includes('ready')) throw new Error('worker failed to start')
-  return child
+  return Object.assign(child, { output: () => out })
 }
 
 for (const hang of ['after-2', 'in-3'] as const) {
@@ -51,3 +51,30 @@ for (const hang of ['after-2', 'in-3'] as const) {
       [1, 2, 3, 4].map(i => [`step-${i}`, 'succeeded', 1]))
   })
 }
+
+t.test('a worker SIGKILLed inside a run it started itself (eager, no start job) is replaced; completed steps ran once', async t => {
+  const db = await engineDatabase(t)
+  const api = await db.stack({ concurrency: 0 })
+  const child = await startWorker(t, db.url, 'in-3', 'eager-crash')
+  const [, id, status] = (await until(async () => child.output(), o => /started \S+ \S+/.test(o), 'the worker\'s own start')).match(/started (\S+) (\S+)/)!
+  t.equal(status, 'running', 'the worker claimed it in its start')
+  const { rows: [{ n }] } = await api.pool.query("SELECT count(*)::int AS n FROM pgboss.job WHERE data->>'operationId' = $1", [id])
+  t.equal(n, 0, 'no start job: only the operation\'s lease says who runs it')
+  await until(() => effectCounts(api.pool, id!), c => c['step-3'] === 1, 'step 3 running')
+  child.kill('SIGKILL')
+  await once(child, 'exit')
+
+  const survivor = await db.stack({ concurrency: 2, heartbeatSeconds: 10 })
+  registerFourSteps(survivor.engine, survivor.pool, undefined)
+  await survivor.engine.work()
+  // The dead worker's lease lapses (10 s); the survivor's next fetch takes it over.
+  const done = await survivor.engine.waitFor(id!, { timeoutMs: 90_000 })
+  t.equal(done.status, 'succeeded')
+  t.same(done.output, [1, 2, 3, 4])
+  t.equal(done.attempts, 2, 'claimed twice: the dead run and the takeover')
+  const counts = await effectCounts(api.pool, id!)
+  t.equal(counts['step-1'], 1)
+  t.equal(counts['step-2'], 1)
+  t.equal(counts['step-3'], 2, 'the interrupted step ran again')
+  t.equal(counts['step-4'], 1)
+})

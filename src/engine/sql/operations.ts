@@ -14,15 +14,19 @@ export { CHANNEL } from './channel.ts'
 // The statements every run executes are named: pg prepares them once per
 // connection, so PostgreSQL parses and plans them once, not on every call.
 
-/** Returns null when the idempotency key already exists. Wakes the orchestration's fetchers on commit (NOTIFY 'w:'). */
-export async function insertOperation (db: Queryable, op: { id: string, name: string, key: string, input: unknown, idempotencyKey: string | undefined, trace: boolean }): Promise<Operation | null> {
+/**
+ * Returns null when the idempotency key already exists. Unless `wake` is
+ * false (the caller claims it at once), wakes the orchestration's fetchers
+ * on commit (NOTIFY 'w:').
+ */
+export async function insertOperation (db: Queryable, op: { id: string, name: string, key: string, input: unknown, idempotencyKey: string | undefined, trace: boolean }, wake = true): Promise<Operation | null> {
   const { rows } = await db.query<Operation & { woken?: unknown }>({
     name: 'toygres-insert-operation',
     text: `INSERT INTO toygres.operations (id, name, key, input, idempotency_key, trace)
      VALUES ($1, $2, $3, $4, $5, $6)
      ON CONFLICT (idempotency_key) DO NOTHING
-     RETURNING ${COLUMNS}, pg_notify('${CHANNEL}', 'w:' || name) AS woken`,
-    values: [op.id, op.name, op.key, toJsonb(op.input), op.idempotencyKey ?? null, op.trace]
+     RETURNING ${COLUMNS}, CASE WHEN $7::boolean THEN pg_notify('${CHANNEL}', 'w:' || name) END AS woken`,
+    values: [op.id, op.name, op.key, toJsonb(op.input), op.idempotencyKey ?? null, op.trace, wake]
   })
   if (!rows[0]) return null
   const { woken: _woken, ...inserted } = rows[0]
@@ -151,6 +155,11 @@ export async function claimDue (db: Queryable, name: string, limit: number, leas
     values: [name, limit, leaseSeconds, maxTakeovers]
   })
   return rows
+}
+
+/** Wakes the fetchers of orchestration `name` on commit (NOTIFY 'w:'). */
+export async function wakeFetchers (db: Queryable, name: string): Promise<void> {
+  await db.query(`SELECT pg_notify('${CHANNEL}', 'w:' || $1::text)`, [name])
 }
 
 /** Keeps the leases of runs in flight: returns the ids whose lease is still theirs. */

@@ -1,0 +1,112 @@
+// Eager starts (engine.start in a process that runs the orchestration, with
+// a slot free): the start claims its operation in the caller's transaction
+// and the run begins here once that commits, with no pg-boss job. What must
+// hold: nothing runs before the commit, nothing is left behind by a
+// rollback, a busy key still queues, and a run that cannot begin here
+// (the engine stopped) goes to another engine at once.
+import t from 'tap'
+import { inTransaction } from '../../src/db/queryable.ts'
+import { orchestration } from '../../src/engine/index.ts'
+import { engineDatabase } from './helpers.ts'
+
+const ONE_STEP = orchestration<Record<string, never>, number>('test::eager')
+
+/** The start jobs pg-boss holds for `operationId`, in any state. */
+async function startJobs (pool: { query: (text: string, values: unknown[]) => Promise<{ rows: Array<{ n: number }> }> }, operationId: string): Promise<number> {
+  const { rows } = await pool.query("SELECT count(*)::int AS n FROM pgboss.job WHERE data->>'operationId' = $1", [operationId])
+  return rows[0]!.n
+}
+
+t.test('a start with a slot free runs here at once, with no start job', async t => {
+  const db = await engineDatabase(t)
+  const { engine, pool } = await db.stack({ concurrency: 1 })
+  engine.register(ONE_STEP.name, async ctx => ctx.step('only', async () => 7))
+  await engine.work()
+  const { operation, created } = await engine.start(ONE_STEP, {}, { key: 'k1' })
+  t.ok(created)
+  t.equal(operation.status, 'running', 'claimed by the start itself')
+  t.equal(operation.attempts, 1)
+  t.equal(await startJobs(pool, operation.id), 0, 'no pg-boss job was sent')
+  const done = await engine.waitFor(ONE_STEP, operation.id)
+  t.equal(done.status, 'succeeded')
+  t.equal(done.output, 7)
+  t.equal(done.attempts, 1, 'claimed once')
+})
+
+t.test('an eager run begins only after the caller commits, and a rollback leaves nothing and frees the slot', async t => {
+  const db = await engineDatabase(t)
+  const { engine, pool } = await db.stack({ concurrency: 1 })
+  // The step looks for its own operation from another connection: before
+  // the start's transaction commits, the row is not there to see.
+  engine.register(ONE_STEP.name, async ctx => ctx.step('sees-itself', async () => {
+    const { rows } = await pool.query('SELECT count(*)::int AS n FROM toygres.operations WHERE id = $1', [ctx.operationId])
+    return rows[0].n
+  }))
+  await engine.work()
+
+  let rolledBack = ''
+  await t.rejects(inTransaction(pool, async client => {
+    const { operation } = await engine.start(ONE_STEP, {}, { key: 'k2', db: client })
+    rolledBack = operation.id
+    t.equal(operation.status, 'running', 'claimed in the caller\'s transaction')
+    throw new Error('the caller changes its mind')
+  }), /changes its mind/)
+  t.equal(await engine.getOperation(rolledBack), null, 'the rolled-back start left no operation')
+
+  // With one slot, this start runs eagerly only if the rollback gave the slot back.
+  const id = await inTransaction(pool, async client => {
+    const { operation } = await engine.start(ONE_STEP, {}, { key: 'k2', db: client })
+    t.equal(operation.status, 'running', 'the slot came back: claimed again')
+    // Still inside the transaction: a run begun now would not see its row.
+    await client.query('SELECT pg_sleep(0.2)')
+    return operation.id
+  })
+  const done = await engine.waitFor(ONE_STEP, id)
+  t.equal(done.status, 'succeeded')
+  t.equal(done.output, 1, 'the step saw its committed operation: it ran after the commit')
+})
+
+t.test('a start whose key is busy is queued, and runs after the key\'s holder', async t => {
+  const db = await engineDatabase(t)
+  const { engine, pool } = await db.stack({ concurrency: 2 })
+  let open: () => void = () => {}
+  const gate = new Promise<void>(resolve => { open = resolve })
+  let runs = 0
+  // The first run holds the key until the gate opens (it may begin before start() returns).
+  engine.register(ONE_STEP.name, async ctx => ctx.step('only', async () => {
+    if (runs++ === 0) await gate
+    return 1
+  }))
+  await engine.work()
+  const first = (await engine.start(ONE_STEP, {}, { key: 'shared' })).operation.id
+  const second = (await engine.start(ONE_STEP, {}, { key: 'shared' })).operation
+  t.equal(second.status, 'pending', 'not claimed: the key is held')
+  t.equal(await startJobs(pool, second.id), 1, 'queued with a start job')
+  t.equal((await engine.getOperation(second.id))?.status, 'pending', 'still waiting while the holder runs')
+  open()
+  t.equal((await engine.waitFor(ONE_STEP, second.id)).status, 'succeeded')
+  const [a, b] = await engine.getOperations([first, second.id]).then(ops => [first, second.id].map(id => ops.find(o => o.id === id)!))
+  t.ok(a!.finished_at! <= b!.started_at!, 'the second started after the first finished')
+})
+
+t.test('a start whose engine stopped before the commit is handed to another engine at once', async t => {
+  const db = await engineDatabase(t)
+  const a = await db.stack({ concurrency: 1 })
+  // A long lease: the other engine can only get the operation by a hand-back, not a takeover.
+  const b = await db.stack({ concurrency: 1, heartbeatSeconds: 300 })
+  for (const s of [a, b]) s.engine.register(ONE_STEP.name, async ctx => ctx.step('where', async () => s === a ? 1 : 2))
+  await a.engine.work()
+  await b.engine.work()
+  let stopped: Promise<void> = Promise.resolve()
+  const id = await inTransaction(a.pool, async client => {
+    const { operation } = await a.engine.start(ONE_STEP, {}, { key: 'k3', db: client })
+    t.equal(operation.status, 'running', 'claimed by engine a')
+    stopped = a.engine.stop()
+    await stopped
+    return operation.id
+  })
+  const done = await b.engine.waitFor(ONE_STEP, id, { timeoutMs: 30_000 })
+  t.equal(done.status, 'succeeded')
+  t.equal(done.output, 2, 'engine b ran it')
+  t.equal(done.attempts, 2, 'the hand-back counts as a run')
+})

@@ -10,6 +10,11 @@
 //               --c worker slots: orchestrations/s. This is the headline.
 //   shared      --n operations over --keys keys (operation i on key i mod
 //               keys): per-key serialisation holds all but one per key back.
+//   callers     --c callers, each starting an operation and awaiting its
+//               result (waitFor) before the next, --n in all, on distinct
+//               keys and then over --keys keys: the DBOS peer's shape. A
+//               start with a slot free runs in this process at once (an
+//               eager start); the share that did is printed.
 //
 // Transactions are measured, not assumed: pg_stat_database.xact_commit of
 // the benchmark's own database (read from another database; read only after
@@ -237,6 +242,26 @@ async function throughput (keyOf: (i: number) => string, overhead?: number[], pr
   })
 }
 
+/**
+ * DBOS's shape: C callers, each starting an operation and awaiting its
+ * result (waitFor) before starting the next. Counts the starts that ran
+ * eagerly (claimed by start() itself: returned `running`).
+ */
+async function callers (keyOf: (i: number) => string): Promise<Measured & { eager: number }> {
+  let eager = 0
+  const m = await measured(() => engineStack(fourNoops()), async stack => {
+    let next = 0
+    await Promise.all(Array.from({ length: C }, async () => {
+      for (let i = next++; i < N; i = next++) {
+        const { operation } = await stack.engine.start(orchestration(FOUR_NOOPS), {}, { key: keyOf(i) })
+        if (operation.status === 'running') eager++
+        await stack.engine.waitFor(operation.id)
+      }
+    }))
+  })
+  return { ...m, eager }
+}
+
 try {
   await migrate(db.url, logger)
   const commitsPerSecond = await commitRate()
@@ -260,6 +285,8 @@ try {
   const loadOverhead: number[] = []
   const distinct = await throughput(i => `tp-${i}`, loadOverhead, args.profile)
   const shared = await throughput(i => `shared-${i % KEYS}`)
+  const called = await callers(i => `call-${i}`)
+  const calledShared = await callers(i => `call-shared-${i % KEYS}`)
   const loadAfter = load()
 
   const perOp = (m: Measured): { commits: number, xids: number } => ({ commits: round(m.commits / N, 2), xids: round(m.xids / N, 2) })
@@ -273,6 +300,13 @@ try {
     load_average: { before: loadBefore, after: loadAfter },
     orchestrationsPerSecond: round(N / distinct.seconds, 1),
     sharedKeysOrchestrationsPerSecond: round(N / shared.seconds, 1),
+    callers: {
+      orchestrationsPerSecond: round(N / called.seconds, 1),
+      sharedKeysOrchestrationsPerSecond: round(N / calledShared.seconds, 1),
+      eagerShare: round(called.eager / N, 2),
+      sharedKeysEagerShare: round(calledShared.eager / N, 2),
+      perOrchestration: perOp(called)
+    },
     stepOverheadMs: { p50: round(pct(idleOverhead, 50)), p99: round(pct(idleOverhead, 99)) },
     stepOverheadUnderLoadMs: { p50: round(pct(loadOverhead, 50)), p99: round(pct(loadOverhead, 99)) },
     startToFirstStepMs: { p50: round(pct(pickup, 50)), p99: round(pct(pickup, 99)) },
@@ -300,15 +334,19 @@ try {
   process.stdout.write(table(['figure', 'engine', 'same-run baseline'], [
     ['orchestrations/s, 4 no-op steps, distinct keys', result.orchestrationsPerSecond, `pg-boss no-op jobs/s: ${result.baselines.pgBossNoopJobsPerSecond}`],
     [`orchestrations/s, ${N} over ${KEYS} shared keys`, result.sharedKeysOrchestrationsPerSecond, ''],
+    [`orchestrations/s, ${C} callers each awaiting its own, distinct keys`, result.callers.orchestrationsPerSecond, `started eagerly: ${Math.round(100 * result.callers.eagerShare)} %`],
+    [`orchestrations/s, ${C} callers each awaiting its own, ${KEYS} shared keys`, result.callers.sharedKeysOrchestrationsPerSecond, `started eagerly: ${Math.round(100 * result.callers.sharedKeysEagerShare)} %`],
     ['start() → first step p50 / p99, ms', `${result.startToFirstStepMs.p50} / ${result.startToFirstStepMs.p99}`, `pg-boss send → handler: ${result.baselines.pgBossSendToHandlerMs.p50} / ${result.baselines.pgBossSendToHandlerMs.p99}`],
     ['step overhead p50 / p99 (idle), ms', `${result.stepOverheadMs.p50} / ${result.stepOverheadMs.p99}`, `one commit: ${round(1000 / commitsPerSecond, 3)} ms (${result.baselines.singleConnectionCommitsPerSecond}/s)`],
     ['step overhead p50 / p99 (under load), ms', `${result.stepOverheadUnderLoadMs.p50} / ${result.stepOverheadUnderLoadMs.p99}`, ''],
     ['committed transactions per orchestration (incl. start)', t.distinctPerOrchestration.commits, `per pg-boss no-op job: ${t.pgBossPerNoopJob.commits}`],
     ['  per step', t.distinctPerStep.commits, ''],
     ['  with shared keys, per orchestration', t.sharedPerOrchestration.commits, ''],
+    [`  with ${C} callers (incl. waitFor's reads), per orchestration`, result.callers.perOrchestration.commits, ''],
     [`write transactions (xids${t.xidsAreClusterWide ? ', cluster-wide' : ''}) per orchestration`, t.distinctPerOrchestration.xids, `per pg-boss no-op job: ${t.pgBossPerNoopJob.xids}`],
     ['  per step', t.distinctPerStep.xids, ''],
-    ['  with shared keys, per orchestration', t.sharedPerOrchestration.xids, '']
+    ['  with shared keys, per orchestration', t.sharedPerOrchestration.xids, ''],
+    [`  with ${C} callers, per orchestration`, result.callers.perOrchestration.xids, '']
   ]))
   process.stdout.write(`quiet phases (same stack idle as long, subtracted): distinct ${t.quiet.distinct.commits} commits / ${t.quiet.distinct.xids} xids in ${t.quiet.distinct.seconds} s; ` +
     `shared ${t.quiet.shared.commits} / ${t.quiet.shared.xids} in ${t.quiet.shared.seconds} s; pg-boss ${t.quiet.pgBoss.commits} / ${t.quiet.pgBoss.xids} in ${t.quiet.pgBoss.seconds} s\n`)

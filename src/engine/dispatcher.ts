@@ -66,12 +66,17 @@ export class Dispatcher {
    * eager start, engine.start); false when none is free, fetching stopped,
    * or this process does not run the orchestration. When every free slot is
    * asked for by fetches in flight, waits for one of them to end (the slots
-   * it did not fill come back), once. The slot is held until runReserved()
-   * or unreserve().
+   * it did not fill come back), once: never call it holding a connection a
+   * fetch may need. The slot is held until runReserved() or unreserve().
    */
   async reserve (queue: string): Promise<boolean> {
     const fetcher = this.#stopped ? undefined : this.#queues.get(queue)
     return fetcher ? fetcher.reserve() : false
+  }
+
+  /** reserve() without waiting: for a start inside a transaction, which must not wait while it holds one. */
+  reserveNow (queue: string): boolean {
+    return !this.#stopped && (this.#queues.get(queue)?.reserveNow() ?? false)
   }
 
   /** Runs `run` in the slot reserve() took. */
@@ -154,15 +159,17 @@ class QueueFetcher {
 
   get running (): number { return this.#running }
 
+  reserveNow (): boolean {
+    if (this.#stopped || this.#free() <= 0) return false
+    this.#reserved++
+    return true
+  }
+
   reserve (): Promise<boolean> {
-    if (this.#stopped) return Promise.resolve(false)
-    if (this.#free() > 0) {
-      this.#reserved++
-      return Promise.resolve(true)
-    }
+    if (this.reserveNow()) return Promise.resolve(true)
     // Slots a fetch in flight asked for come back when it ends, unless it
     // filled them; a start waiting for them is served before the next fetch.
-    if (this.#fetches === 0 || this.#slots - this.#running - this.#reserved <= 0) return Promise.resolve(false)
+    if (this.#stopped || this.#fetches === 0 || this.#slots - this.#running - this.#reserved <= 0) return Promise.resolve(false)
     return new Promise(resolve => this.#fetchEnded.push(resolve))
   }
 

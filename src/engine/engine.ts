@@ -121,7 +121,8 @@ export class Engine extends EventEmitter {
       registrations: this.#registrations,
       active: this.#active,
       clock: this.#clock,
-      onTimer: (queue, wakeAt) => this.#dispatcher.wakeIn(queue, wakeAt - this.#clock.now())
+      onTimer: (queue, wakeAt) => this.#dispatcher.wakeIn(queue, wakeAt - this.#clock.now()),
+      onRunEnded: id => this.#waiters.wake(id)
     }
     this.#dispatcher = new Dispatcher({
       pool: this.#pool,
@@ -166,8 +167,10 @@ export class Engine extends EventEmitter {
     const name = handle.name
     const queue = queueName(name)
     await this.#ensureQueue(queue)
+    let reserved = false
     const go = async (client: pg.ClientBase): Promise<{ operation: Operation<O>, created: boolean }> => {
-      const slot = await this.#eagerSlot(queue, client)
+      const slot = this.#eagerSlot(queue, client, reserved)
+      reserved = false
       const operation = await insertOperation(client, { id: randomUUID(), name, key: opts.key, input, idempotencyKey: opts.idempotencyKey, trace: opts.trace ?? false }, !slot)
       if (!operation) {
         slot?.giveBack()
@@ -190,17 +193,30 @@ export class Engine extends EventEmitter {
       await enqueueStart(this.#boss, client, queue, operation.id)
       return { operation: operation as Operation<O>, created: true }
     }
-    return opts.db ? go(opts.db) : inTransaction(this.#pool, go)
+    if (opts.db) {
+      // Inside the caller's transaction: never wait for a slot while holding it.
+      reserved = this.#dispatcher.reserveNow(queue)
+      return go(opts.db)
+    }
+    // No connection is held yet, so waiting for a fetch in flight to give slots back blocks nothing.
+    reserved = await this.#dispatcher.reserve(queue)
+    try {
+      return await inTransaction(this.#pool, go)
+    } finally {
+      // No client came (the pool failed): the slot was never used.
+      if (reserved) this.#dispatcher.unreserve(queue)
+    }
   }
 
   /**
-   * A free slot of `queue` held for an eager start in the transaction
-   * `client` is in: the run fills it once that commits; an abort, or
-   * giveBack(), frees it. Null when no slot is free or the transaction's
-   * end cannot be seen (a client not inside inTransaction).
+   * The slot of `queue` that `reserved` says this start holds, kept for an
+   * eager start in the transaction `client` is in: the run fills it once
+   * that commits; an abort, or giveBack(), frees it. Null when no slot is
+   * held, or when the transaction's end cannot be seen (a client not inside
+   * inTransaction; the slot is given back).
    */
-  async #eagerSlot (queue: string, client: pg.ClientBase): Promise<{ fill: (run: ClaimedRun) => void, giveBack: () => void } | null> {
-    if (!(await this.#dispatcher.reserve(queue))) return null
+  #eagerSlot (queue: string, client: pg.ClientBase, reserved: boolean): { fill: (run: ClaimedRun) => void, giveBack: () => void } | null {
+    if (!reserved) return null
     let held = true
     let run: ClaimedRun | undefined
     const giveBack = (): void => {
@@ -323,8 +339,9 @@ export class Engine extends EventEmitter {
   }
 
   /**
-   * Resolves with the operation once it is finished (woken by NOTIFY, polls
-   * as a backstop); typed by `handle` when given. Rejects after `timeoutMs`
+   * Resolves with the operation once it is finished (woken by NOTIFY, or at
+   * once by the end of its run in this process; polls as a backstop); typed
+   * by `handle` when given. Rejects after `timeoutMs`
    * (default 60 000) or when the operation does not exist.
    */
   waitFor<I, O> (handle: OrchestrationHandle<I, O>, operationId: string, opts?: { timeoutMs?: number }): Promise<Operation<O>>
@@ -333,7 +350,9 @@ export class Engine extends EventEmitter {
     const operationId = typeof a === 'string' ? a : b as string
     const opts = (typeof a === 'string' ? b as { timeoutMs?: number } | undefined : c) ?? {}
     await this.#ensureListener().catch(err => this.#log.warn({ err }, 'no listener; waitFor polls only'))
-    return this.#waiters.wait(operationId, () => this.getOperation(operationId), opts.timeoutMs ?? 60_000)
+    // Running here: its run's end wakes the waiter, so the first read can wait for it.
+    const runningHere = this.#active.has(operationId)
+    return this.#waiters.wait(operationId, () => this.getOperation(operationId), opts.timeoutMs ?? 60_000, runningHere)
   }
 
   /** Epoch milliseconds by the database's clock, as this engine last observed it (every claim, and work()). */

@@ -29,6 +29,8 @@ export interface RunnerDeps {
   registrations: Map<string, Registration>
   /** Runs in this process, by operation id, so cancel notifications reach them. */
   active: Map<string, RunContext>
+  /** Called when a run ended here (finished or not), so local waiters look at once. */
+  onRunEnded: (operationId: string) => void
   /** Called after a durable timer is set, so this process can wake a worker on time. */
   onTimer: (queue: string, wakeAt: number) => void
   clock: Clock
@@ -68,6 +70,7 @@ export async function runOperation (deps: RunnerDeps, run: ClaimedRun): Promise<
     await settle(deps, op, lease, ctx, outcome, pending, log)
   } finally {
     deps.active.delete(op.id)
+    deps.onRunEnded(op.id)
   }
 }
 

@@ -12,8 +12,14 @@ export class Waiters {
     for (const wake of this.#waiting.get(operationId) ?? []) wake()
   }
 
-  async wait (operationId: string, read: () => Promise<Operation | null>, timeoutMs: number): Promise<Operation> {
+  /**
+   * Resolves with the operation once `read` finds it finished; rejects when
+   * it does not exist or after `timeoutMs`. With `woken` (its run is in this
+   * process, and wakes it when it ends), the first read waits for a wake.
+   */
+  async wait (operationId: string, read: () => Promise<Operation | null>, timeoutMs: number, woken = false): Promise<Operation> {
     const deadline = Date.now() + timeoutMs
+    let skipRead = woken
     for (;;) {
       let timer: NodeJS.Timeout | undefined
       let wake: () => void = () => {}
@@ -22,11 +28,14 @@ export class Waiters {
       this.#waiting.set(operationId, set.add(wake))
       try {
         // Registered before reading, so a finish between the read and the wait is not missed.
-        const op = await read()
-        if (!op) throw new Error(`operation ${operationId} does not exist`)
-        if (TERMINAL.has(op.status)) return op
+        const op = skipRead ? null : await read()
+        if (!skipRead) {
+          if (!op) throw new Error(`operation ${operationId} does not exist`)
+          if (TERMINAL.has(op.status)) return op
+        }
+        skipRead = false
         const left = deadline - Date.now()
-        if (left <= 0) throw new Error(`operation ${operationId} still ${op.status} after waiting ${timeoutMs} ms`)
+        if (left <= 0) throw new Error(`operation ${operationId} still ${op?.status ?? 'running'} after waiting ${timeoutMs} ms`)
         await Promise.race([woken, new Promise<void>(resolve => { timer = setTimeout(resolve, Math.min(BACKSTOP_POLL_MS, left)) })])
       } finally {
         clearTimeout(timer)

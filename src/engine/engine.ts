@@ -72,6 +72,14 @@ export interface RegisterOptions<A> {
    * wait (health checks) want many.
    */
   concurrency?: number
+  /**
+   * Whether a start in a process with a slot free runs there at once (an
+   * eager start; see start()). Default true. False queues every start, so
+   * the worker that fetches it runs it: for long-lived operations (a
+   * monitor per instance) that should spread over the workers rather than
+   * stay with the process that started them.
+   */
+  eagerStart?: boolean
 }
 
 /** A typed handle for an orchestration registered elsewhere (another process), for start() and waitFor(). */
@@ -147,7 +155,8 @@ export class Engine extends EventEmitter {
   ): OrchestrationHandle<I, O> {
     if (this.#registrations.has(name)) throw new Error(`orchestration "${name}" is already registered`)
     this.#registrations.set(name, {
-      name, queue: queueName(name), fn: fn as OrchestrationFn, stepPolicy: opts.stepPolicy ?? {}, activities: opts.activities, concurrency: opts.concurrency
+      name, queue: queueName(name), fn: fn as OrchestrationFn, stepPolicy: opts.stepPolicy ?? {}, activities: opts.activities, concurrency: opts.concurrency,
+      eagerStart: opts.eagerStart ?? true
     })
     return orchestration<I, O>(name)
   }
@@ -167,6 +176,7 @@ export class Engine extends EventEmitter {
     const name = handle.name
     const queue = queueName(name)
     await this.#ensureQueue(queue)
+    const eager = this.#registrations.get(name)?.eagerStart ?? false
     let reserved = false
     const go = async (client: pg.ClientBase): Promise<{ operation: Operation<O>, created: boolean }> => {
       const slot = this.#eagerSlot(queue, client, reserved)
@@ -195,11 +205,11 @@ export class Engine extends EventEmitter {
     }
     if (opts.db) {
       // Inside the caller's transaction: never wait for a slot while holding it.
-      reserved = this.#dispatcher.reserveNow(queue)
+      reserved = eager && this.#dispatcher.reserveNow(queue)
       return go(opts.db)
     }
     // No connection is held yet, so waiting for a fetch in flight to give slots back blocks nothing.
-    reserved = await this.#dispatcher.reserve(queue)
+    reserved = eager && await this.#dispatcher.reserve(queue)
     try {
       return await inTransaction(this.#pool, go)
     } finally {

@@ -183,4 +183,6 @@ export interface Registration {
   activities: ActivityBinding<any> | undefined
   /** Runs at once in this process; undefined: the engine's concurrency. */
   concurrency: number | undefined
+  /** Whether a start in this process may run here at once (RegisterOptions.eagerStart). */
+  eagerStart: boolean
 }

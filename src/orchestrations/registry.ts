@@ -25,7 +25,9 @@ export function registerOrchestrations (engine: Engine, activities: Activities, 
   return {
     createInstance: engine.register(names.CREATE_INSTANCE, createInstance, binding),
     deleteInstance: engine.register(names.DELETE_INSTANCE, deleteInstance, binding),
-    healthCheck: engine.register(names.HEALTH_CHECK, healthCheck(settings), { ...binding, concurrency: settings.concurrency }),
+    // A monitor lives as long as its instance: queued, it goes to whichever worker fetches it, so monitors
+    // spread over the workers instead of staying with the one that ran the create (or housekeeping).
+    healthCheck: engine.register(names.HEALTH_CHECK, healthCheck(settings), { ...binding, concurrency: settings.concurrency, eagerStart: false }),
     restartInstance: engine.register(names.RESTART_INSTANCE, restartInstance, binding),
     stopInstance: engine.register(names.STOP_INSTANCE, stopInstance, binding),
     startInstance: engine.register(names.START_INSTANCE, startInstance, binding),

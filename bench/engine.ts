@@ -104,6 +104,8 @@ async function engineStack (register: (engine: Engine) => void): Promise<EngineS
   const boss = newBoss()
   await boss.start()
   const pool = new pg.Pool({ connectionString: db.url, max: C * 2 + 4 })
+  // After a failure the database is dropped under a stack nobody closed; its idle clients end then.
+  pool.on('error', () => {})
   const engine = new Engine({ pool, boss, logger, concurrency: C, pollingIntervalSeconds: POLLING.pollingIntervalSeconds, heartbeatSeconds: HEARTBEAT_SECONDS })
   register(engine)
   let done = 0
@@ -262,6 +264,23 @@ async function callers (keyOf: (i: number) => string): Promise<Measured & { eage
   return { ...m, eager }
 }
 
+/** What a failed run left: connections still open, and operations not finished (with their keys' holders and jobs). */
+async function leftBehind (): Promise<string> {
+  const client = new pg.Client({ connectionString: db.url })
+  await client.connect()
+  try {
+    const { rows: open } = await client.query(`SELECT pid, application_name, state, left(query, 120) AS query
+      FROM pg_stat_activity WHERE datname = current_database() AND pid <> pg_backend_pid()`)
+    const { rows: live } = await client.query(`SELECT o.id, o.key, o.status, o.wake_at, o.lease IS NOT NULL AS leased, o.attempts, k.operation_id AS key_holder,
+      (SELECT string_agg(j.state::text, ',') FROM pgboss.job j WHERE j.data->>'operationId' = o.id::text) AS jobs
+      FROM toygres.operations o LEFT JOIN toygres.operation_keys k ON k.key = o.key
+      WHERE o.status IN ('pending', 'running') ORDER BY o.created_at LIMIT 50`)
+    return `connections still open: ${JSON.stringify(open)}\noperations not finished (first 50): ${JSON.stringify(live)}`
+  } finally {
+    await client.end()
+  }
+}
+
 try {
   await migrate(db.url, logger)
   const commitsPerSecond = await commitRate()
@@ -357,6 +376,11 @@ try {
   process.stdout.write(`\nheadline: ${result.orchestrationsPerSecond} orchestrations/s (4 no-op steps, ${C} slots, distinct keys) = ${Math.round(100 * result.orchestrationsPerSecond / result.baselines.pgBossNoopJobsPerSecond)} % of pg-boss's own ${result.baselines.pgBossNoopJobsPerSecond} no-op jobs/s; ` +
     `${t.distinctPerOrchestration.commits} transactions per orchestration measured (${t.distinctPerStep.commits} per step); shared keys: ${result.sharedKeysOrchestrationsPerSecond}/s\n`)
   process.stdout.write(`${JSON.stringify(result)}\n`)
+} catch (err) {
+  // Said before the database is dropped: the drop ends the connections of a
+  // stack left open by the failure, and their errors would hide this one.
+  process.stderr.write(`bench:engine failed: ${(err as Error).stack ?? String(err)}\n${await leftBehind()}\n`)
+  process.exitCode = 1
 } finally {
   await db.close()
 }

@@ -81,6 +81,7 @@ const dbosVersion = (JSON.parse(readFileSync(join(scratch, 'node_modules', '@dbo
 
 interface Dbos { workflows_per_s: number, step_overhead_p50_ms: number, workflow4_p50_ms: number, workflow0_p50_ms: number, queued_workflow4_p50_ms: number }
 interface Ours {
+  keys: number
   orchestrationsPerSecond: number
   sharedKeysOrchestrationsPerSecond: number
   callers: { orchestrationsPerSecond: number, sharedKeysOrchestrationsPerSecond: number, eagerShare: number }
@@ -114,7 +115,7 @@ const drainRatio = round(ours.orchestrationsPerSecond / dbosRate, 2)
 process.stdout.write(`\nbench:engine:dbos — n=${N}, c=${C}, DBOS ${dbosVersion} in ${scratch}; load average ${loadBefore.join(' ')} → ${loadAfter.join(' ')}\n`)
 process.stdout.write(table(['figure', 'ours', 'DBOS before', 'DBOS after'], [
   [`workflows (4 no-op steps) per second, ${C} callers each awaiting its own`, ours.callers.orchestrationsPerSecond, before.workflows_per_s, after.workflows_per_s],
-  [`  ours with ${C} callers over 8 shared keys`, ours.callers.sharedKeysOrchestrationsPerSecond, '-', '-'],
+  [`  ours with ${C} callers over ${ours.keys} shared keys`, ours.callers.sharedKeysOrchestrationsPerSecond, '-', '-'],
   [`ours: queue drain, ${N} started at once, ${C} slots (distinct / shared keys)`, `${ours.orchestrationsPerSecond} / ${ours.sharedKeysOrchestrationsPerSecond}`, '-', '-'],
   ['step overhead p50, ms', ours.stepOverheadMs.p50, before.step_overhead_p50_ms, after.step_overhead_p50_ms],
   ['ours: start() → first step p50, ms', ours.startToFirstStepMs.p50, '-', '-'],

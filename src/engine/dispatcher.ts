@@ -245,11 +245,7 @@ class QueueFetcher {
     } finally {
       this.#fetches--
       this.#asked -= free
-      for (const resolve of this.#fetchEnded.splice(0)) {
-        const reserved = !this.#stopped && this.#free() > 0
-        if (reserved) this.#reserved++
-        resolve(reserved)
-      }
+      for (const resolve of this.#fetchEnded.splice(0)) resolve(this.reserveNow())
     }
     this.#fetchWhileDirty()
   }

@@ -14,12 +14,12 @@ export class Waiters {
 
   /**
    * Resolves with the operation once `read` finds it finished; rejects when
-   * it does not exist or after `timeoutMs`. With `woken` (its run is in this
-   * process, and wakes it when it ends), the first read waits for a wake.
+   * it does not exist or after `timeoutMs`. With `runsHere` (its run is in
+   * this process, and wakes it when it ends), the first read waits for a wake.
    */
-  async wait (operationId: string, read: () => Promise<Operation | null>, timeoutMs: number, woken = false): Promise<Operation> {
+  async wait (operationId: string, read: () => Promise<Operation | null>, timeoutMs: number, runsHere = false): Promise<Operation> {
     const deadline = Date.now() + timeoutMs
-    let skipRead = woken
+    let skipRead = runsHere
     for (;;) {
       let timer: NodeJS.Timeout | undefined
       let wake: () => void = () => {}
@@ -28,8 +28,9 @@ export class Waiters {
       this.#waiting.set(operationId, set.add(wake))
       try {
         // Registered before reading, so a finish between the read and the wait is not missed.
-        const op = skipRead ? null : await read()
+        let op: Operation | null = null
         if (!skipRead) {
+          op = await read()
           if (!op) throw new Error(`operation ${operationId} does not exist`)
           if (TERMINAL.has(op.status)) return op
         }

@@ -47,10 +47,14 @@ export async function eventsAfter (pool: pg.Pool, engine: Engine, instanceId: st
     for (const op of await engine.getOperations(unknown, db)) operationNames.set(op.id, op.name)
     return { own, steps, live }
   })
-  const merged: Array<{ at: number, order: number, own?: InstanceEvent, step?: TraceEvent }> = [
-    ...own.map(e => ({ at: e.at.getTime(), order: 0, own: e })),
-    ...steps.map(s => ({ at: s.at.getTime(), order: 1, step: s }))
-  ].sort((a, b) => a.at - b.at || a.order - b.order)
+  // Each history keeps its own id order (the cursor's parts must only grow: an event whose
+  // transaction started earlier can commit later, with a later id but an earlier time); the two
+  // are interleaved by time, the instance's own first at the same moment.
+  const merged: Array<{ own?: InstanceEvent, step?: TraceEvent }> = []
+  for (let i = 0, j = 0; i < own.length || j < steps.length;) {
+    if (j >= steps.length || (i < own.length && own[i]!.at.getTime() <= steps[j]!.at.getTime())) merged.push({ own: own[i++] })
+    else merged.push({ step: steps[j++] })
+  }
   const next = { ...cursor }
   const events: StreamEvent[] = []
   let removed = false

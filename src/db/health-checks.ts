@@ -72,10 +72,10 @@ export interface HealthCheckRow {
  */
 export async function listHealthChecks (db: Queryable, instanceId: string, limit: number, page: { before?: { at: string, id: string } | undefined, since?: string | undefined } = {}): Promise<HealthCheckRow[]> {
   const { rows } = await db.query<HealthCheckRow>(
-    `SELECT id::text, checked_at, to_char(checked_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"') AS checked_at_us, ok, response_time_ms, error
-     FROM toygres.health_checks
-     WHERE instance_id = $1 AND ($3::timestamptz IS NULL OR (checked_at, id) < ($3, $4::bigint)) AND ($5::timestamptz IS NULL OR checked_at >= $5)
-     ORDER BY checked_at DESC, id DESC LIMIT $2`,
+    `SELECT c.id::text, c.checked_at, to_char(c.checked_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"') AS checked_at_us, c.ok, c.response_time_ms, c.error
+     FROM toygres.health_checks c
+     WHERE c.instance_id = $1 AND ($3::timestamptz IS NULL OR (c.checked_at, c.id) < ($3, $4::bigint)) AND ($5::timestamptz IS NULL OR c.checked_at >= $5)
+     ORDER BY c.checked_at DESC, c.id DESC LIMIT $2`,
     [instanceId, limit, page.before?.at ?? null, page.before?.id ?? null, page.since ?? null])
   return rows
 }

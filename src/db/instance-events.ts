@@ -18,7 +18,7 @@ export interface InstanceEvent {
 /** Newest first, for the instance's history. */
 export async function listInstanceEvents (db: Queryable, instanceId: string, limit = 100): Promise<InstanceEvent[]> {
   const { rows } = await db.query<InstanceEvent>(
-    'SELECT id::text, instance_id, name, kind, from_value, to_value, detail, at FROM toygres.instance_events WHERE instance_id = $1 ORDER BY id DESC LIMIT $2', [instanceId, limit])
+    'SELECT e.id::text, e.instance_id, e.name, e.kind, e.from_value, e.to_value, e.detail, e.at FROM toygres.instance_events e WHERE e.instance_id = $1 ORDER BY e.id DESC LIMIT $2', [instanceId, limit])
   return rows
 }
 
@@ -30,11 +30,11 @@ export async function listInstanceEvents (db: Queryable, instanceId: string, lim
  */
 export async function instanceEventsSince (db: Queryable, instanceId: string | null, afterId: string, limit: number): Promise<InstanceEvent[]> {
   const { rows } = await db.query<InstanceEvent & { settled: boolean }>(
-    `SELECT id::text, instance_id, name, kind, from_value, to_value, detail, at,
-       $1::uuid IS NOT NULL OR xid < pg_snapshot_xmin(pg_current_snapshot()) OR at < now() - interval '5 seconds' AS settled
-     FROM toygres.instance_events
-     WHERE ($1::uuid IS NULL OR instance_id = $1) AND id > $2::bigint
-     ORDER BY id LIMIT $3`, [instanceId, afterId, limit])
+    `SELECT e.id::text, e.instance_id, e.name, e.kind, e.from_value, e.to_value, e.detail, e.at,
+       $1::uuid IS NOT NULL OR e.xid < pg_snapshot_xmin(pg_current_snapshot()) OR e.at < now() - interval '5 seconds' AS settled
+     FROM toygres.instance_events e
+     WHERE ($1::uuid IS NULL OR e.instance_id = $1) AND e.id > $2::bigint
+     ORDER BY e.id LIMIT $3`, [instanceId, afterId, limit])
   // Up to the first row that is not settled: a later id must not move the cursor past it.
   const settled = rows.findIndex(r => !r.settled)
   return (settled === -1 ? rows : rows.slice(0, settled)).map(({ settled: _s, ...e }) => e)

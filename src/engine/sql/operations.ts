@@ -316,10 +316,10 @@ export interface TraceEvent {
 export async function selectTraceEvents (db: Queryable, operationIds: string[], afterId: string, limit: number): Promise<TraceEvent[]> {
   if (operationIds.length === 0) return []
   const { rows } = await db.query<TraceEvent>(
-    `SELECT id::text, operation_id, position, name, status, attempts, progress, error, started_at, finished_at, at
-     FROM toygres.operation_events
-     WHERE operation_id = ANY($1::uuid[]) AND id > $2::bigint
-     ORDER BY id LIMIT $3`, [operationIds, afterId, limit])
+    `SELECT e.id::text, e.operation_id, e.position, e.name, e.status, e.attempts, e.progress, e.error, e.started_at, e.finished_at, e.at
+     FROM toygres.operation_events e
+     WHERE e.operation_id = ANY($1::uuid[]) AND e.id > $2::bigint
+     ORDER BY e.id LIMIT $3`, [operationIds, afterId, limit])
   return rows
 }
 

@@ -27,6 +27,8 @@ export interface DispatcherOptions {
 
 /** Milliseconds before a failed fetch (database unreachable, deadlock) is tried again. */
 const FETCH_RETRY_MS = 1000
+/** SQLSTATE 40P01: the transaction was chosen to break a deadlock, and rolled back. */
+const DEADLOCK_DETECTED = '40P01'
 /** Fetches of one orchestration in flight at once in a process. */
 const MAX_FETCHES = 4
 
@@ -240,8 +242,11 @@ class QueueFetcher {
       if (fetched >= free) this.#dirty = true
       for (const run of runs) this.#start(run)
     } catch (err) {
-      this.#o.log.warn({ err, orchestration: this.#settings.name }, 'fetching work failed; trying again shortly')
-      this.wakeIn(FETCH_RETRY_MS)
+      // A deadlock was already waited out (PostgreSQL's deadlock_timeout) and undone: fetch again at once.
+      const deadlock = (err as { code?: unknown }).code === DEADLOCK_DETECTED
+      this.#o.log.warn({ err, orchestration: this.#settings.name }, deadlock ? 'fetching work deadlocked; trying again now' : 'fetching work failed; trying again shortly')
+      if (deadlock) this.#dirty = true
+      else this.wakeIn(FETCH_RETRY_MS)
     } finally {
       this.#fetches--
       this.#asked -= free

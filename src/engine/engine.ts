@@ -119,7 +119,7 @@ export class Engine extends EventEmitter {
     this.#maxTakeovers = opts.maxTakeovers ?? 10
     this.#graceMs = opts.graceMs ?? 10_000
     this.#listenConnectionString = opts.listenConnectionString
-    this.#writer = new RunWriter(this.#pool)
+    this.#writer = new RunWriter(this.#pool, this.#log)
     const deps: RunnerDeps = {
       pool: this.#pool,
       writer: this.#writer,
@@ -398,6 +398,8 @@ export class Engine extends EventEmitter {
       await this.#dispatcher.settled(this.#graceMs)
     }
     this.#dispatcher.close()
+    // The runs' last writes are done; what follows them (waking the next operations on freed keys) lands too.
+    await this.#writer.drained()
     const listener = this.#listener
     this.#listener = null
     if (listener) await listener.then(l => l.close(), () => {})

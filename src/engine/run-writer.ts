@@ -7,7 +7,8 @@
 // shared statement fails, each write is tried alone, so one bad row (say, a
 // step output PostgreSQL's jsonb refuses) fails only its own run.
 import type { Queryable } from '../db/queryable.ts'
-import { writeRuns, type RunWrite, type RunWriteResult } from './sql/run-writes.ts'
+import type { Logger } from '../logging.ts'
+import { wakeNextOnKeys, writeRuns, type RunWrite, type RunWriteResult } from './sql/run-writes.ts'
 
 /** Writes per statement at most (unnest arrays stay small; one slow batch delays few runs). */
 const MAX_BATCH = 256
@@ -23,12 +24,17 @@ interface Waiting { write: RunWrite, resolve: (r: RunWriteResult) => void, rejec
 
 export class RunWriter {
   #db: Queryable
+  #log: Logger
   #queue: Waiting[] = []
   #inFlight = 0
+  #drained: Array<() => void> = []
   /** Statements sent and writes carried, for the benchmarks' group sizes. */
   readonly stats = { statements: 0, writes: 0 }
 
-  constructor (db: Queryable) { this.#db = db }
+  constructor (db: Queryable, log: Logger) {
+    this.#db = db
+    this.#log = log
+  }
 
   /** Resolves with the operation's outcome once its rows committed (or were refused: `held: false`). */
   write (write: RunWrite): Promise<RunWriteResult> {
@@ -36,6 +42,11 @@ export class RunWriter {
       this.#queue.push({ write, resolve, reject })
       this.#pump()
     })
+  }
+
+  /** Resolves once nothing is queued or in flight (the wake-ups that follow a batch included). */
+  async drained (): Promise<void> {
+    while (this.#queue.length > 0 || this.#inFlight > 0) await new Promise<void>(resolve => this.#drained.push(resolve))
   }
 
   /** Sends what waits, up to MAX_IN_FLIGHT statements at once. */
@@ -46,6 +57,7 @@ export class RunWriter {
       void this.#send(batch).finally(() => {
         this.#inFlight--
         this.#pump()
+        if (this.#inFlight === 0 && this.#queue.length === 0) for (const resolve of this.#drained.splice(0)) resolve()
       })
     }
   }
@@ -53,18 +65,29 @@ export class RunWriter {
   async #send (batch: Waiting[]): Promise<void> {
     this.stats.statements++
     this.stats.writes += batch.length
+    const unwoken: string[] = []
     try {
-      const results = await writeRuns(this.#db, batch.map(w => w.write))
+      const { results, unwokenKeys } = await writeRuns(this.#db, batch.map(w => w.write))
       for (const w of batch) w.resolve(results.get(w.write.operationId)!)
+      unwoken.push(...unwokenKeys)
     } catch (err) {
-      if (batch.length === 1) { batch[0]!.reject(err); return }
-      await Promise.all(batch.map(async w => {
-        try {
-          w.resolve((await writeRuns(this.#db, [w.write])).get(w.write.operationId)!)
-        } catch (alone) {
-          w.reject(alone)
-        }
-      }))
+      if (batch.length === 1) batch[0]!.reject(err)
+      else {
+        await Promise.all(batch.map(async w => {
+          try {
+            const { results, unwokenKeys } = await writeRuns(this.#db, [w.write])
+            w.resolve(results.get(w.write.operationId)!)
+            unwoken.push(...unwokenKeys)
+          } catch (alone) {
+            w.reject(alone)
+          }
+        }))
+      }
+    }
+    // After the runs are told (their ends do not wait for it), before the next batch: see writeRuns.
+    if (unwoken.length > 0) {
+      await wakeNextOnKeys(this.#db, unwoken).catch((err: unknown) =>
+        this.#log.warn({ err, keys: unwoken }, 'waking the next operations on freed keys failed; the abandoned-operation sweep wakes them'))
     }
   }
 }

@@ -7,9 +7,9 @@ import { randomUUID } from 'node:crypto'
 import t from 'tap'
 import { orchestration } from '../../src/engine/index.ts'
 import { RunWriter } from '../../src/engine/run-writer.ts'
-import { claimOperation, claimOperations } from '../../src/engine/sql/operations.ts'
+import { claimDue, claimOperation, claimOperations } from '../../src/engine/sql/operations.ts'
 import { selectSteps, type CheckpointRow } from '../../src/engine/sql/steps.ts'
-import { until } from './fixtures/setup.ts'
+import { logger, until } from './fixtures/setup.ts'
 import { engineDatabase } from './helpers.ts'
 
 const row = (position: number, output: unknown): CheckpointRow => ({
@@ -36,6 +36,70 @@ t.test('a batch claim takes the oldest operation of each key, skips held ones, a
   t.same(await claimOperations(pool, [{ operationId: a2, lease: randomUUID(), jobId: 'job-9' }]), [], 'a2 still waits for a1')
 })
 
+t.test('a job for an operation another fetch holds as due is refused, not waited for: two fetches cannot deadlock', async t => {
+  const db = await engineDatabase(t)
+  const { engine, pool } = await db.stack({ concurrency: 0 })
+  const start = async (key: string) => (await engine.start(orchestration('test::batch'), {}, { key })).operation.id
+  // h holds key k; p waits behind it, and q on key m is a plain start.
+  const h = await start('k')
+  const p = await start('k')
+  t.ok(await claimOperation(pool, h, randomUUID(), 'job-h'))
+  t.same(await claimOperations(pool, [{ operationId: p, lease: randomUUID(), jobId: 'job-p' }]), [], 'p\'s job is refused while h holds k')
+  // h ends as a run's last write ends it: its key is freed and p, the next on k, is made due.
+  await pool.query("UPDATE toygres.operations SET status = 'succeeded', finished_at = now(), lease = NULL, lease_until = NULL WHERE id = $1", [h])
+  await pool.query('DELETE FROM toygres.operation_keys WHERE operation_id = $1', [h])
+  await pool.query('UPDATE toygres.operations SET wake_at = now() WHERE id = $1', [p])
+
+  // Fetch A locks p as due; fetch B, with p's start job (a late duplicate), claims meanwhile; then A claims p.
+  // Had B taken k and waited for p's row, A's claim would wait for k: a deadlock, which PostgreSQL breaks
+  // after deadlock_timeout by failing one of them.
+  const a = await pool.connect()
+  const b = await pool.connect()
+  t.teardown(() => { a.release(); b.release() })
+  const bPid = (await b.query<{ pid: number }>('SELECT pg_backend_pid() AS pid')).rows[0]!.pid
+  await a.query('BEGIN')
+  const due = await claimDue(a, 'test::batch', 10, 10, 3)
+  t.same(due.map(o => o.id), [p], 'A has p, due')
+  await b.query('BEGIN')
+  let bDone = false
+  const byB = claimOperations(b, [{ operationId: p, lease: randomUUID(), jobId: 'job-p-again' }]).finally(() => { bDone = true })
+  byB.catch(() => {})
+  // B has answered, or is waiting for a lock (for p's row, behind A): only then does A go on.
+  await until(async () => bDone || (await pool.query<{ n: number }>('SELECT cardinality(pg_blocking_pids($1)) AS n', [bPid])).rows[0]!.n > 0, v => v, 'B answers or waits')
+  const byA = await claimOperations(a, [{ operationId: p, lease: randomUUID(), jobId: null }])
+  await a.query('COMMIT')
+  t.same(await byB, [], 'B refuses p: its row is A\'s, and B took nothing it would wait with')
+  await b.query('COMMIT')
+  t.same(byA.map(o => o.id), [p], 'A claims p')
+  t.same((await pool.query('SELECT key, operation_id FROM toygres.operation_keys')).rows, [{ key: 'k', operation_id: p }])
+})
+
+t.test('an operation queued while its key\'s holder ends is woken, though the ending statement\'s snapshot predates it', async t => {
+  const db = await engineDatabase(t)
+  const { engine, pool } = await db.stack({ concurrency: 0 })
+  const start = async (key: string) => (await engine.start(orchestration('test::batch'), {}, { key })).operation.id
+  const h = await start('k')
+  const lease = randomUUID()
+  t.ok(await claimOperation(pool, h, lease, 'job-h'))
+  // h's ending statement takes its snapshot, then waits for a lock on h's row (here a test's; in life a lease
+  // renewal, or a claim's lock on the key row), while p is started and its job refused for the key h holds.
+  const x = await pool.connect()
+  const w = await pool.connect()
+  t.teardown(() => { x.release(); w.release() })
+  await x.query('BEGIN')
+  await x.query('SELECT 1 FROM toygres.operations WHERE id = $1 FOR UPDATE', [h])
+  const wPid = (await w.query<{ pid: number }>('SELECT pg_backend_pid() AS pid')).rows[0]!.pid
+  const writer = new RunWriter(w, logger)
+  const ending = writer.write({ operationId: h, lease, rows: [], end: { kind: 'finish', status: 'succeeded', output: null, error: null } })
+  await until(async () => (await pool.query<{ n: number }>('SELECT cardinality(pg_blocking_pids($1)) AS n', [wPid])).rows[0]!.n > 0, v => v, 'the ending statement waits')
+  const p = await start('k')
+  t.same(await claimOperations(pool, [{ operationId: p, lease: randomUUID(), jobId: 'job-p' }]), [], 'p\'s job is refused: h holds k')
+  await x.query('COMMIT')
+  t.same(await ending, { held: true, cancelRequested: false }, 'h ended')
+  await writer.drained()
+  t.same((await claimDue(pool, 'test::batch', 10, 10, 3)).map(o => o.id), [p], 'p is due: nothing else would start it')
+})
+
 t.test('concurrent checkpoints share statements, each fenced by its own lease; a bad row fails only its own write', async t => {
   const db = await engineDatabase(t)
   const { engine, pool } = await db.stack({ concurrency: 0 })
@@ -46,7 +110,7 @@ t.test('concurrent checkpoints share statements, each fenced by its own lease; a
     t.ok(await claimOperation(pool, operation.id, lease, `job-${i}`))
     ops.push({ id: operation.id, lease })
   }
-  const writer = new RunWriter(pool)
+  const writer = new RunWriter(pool, logger)
   const zombie = ops[3]!
   const poisoned = ops[7]!
   const results = await Promise.allSettled(ops.map((op, i) => writer.write({

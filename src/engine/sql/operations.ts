@@ -3,7 +3,7 @@ import type { StoredError } from '../errors.ts'
 import type { Queryable } from '../../db/queryable.ts'
 import type { Operation } from '../types.ts'
 import { toJsonb } from './json.ts'
-import { writeRuns } from './run-writes.ts'
+import { writeRunsAndWake } from './run-writes.ts'
 import { CHANNEL } from './channel.ts'
 
 export const COLUMNS = `id, name, key, status, input, output, error, idempotency_key, attempts, generation,
@@ -71,6 +71,10 @@ const RETURNED = `${COLUMNS.split(',').map(c => `o.${c.trim()}`).join(', ')}, o.
  * lease_until passed may be taken over: its run is dead or cut off, and
  * fencing stops it); for a first claim, when an operation on the same key
  * started earlier is still pending; or when another operation holds the key.
+ * A job's claim of a pending operation made due is refused too: claimDue's
+ * fetch has its row, and taking the key and then waiting for that row locks
+ * in the reverse of the due path's order (row, then key); two fetches
+ * deadlocked (bench:engine's shared keys: both stalled a second, one failed).
  * At most one claim per key wins (the key's running holder first, else its
  * oldest pending operation), because one INSERT may not touch a key's row
  * twice. Two claims on one key collide on the key's row in operation_keys
@@ -94,6 +98,10 @@ export async function claimOperations (db: Queryable, claims: Claim[], leaseSeco
          AND (o.status = 'running' OR NOT EXISTS (
            SELECT 1 FROM toygres.operations b
            WHERE b.key = o.key AND b.status = 'pending' AND (b.created_at, b.id) < (o.created_at, o.id)))
+         -- A job for a pending operation made due (wake_at set, to its maker's now(), which can be later than
+         -- this transaction's) is a duplicate wake-up: the fetch that locked the due row claims it. Claiming it
+         -- here took the key before the operation's row, the reverse of that fetch's order: a deadlock.
+         AND NOT (c.job IS NOT NULL AND o.status = 'pending' AND o.wake_at IS NOT NULL)
        ORDER BY o.key, o.status = 'running' DESC, o.created_at, o.id),
      hold AS (
        INSERT INTO toygres.operation_keys (key, operation_id) SELECT key, id FROM me ORDER BY key
@@ -103,7 +111,7 @@ export async function claimOperations (db: Queryable, claims: Claim[], leaseSeco
      -- A pending operation made due but refused (its key is taken again) waits for the key's holder to wake it.
      unwoken AS (
        UPDATE toygres.operations o SET wake_at = NULL
-       FROM c WHERE o.id = c.id AND o.status = 'pending' AND o.wake_at IS NOT NULL
+       FROM c WHERE c.job IS NULL AND o.id = c.id AND o.status = 'pending' AND o.wake_at IS NOT NULL
          AND NOT EXISTS (SELECT 1 FROM hold WHERE hold.operation_id = o.id))
      UPDATE toygres.operations o
      SET status = 'running', lease = me.lease, lease_job = me.job, lease_until = now() + make_interval(secs => $4),
@@ -182,7 +190,7 @@ export async function renewLeases (db: Queryable, leases: Array<{ operationId: s
  * for a zombie.
  */
 export async function finishOperation (db: Queryable, id: string, lease: string, status: 'succeeded' | 'failed' | 'cancelled', output: unknown, error: StoredError | null): Promise<boolean> {
-  return (await writeRuns(db, [{ operationId: id, lease, rows: [], end: { kind: 'finish', status, output, error } }])).get(id)!.held
+  return (await writeRunsAndWake(db, [{ operationId: id, lease, rows: [], end: { kind: 'finish', status, output, error } }])).get(id)!.held
 }
 
 /**

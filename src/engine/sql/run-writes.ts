@@ -48,9 +48,13 @@ export interface RunWriteResult {
  * user-visible row, then their end, as events in that order, and a NOTIFY;
  * a finish NOTIFYs waiters ('f:'), and whatever became due now wakes the
  * fetchers ('w:'). Throws on a database error (the caller retries each
- * write alone, so one bad row fails only its run).
+ * write alone, so one bad row fails only its run). `unwokenKeys`: keys it
+ * freed with no pending operation to wake as of the statement's snapshot,
+ * which is taken before any lock wait: an operation started meanwhile,
+ * whose start job was refused while the key was still held, is missed. The
+ * caller passes them to wakeNextOnKeys once this has committed.
  */
-export async function writeRuns (db: Queryable, writes: RunWrite[]): Promise<Map<string, RunWriteResult>> {
+export async function writeRuns (db: Queryable, writes: RunWrite[]): Promise<{ results: Map<string, RunWriteResult>, unwokenKeys: string[] }> {
   const rows: unknown[][] = Array.from({ length: 11 }, () => [])
   for (const w of writes) {
     for (const r of w.rows) {
@@ -65,7 +69,7 @@ export async function writeRuns (db: Queryable, writes: RunWrite[]): Promise<Map
       e?.kind === 'finish' ? e.status : null, e?.kind === 'finish' ? toJsonb(e.output) : null, e?.kind === 'finish' ? toJsonb(e.error) : null]
     values.forEach((v, i) => ends[i]!.push(v))
   }
-  const { rows: held } = await db.query<{ id: string, cancel_requested: boolean }>({
+  const { rows: held } = await db.query<{ id: string, cancel_requested: boolean, unwoken_keys: string[] | null }>({
     name: 'toygres-write-runs',
     text: `WITH r AS (
        SELECT * FROM unnest($1::uuid[], $2::uuid[], $3::int[], $4::text[], $5::text[], $6::int[], $7::timestamptz[],
@@ -101,14 +105,15 @@ export async function writeRuns (db: Queryable, writes: RunWrite[]): Promise<Map
        WHERE o.id = w.operation_id AND w.end_kind = 'finish'
        RETURNING o.id, o.key, o.trace, o.status, o.error, coalesce(o.started_at, o.finished_at) AS started_at, o.finished_at),
      freed AS (
-       DELETE FROM toygres.operation_keys k USING fin WHERE k.key = fin.key AND k.operation_id = fin.id),
+       DELETE FROM toygres.operation_keys k USING fin WHERE k.key = fin.key AND k.operation_id = fin.id
+       RETURNING k.key),
      -- The oldest pending operation on each freed key runs next (claim.ts claims it from its row).
      nxt AS (
        UPDATE toygres.operations p SET wake_at = now()
        FROM (SELECT DISTINCT ON (p2.key) p2.id FROM toygres.operations p2 JOIN fin ON p2.key = fin.key
              WHERE p2.status = 'pending' ORDER BY p2.key, p2.created_at, p2.id) n
        WHERE p.id = n.id AND p.status = 'pending'
-       RETURNING p.name),
+       RETURNING p.name, p.key),
      -- Traced operations keep each write of a user-visible step, then their end, as events, in that order.
      ev AS (
        INSERT INTO toygres.operation_events (operation_id, position, name, status, attempts, progress, error, started_at, finished_at)
@@ -125,10 +130,41 @@ export async function writeRuns (db: Queryable, writes: RunWrite[]): Promise<Map
        (SELECT count(pg_notify('${CHANNEL}', 'e:' || operation_id::text)) FROM ev) AS traced,
        (SELECT count(pg_notify('${CHANNEL}', 'f:' || id::text)) FROM fin) AS finished,
        (SELECT count(pg_notify('${CHANNEL}', 'w:' || name)) FROM nxt) AS woken,
-       (SELECT count(CASE WHEN due_now THEN pg_notify('${CHANNEL}', 'w:' || name) END) FROM rel) AS due
+       (SELECT count(CASE WHEN due_now THEN pg_notify('${CHANNEL}', 'w:' || name) END) FROM rel) AS due,
+       (SELECT array_agg(key) FROM freed WHERE NOT EXISTS (SELECT 1 FROM nxt WHERE nxt.key = freed.key)) AS unwoken_keys
      FROM op`,
     values: [...rows, ...ends]
   })
   const byId = new Map(held.map(r => [r.id, { held: true, cancelRequested: r.cancel_requested }]))
-  return new Map(writes.map(w => [w.operationId, byId.get(w.operationId) ?? { held: false, cancelRequested: false }]))
+  return {
+    results: new Map(writes.map(w => [w.operationId, byId.get(w.operationId) ?? { held: false, cancelRequested: false }])),
+    unwokenKeys: held[0]?.unwoken_keys ?? []
+  }
+}
+
+/** writeRuns, then wakeNextOnKeys for the keys it freed and woke nothing on: for a write nothing else follows. */
+export async function writeRunsAndWake (db: Queryable, writes: RunWrite[]): Promise<Map<string, RunWriteResult>> {
+  const { results, unwokenKeys } = await writeRuns(db, writes)
+  if (unwokenKeys.length > 0) await wakeNextOnKeys(db, unwokenKeys)
+  return results
+}
+
+/**
+ * Makes the oldest pending operation on each of `keys` due (and wakes its
+ * fetchers), where the key is free and none is due yet. Run after a write
+ * that freed the keys committed, with a snapshot that sees every operation
+ * started before then.
+ */
+export async function wakeNextOnKeys (db: Queryable, keys: string[]): Promise<number> {
+  const { rowCount } = await db.query({
+    name: 'toygres-wake-next-on-keys',
+    text: `UPDATE toygres.operations p SET wake_at = now()
+     FROM (SELECT DISTINCT ON (p2.key) p2.id FROM toygres.operations p2
+           WHERE p2.key = ANY($1::text[]) AND p2.status = 'pending' ORDER BY p2.key, p2.created_at, p2.id) n
+     WHERE p.id = n.id AND p.status = 'pending' AND p.wake_at IS NULL
+       AND NOT EXISTS (SELECT 1 FROM toygres.operation_keys k WHERE k.key = p.key)
+     RETURNING pg_notify('${CHANNEL}', 'w:' || p.name)`,
+    values: [keys]
+  })
+  return rowCount ?? 0
 }

@@ -37,6 +37,8 @@
 //   --profile          sample this process's CPU during the distinct-keys phase
 //                      (V8 profiler, 1 ms) and print where it went, and how
 //                      busy the process was (process.cpuUsage ÷ wall time)
+//   --log-level <l>    the engine's log level (default silent): warn shows
+//                      failed fetches and their reasons (deadlocks included)
 //   --help             this text
 //
 // Uses DATABASE_URL / TEST_DATABASE_URL, else a throwaway embedded
@@ -56,7 +58,8 @@ const args = cli(import.meta.filename, {
   keys: { type: 'string', default: '8' },
   samples: { type: 'string', default: '200' },
   embedded: { type: 'boolean', default: false },
-  profile: { type: 'boolean', default: false }
+  profile: { type: 'boolean', default: false },
+  'log-level': { type: 'string', default: 'silent' }
 })
 const N = num(args.n, 'n')
 const C = num(args.c, 'c')
@@ -65,7 +68,8 @@ const SAMPLES = num(args.samples, 'samples')
 const POLLING = { pollingIntervalSeconds: 2, notifyPollingIntervalSeconds: 2 }
 const HEARTBEAT_SECONDS = 10
 const FOUR_NOOPS = 'bench::orchestration::four-noops'
-const logger = pino({ level: 'silent' })
+const fmt = (d: { p50: number, p99: number, max: number }): string => `${d.p50}, ${d.p99}, ${d.max}`
+const logger = pino({ level: args['log-level'] })
 
 const db = await benchDatabase({ embedded: args.embedded })
 const loadBefore = load()
@@ -249,19 +253,23 @@ async function throughput (keyOf: (i: number) => string, overhead?: number[], pr
  * result (waitFor) before starting the next. Counts the starts that ran
  * eagerly (claimed by start() itself: returned `running`).
  */
-async function callers (keyOf: (i: number) => string): Promise<Measured & { eager: number }> {
+async function callers (keyOf: (i: number) => string): Promise<Measured & { eager: number, eagerMs: number[], queuedMs: number[] }> {
   let eager = 0
+  const eagerMs: number[] = []
+  const queuedMs: number[] = []
   const m = await measured(() => engineStack(fourNoops()), async stack => {
     let next = 0
     await Promise.all(Array.from({ length: C }, async () => {
       for (let i = next++; i < N; i = next++) {
+        const t0 = performance.now()
         const { operation } = await stack.engine.start(orchestration(FOUR_NOOPS), {}, { key: keyOf(i) })
         if (operation.status === 'running') eager++
         await stack.engine.waitFor(operation.id)
+        ;(operation.status === 'running' ? eagerMs : queuedMs).push(performance.now() - t0)
       }
     }))
   })
-  return { ...m, eager }
+  return { ...m, eager, eagerMs, queuedMs }
 }
 
 /** What a failed run left: connections still open, and operations not finished (with their keys' holders and jobs). */
@@ -324,6 +332,11 @@ try {
       sharedKeysOrchestrationsPerSecond: round(N / calledShared.seconds, 1),
       eagerShare: round(called.eager / N, 2),
       sharedKeysEagerShare: round(calledShared.eager / N, 2),
+      /** start() → waitFor() resolved, per operation, split by how it started. */
+      sharedKeysStartToEndMs: {
+        eager: { p50: round(pct(calledShared.eagerMs, 50)), p99: round(pct(calledShared.eagerMs, 99)), max: round(Math.max(0, ...calledShared.eagerMs)) },
+        queued: { p50: round(pct(calledShared.queuedMs, 50)), p99: round(pct(calledShared.queuedMs, 99)), max: round(Math.max(0, ...calledShared.queuedMs)) }
+      },
       perOrchestration: perOp(called)
     },
     stepOverheadMs: { p50: round(pct(idleOverhead, 50)), p99: round(pct(idleOverhead, 99)) },
@@ -355,6 +368,7 @@ try {
     [`orchestrations/s, ${N} over ${KEYS} shared keys`, result.sharedKeysOrchestrationsPerSecond, ''],
     [`orchestrations/s, ${C} callers each awaiting its own, distinct keys`, result.callers.orchestrationsPerSecond, `started eagerly: ${Math.round(100 * result.callers.eagerShare)} %`],
     [`orchestrations/s, ${C} callers each awaiting its own, ${KEYS} shared keys`, result.callers.sharedKeysOrchestrationsPerSecond, `started eagerly: ${Math.round(100 * result.callers.sharedKeysEagerShare)} %`],
+    ['  start → end ms, eager / queued behind a key (p50, p99, max)', `${fmt(result.callers.sharedKeysStartToEndMs.eager)} / ${fmt(result.callers.sharedKeysStartToEndMs.queued)}`, ''],
     ['start() → first step p50 / p99, ms', `${result.startToFirstStepMs.p50} / ${result.startToFirstStepMs.p99}`, `pg-boss send → handler: ${result.baselines.pgBossSendToHandlerMs.p50} / ${result.baselines.pgBossSendToHandlerMs.p99}`],
     ['step overhead p50 / p99 (idle), ms', `${result.stepOverheadMs.p50} / ${result.stepOverheadMs.p99}`, `one commit: ${round(1000 / commitsPerSecond, 3)} ms (${result.baselines.singleConnectionCommitsPerSecond}/s)`],
     ['step overhead p50 / p99 (under load), ms', `${result.stepOverheadUnderLoadMs.p50} / ${result.stepOverheadUnderLoadMs.p99}`, ''],

@@ -28,6 +28,8 @@ export class RunWriter {
   #queue: Waiting[] = []
   #inFlight = 0
   #drained: Array<() => void> = []
+  /** Keys freed with no pending operation seen to wake, for a later snapshot to look again (writeRuns). */
+  #freed: string[] = []
   /** Statements sent and writes carried, for the benchmarks' group sizes. */
   readonly stats = { statements: 0, writes: 0 }
 
@@ -46,48 +48,54 @@ export class RunWriter {
 
   /** Resolves once nothing is queued or in flight (the wake-ups that follow a batch included). */
   async drained (): Promise<void> {
-    while (this.#queue.length > 0 || this.#inFlight > 0) await new Promise<void>(resolve => this.#drained.push(resolve))
+    while (this.#queue.length > 0 || this.#inFlight > 0 || this.#freed.length > 0) await new Promise<void>(resolve => this.#drained.push(resolve))
   }
 
-  /** Sends what waits, up to MAX_IN_FLIGHT statements at once. */
+  /**
+   * Sends what waits, up to MAX_IN_FLIGHT statements at once. Keys the last
+   * statement freed without waking anyone ride along with the next batch
+   * (its snapshot follows that commit), or, with nothing else to send, go in
+   * a statement of their own.
+   */
   #pump (): void {
-    while (this.#queue.length > 0 && this.#inFlight < MAX_IN_FLIGHT) {
+    while ((this.#queue.length > 0 || this.#freed.length > 0) && this.#inFlight < MAX_IN_FLIGHT) {
       const batch = this.#queue.splice(0, MAX_BATCH)
+      const freed = this.#freed.splice(0)
       this.#inFlight++
-      void this.#send(batch).finally(() => {
+      void (batch.length > 0 ? this.#send(batch, freed) : this.#wake(freed)).finally(() => {
         this.#inFlight--
         this.#pump()
-        if (this.#inFlight === 0 && this.#queue.length === 0) for (const resolve of this.#drained.splice(0)) resolve()
+        if (this.#inFlight === 0) for (const resolve of this.#drained.splice(0)) resolve()
       })
     }
   }
 
-  async #send (batch: Waiting[]): Promise<void> {
+  async #send (batch: Waiting[], freed: string[]): Promise<void> {
     this.stats.statements++
     this.stats.writes += batch.length
-    const unwoken: string[] = []
     try {
-      const { results, unwokenKeys } = await writeRuns(this.#db, batch.map(w => w.write))
+      const { results, unwokenKeys } = await writeRuns(this.#db, batch.map(w => w.write), freed)
       for (const w of batch) w.resolve(results.get(w.write.operationId)!)
-      unwoken.push(...unwokenKeys)
+      this.#freed.push(...unwokenKeys)
+      return
     } catch (err) {
-      if (batch.length === 1) batch[0]!.reject(err)
-      else {
-        await Promise.all(batch.map(async w => {
-          try {
-            const { results, unwokenKeys } = await writeRuns(this.#db, [w.write])
-            w.resolve(results.get(w.write.operationId)!)
-            unwoken.push(...unwokenKeys)
-          } catch (alone) {
-            w.reject(alone)
-          }
-        }))
+      // Nothing of it landed: the keys it carried go again, alone.
+      this.#freed.push(...freed)
+      if (batch.length === 1) { batch[0]!.reject(err); return }
+    }
+    await Promise.all(batch.map(async w => {
+      try {
+        const { results, unwokenKeys } = await writeRuns(this.#db, [w.write])
+        w.resolve(results.get(w.write.operationId)!)
+        this.#freed.push(...unwokenKeys)
+      } catch (alone) {
+        w.reject(alone)
       }
-    }
-    // After the runs are told (their ends do not wait for it), before the next batch: see writeRuns.
-    if (unwoken.length > 0) {
-      await wakeNextOnKeys(this.#db, unwoken).catch((err: unknown) =>
-        this.#log.warn({ err, keys: unwoken }, 'waking the next operations on freed keys failed; the abandoned-operation sweep wakes them'))
-    }
+    }))
+  }
+
+  async #wake (keys: string[]): Promise<void> {
+    await wakeNextOnKeys(this.#db, keys).catch((err: unknown) =>
+      this.#log.warn({ err, keys }, 'waking the next operations on freed keys failed; the abandoned-operation sweep wakes them'))
   }
 }

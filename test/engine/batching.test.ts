@@ -74,31 +74,43 @@ t.test('a job for an operation another fetch holds as due is refused, not waited
   t.same((await pool.query('SELECT key, operation_id FROM toygres.operation_keys')).rows, [{ key: 'k', operation_id: p }])
 })
 
-t.test('an operation queued while its key\'s holder ends is woken, though the ending statement\'s snapshot predates it', async t => {
-  const db = await engineDatabase(t)
-  const { engine, pool } = await db.stack({ concurrency: 0 })
-  const start = async (key: string) => (await engine.start(orchestration('test::batch'), {}, { key })).operation.id
-  const h = await start('k')
-  const lease = randomUUID()
-  t.ok(await claimOperation(pool, h, lease, 'job-h'))
-  // h's ending statement takes its snapshot, then waits for a lock on h's row (here a test's; in life a lease
-  // renewal, or a claim's lock on the key row), while p is started and its job refused for the key h holds.
-  const x = await pool.connect()
-  const w = await pool.connect()
-  t.teardown(() => { x.release(); w.release() })
-  await x.query('BEGIN')
-  await x.query('SELECT 1 FROM toygres.operations WHERE id = $1 FOR UPDATE', [h])
-  const wPid = (await w.query<{ pid: number }>('SELECT pg_backend_pid() AS pid')).rows[0]!.pid
-  const writer = new RunWriter(w, logger)
-  const ending = writer.write({ operationId: h, lease, rows: [], end: { kind: 'finish', status: 'succeeded', output: null, error: null } })
-  await until(async () => (await pool.query<{ n: number }>('SELECT cardinality(pg_blocking_pids($1)) AS n', [wPid])).rows[0]!.n > 0, v => v, 'the ending statement waits')
-  const p = await start('k')
-  t.same(await claimOperations(pool, [{ operationId: p, lease: randomUUID(), jobId: 'job-p' }]), [], 'p\'s job is refused: h holds k')
-  await x.query('COMMIT')
-  t.same(await ending, { held: true, cancelRequested: false }, 'h ended')
-  await writer.drained()
-  t.same((await claimDue(pool, 'test::batch', 10, 10, 3)).map(o => o.id), [p], 'p is due: nothing else would start it')
-})
+for (const alongside of [false, true]) {
+  t.test(`an operation queued while its key's holder ends is woken, though the ending statement's snapshot predates it${alongside ? ' (with the next batch)' : ''}`, async t => {
+    const db = await engineDatabase(t)
+    const { engine, pool } = await db.stack({ concurrency: 0 })
+    const start = async (key: string) => (await engine.start(orchestration('test::batch'), {}, { key })).operation.id
+    const h = await start('k')
+    const lease = randomUUID()
+    t.ok(await claimOperation(pool, h, lease, 'job-h'))
+    // h's ending statement takes its snapshot, then waits for a lock on h's row (here a test's; in life a lease
+    // renewal, or a claim's lock on the key row), while p is started and its job refused for the key h holds.
+    const x = await pool.connect()
+    const w = await pool.connect()
+    t.teardown(() => { x.release(); w.release() })
+    await x.query('BEGIN')
+    await x.query('SELECT 1 FROM toygres.operations WHERE id = $1 FOR UPDATE', [h])
+    const wPid = (await w.query<{ pid: number }>('SELECT pg_backend_pid() AS pid')).rows[0]!.pid
+    const writer = new RunWriter(w, logger)
+    const ending = writer.write({ operationId: h, lease, rows: [], end: { kind: 'finish', status: 'succeeded', output: null, error: null } })
+    await until(async () => (await pool.query<{ n: number }>('SELECT cardinality(pg_blocking_pids($1)) AS n', [wPid])).rows[0]!.n > 0, v => v, 'the ending statement waits')
+    const p = await start('k')
+    t.same(await claimOperations(pool, [{ operationId: p, lease: randomUUID(), jobId: 'job-p' }]), [], 'p\'s job is refused: h holds k')
+    // Another run's checkpoint, queued behind the ending statement: the wake-up rides with it.
+    let next: Promise<unknown> = Promise.resolve()
+    if (alongside) {
+      const other = await start('other')
+      const otherLease = randomUUID()
+      t.ok(await claimOperation(pool, other, otherLease, 'job-other'))
+      next = writer.write({ operationId: other, lease: otherLease, rows: [row(0, 'x')] })
+    }
+    await x.query('COMMIT')
+    t.same(await ending, { held: true, cancelRequested: false }, 'h ended')
+    await next
+    await writer.drained()
+    t.equal(writer.stats.statements, alongside ? 2 : 1, alongside ? 'the wake-up went with the next batch' : 'the wake-up went alone')
+    t.same((await claimDue(pool, 'test::batch', 10, 10, 3)).map(o => o.id), [p], 'p is due: nothing else would start it')
+  })
+}
 
 t.test('concurrent checkpoints share statements, each fenced by its own lease; a bad row fails only its own write', async t => {
   const db = await engineDatabase(t)

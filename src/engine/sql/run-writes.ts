@@ -52,9 +52,10 @@ export interface RunWriteResult {
  * freed with no pending operation to wake as of the statement's snapshot,
  * which is taken before any lock wait: an operation started meanwhile,
  * whose start job was refused while the key was still held, is missed. The
- * caller passes them to wakeNextOnKeys once this has committed.
+ * caller passes them to wakeNextOnKeys once this has committed, or to a
+ * later writeRuns as `freedBefore` (the same wake-up, in its statement).
  */
-export async function writeRuns (db: Queryable, writes: RunWrite[]): Promise<{ results: Map<string, RunWriteResult>, unwokenKeys: string[] }> {
+export async function writeRuns (db: Queryable, writes: RunWrite[], freedBefore: string[] = []): Promise<{ results: Map<string, RunWriteResult>, unwokenKeys: string[] }> {
   const rows: unknown[][] = Array.from({ length: 11 }, () => [])
   for (const w of writes) {
     for (const r of w.rows) {
@@ -114,6 +115,8 @@ export async function writeRuns (db: Queryable, writes: RunWrite[]): Promise<{ r
              WHERE p2.status = 'pending' ORDER BY p2.key, p2.created_at, p2.id) n
        WHERE p.id = n.id AND p.status = 'pending'
        RETURNING p.name, p.key),
+     -- Keys an earlier statement freed with nobody to wake as of its snapshot (wakeNextOnKeys, here in this one's).
+     late AS (${wakeNextSql('$19')}),
      -- Traced operations keep each write of a user-visible step, then their end, as events, in that order.
      ev AS (
        INSERT INTO toygres.operation_events (operation_id, position, name, status, attempts, progress, error, started_at, finished_at)
@@ -133,7 +136,7 @@ export async function writeRuns (db: Queryable, writes: RunWrite[]): Promise<{ r
        (SELECT count(CASE WHEN due_now THEN pg_notify('${CHANNEL}', 'w:' || name) END) FROM rel) AS due,
        (SELECT array_agg(key) FROM freed WHERE NOT EXISTS (SELECT 1 FROM nxt WHERE nxt.key = freed.key)) AS unwoken_keys
      FROM op`,
-    values: [...rows, ...ends]
+    values: [...rows, ...ends, freedBefore]
   })
   const byId = new Map(held.map(r => [r.id, { held: true, cancelRequested: r.cancel_requested }]))
   return {
@@ -156,15 +159,16 @@ export async function writeRunsAndWake (db: Queryable, writes: RunWrite[]): Prom
  * started before then.
  */
 export async function wakeNextOnKeys (db: Queryable, keys: string[]): Promise<number> {
-  const { rowCount } = await db.query({
-    name: 'toygres-wake-next-on-keys',
-    text: `UPDATE toygres.operations p SET wake_at = now()
+  const { rowCount } = await db.query({ name: 'toygres-wake-next-on-keys', text: wakeNextSql('$1'), values: [keys] })
+  return rowCount ?? 0
+}
+
+/** The UPDATE of wakeNextOnKeys, its keys in parameter `keys`; it NOTIFYs in its RETURNING, so it works as an unread CTE. */
+function wakeNextSql (keys: string): string {
+  return `UPDATE toygres.operations p SET wake_at = now()
      FROM (SELECT DISTINCT ON (p2.key) p2.id FROM toygres.operations p2
-           WHERE p2.key = ANY($1::text[]) AND p2.status = 'pending' ORDER BY p2.key, p2.created_at, p2.id) n
+           WHERE p2.key = ANY(${keys}::text[]) AND p2.status = 'pending' ORDER BY p2.key, p2.created_at, p2.id) n
      WHERE p.id = n.id AND p.status = 'pending' AND p.wake_at IS NULL
        AND NOT EXISTS (SELECT 1 FROM toygres.operation_keys k WHERE k.key = p.key)
-     RETURNING pg_notify('${CHANNEL}', 'w:' || p.name)`,
-    values: [keys]
-  })
-  return rowCount ?? 0
+     RETURNING pg_notify('${CHANNEL}', 'w:' || p.name)`
 }

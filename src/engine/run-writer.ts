@@ -30,6 +30,8 @@ export class RunWriter {
   #drained: Array<() => void> = []
   /** Keys freed with no pending operation seen to wake, for a later snapshot to look again (writeRuns). */
   #freed: string[] = []
+  /** wakeNextOnKeys statements in flight. */
+  #waking = 0
   /** Statements sent and writes carried, for the benchmarks' group sizes. */
   readonly stats = { statements: 0, writes: 0 }
 
@@ -48,26 +50,39 @@ export class RunWriter {
 
   /** Resolves once nothing is queued or in flight (the wake-ups that follow a batch included). */
   async drained (): Promise<void> {
-    while (this.#queue.length > 0 || this.#inFlight > 0 || this.#freed.length > 0) await new Promise<void>(resolve => this.#drained.push(resolve))
+    while (this.#queue.length > 0 || this.#inFlight > 0 || this.#waking > 0) await new Promise<void>(resolve => this.#drained.push(resolve))
   }
 
   /**
    * Sends what waits, up to MAX_IN_FLIGHT statements at once. Keys the last
    * statement freed without waking anyone ride along with the next batch
-   * (its snapshot follows that commit), or, with nothing else to send, go in
-   * a statement of their own.
+   * (its snapshot follows that commit); with no batch waiting, they go at
+   * once in a statement of their own, beside the writes (it locks only the
+   * rows it wakes, so the next batch need not wait for it).
    */
   #pump (): void {
-    while ((this.#queue.length > 0 || this.#freed.length > 0) && this.#inFlight < MAX_IN_FLIGHT) {
+    while (this.#queue.length > 0 && this.#inFlight < MAX_IN_FLIGHT) {
       const batch = this.#queue.splice(0, MAX_BATCH)
       const freed = this.#freed.splice(0)
       this.#inFlight++
-      void (batch.length > 0 ? this.#send(batch, freed) : this.#wake(freed)).finally(() => {
+      void this.#send(batch, freed).finally(() => {
         this.#inFlight--
         this.#pump()
-        if (this.#inFlight === 0) for (const resolve of this.#drained.splice(0)) resolve()
+        this.#settle()
       })
     }
+    if (this.#freed.length > 0 && this.#queue.length === 0 && this.#inFlight === 0) {
+      const keys = this.#freed.splice(0)
+      this.#waking++
+      void this.#wake(keys).finally(() => {
+        this.#waking--
+        this.#settle()
+      })
+    }
+  }
+
+  #settle (): void {
+    if (this.#inFlight === 0 && this.#waking === 0 && this.#queue.length === 0) for (const resolve of this.#drained.splice(0)) resolve()
   }
 
   async #send (batch: Waiting[], freed: string[]): Promise<void> {

@@ -398,8 +398,11 @@ export class Engine extends EventEmitter {
       await this.#dispatcher.settled(this.#graceMs)
     }
     this.#dispatcher.close()
-    // The runs' last writes are done; what follows them (waking the next operations on freed keys) lands too.
-    await this.#writer.drained()
+    // The runs' last writes are done; what follows them (waking the next operations on freed keys) lands too,
+    // within the grace period: a database that stopped answering must not hold up the shutdown.
+    let timer: NodeJS.Timeout | undefined
+    await Promise.race([this.#writer.drained(), new Promise(resolve => { timer = setTimeout(resolve, this.#graceMs) })])
+    clearTimeout(timer)
     const listener = this.#listener
     this.#listener = null
     if (listener) await listener.then(l => l.close(), () => {})

@@ -68,7 +68,9 @@ const SAMPLES = num(args.samples, 'samples')
 const POLLING = { pollingIntervalSeconds: 2, notifyPollingIntervalSeconds: 2 }
 const HEARTBEAT_SECONDS = 10
 const FOUR_NOOPS = 'bench::orchestration::four-noops'
-const fmt = (d: { p50: number, p99: number, max: number }): string => `${d.p50}, ${d.p99}, ${d.max}`
+interface Spread { p50: number, p99: number, max: number }
+const spread = (ms: number[]): Spread => ({ p50: round(pct(ms, 50)), p99: round(pct(ms, 99)), max: round(Math.max(0, ...ms)) })
+const fmt = (d: Spread): string => `${d.p50}, ${d.p99}, ${d.max}`
 const logger = pino({ level: args['log-level'] })
 
 const db = await benchDatabase({ embedded: args.embedded })
@@ -333,10 +335,7 @@ try {
       eagerShare: round(called.eager / N, 2),
       sharedKeysEagerShare: round(calledShared.eager / N, 2),
       /** start() → waitFor() resolved, per operation, split by how it started. */
-      sharedKeysStartToEndMs: {
-        eager: { p50: round(pct(calledShared.eagerMs, 50)), p99: round(pct(calledShared.eagerMs, 99)), max: round(Math.max(0, ...calledShared.eagerMs)) },
-        queued: { p50: round(pct(calledShared.queuedMs, 50)), p99: round(pct(calledShared.queuedMs, 99)), max: round(Math.max(0, ...calledShared.queuedMs)) }
-      },
+      sharedKeysStartToEndMs: { eager: spread(calledShared.eagerMs), queued: spread(calledShared.queuedMs) },
       perOrchestration: perOp(called)
     },
     stepOverheadMs: { p50: round(pct(idleOverhead, 50)), p99: round(pct(idleOverhead, 99)) },

@@ -6,6 +6,7 @@
 // keeps the leases of its runs alive (one statement for all of them every
 // half lease), so another engine takes an operation over only when this
 // process died or lost the database for a whole lease.
+import { setTimeout as delay } from 'node:timers/promises'
 import type { PgBoss } from 'pg-boss'
 import type pg from 'pg'
 import type { Logger } from '../logging.ts'
@@ -105,12 +106,7 @@ export class Dispatcher {
 
   /** Resolves when every run ended, or after `ms`. */
   async settled (ms: number): Promise<void> {
-    let timer: NodeJS.Timeout | undefined
-    await Promise.race([
-      Promise.allSettled([...this.#queues.values()].map(q => q.idle())),
-      new Promise(resolve => { timer = setTimeout(resolve, ms) })
-    ])
-    clearTimeout(timer)
+    await Promise.race([Promise.allSettled([...this.#queues.values()].map(q => q.idle())), delay(ms, undefined, { ref: false })])
   }
 
   /** Stops renewing leases: a run still going loses its operation when its lease lapses. */

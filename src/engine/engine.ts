@@ -2,6 +2,7 @@
 // runs them on pg-boss workers. See README.md for the model and guarantees.
 import { randomUUID } from 'node:crypto'
 import { EventEmitter } from 'node:events'
+import { setTimeout as delay } from 'node:timers/promises'
 import type pg from 'pg'
 import type { PgBoss } from 'pg-boss'
 import type { Logger } from '../logging.ts'
@@ -400,9 +401,7 @@ export class Engine extends EventEmitter {
     this.#dispatcher.close()
     // The runs' last writes are done; what follows them (waking the next operations on freed keys) lands too,
     // within the grace period: a database that stopped answering must not hold up the shutdown.
-    let timer: NodeJS.Timeout | undefined
-    await Promise.race([this.#writer.drained(), new Promise(resolve => { timer = setTimeout(resolve, this.#graceMs) })])
-    clearTimeout(timer)
+    await Promise.race([this.#writer.drained(), delay(this.#graceMs, undefined, { ref: false })])
     const listener = this.#listener
     this.#listener = null
     if (listener) await listener.then(l => l.close(), () => {})

@@ -4,6 +4,7 @@
 // while each stays fenced by its own lease, and one bad row fails only its
 // own run.
 import { randomUUID } from 'node:crypto'
+import type pg from 'pg'
 import t from 'tap'
 import { orchestration } from '../../src/engine/index.ts'
 import { RunWriter } from '../../src/engine/run-writer.ts'
@@ -16,10 +17,21 @@ const row = (position: number, output: unknown): CheckpointRow => ({
   position, name: `s${position}`, status: 'succeeded', attempts: 1, startedAt: new Date(), finishedAt: new Date(), output, error: null, progress: null
 })
 
-t.test('a batch claim takes the oldest operation of each key, skips held ones, and one operation once', async t => {
+/** An engine that runs nothing (concurrency 0) on a fresh database, and start(key): the id of a pending test::batch operation. */
+async function startsOnly (t: Parameters<typeof engineDatabase>[0]) {
   const db = await engineDatabase(t)
   const { engine, pool } = await db.stack({ concurrency: 0 })
   const start = async (key: string) => (await engine.start(orchestration('test::batch'), {}, { key })).operation.id
+  return { pool, start }
+}
+
+/** Whether backend `pid` is waiting for a lock another transaction holds. */
+async function waitsForLock (pool: pg.Pool, pid: number): Promise<boolean> {
+  return (await pool.query<{ n: number }>('SELECT cardinality(pg_blocking_pids($1)) AS n', [pid])).rows[0]!.n > 0
+}
+
+t.test('a batch claim takes the oldest operation of each key, skips held ones, and one operation once', async t => {
+  const { pool, start } = await startsOnly(t)
   const a1 = await start('a')
   const a2 = await start('a')
   const b1 = await start('b')
@@ -37,9 +49,7 @@ t.test('a batch claim takes the oldest operation of each key, skips held ones, a
 })
 
 t.test('a job for an operation another fetch holds as due is refused, not waited for: two fetches cannot deadlock', async t => {
-  const db = await engineDatabase(t)
-  const { engine, pool } = await db.stack({ concurrency: 0 })
-  const start = async (key: string) => (await engine.start(orchestration('test::batch'), {}, { key })).operation.id
+  const { pool, start } = await startsOnly(t)
   // h holds key k; p waits behind it, and q on key m is a plain start.
   const h = await start('k')
   const p = await start('k')
@@ -65,7 +75,7 @@ t.test('a job for an operation another fetch holds as due is refused, not waited
   const byB = claimOperations(b, [{ operationId: p, lease: randomUUID(), jobId: 'job-p-again' }]).finally(() => { bDone = true })
   byB.catch(() => {})
   // B has answered, or is waiting for a lock (for p's row, behind A): only then does A go on.
-  await until(async () => bDone || (await pool.query<{ n: number }>('SELECT cardinality(pg_blocking_pids($1)) AS n', [bPid])).rows[0]!.n > 0, v => v, 'B answers or waits')
+  await until(async () => bDone || await waitsForLock(pool, bPid), v => v, 'B answers or waits')
   const byA = await claimOperations(a, [{ operationId: p, lease: randomUUID(), jobId: null }])
   await a.query('COMMIT')
   t.same(await byB, [], 'B refuses p: its row is A\'s, and B took nothing it would wait with')
@@ -76,9 +86,7 @@ t.test('a job for an operation another fetch holds as due is refused, not waited
 
 for (const alongside of [false, true]) {
   t.test(`an operation queued while its key's holder ends is woken, though the ending statement's snapshot predates it${alongside ? ' (with the next batch)' : ''}`, async t => {
-    const db = await engineDatabase(t)
-    const { engine, pool } = await db.stack({ concurrency: 0 })
-    const start = async (key: string) => (await engine.start(orchestration('test::batch'), {}, { key })).operation.id
+    const { pool, start } = await startsOnly(t)
     const h = await start('k')
     const lease = randomUUID()
     t.ok(await claimOperation(pool, h, lease, 'job-h'))
@@ -92,7 +100,7 @@ for (const alongside of [false, true]) {
     const wPid = (await w.query<{ pid: number }>('SELECT pg_backend_pid() AS pid')).rows[0]!.pid
     const writer = new RunWriter(w, logger)
     const ending = writer.write({ operationId: h, lease, rows: [], end: { kind: 'finish', status: 'succeeded', output: null, error: null } })
-    await until(async () => (await pool.query<{ n: number }>('SELECT cardinality(pg_blocking_pids($1)) AS n', [wPid])).rows[0]!.n > 0, v => v, 'the ending statement waits')
+    await until(() => waitsForLock(pool, wPid), v => v, 'the ending statement waits')
     const p = await start('k')
     t.same(await claimOperations(pool, [{ operationId: p, lease: randomUUID(), jobId: 'job-p' }]), [], 'p\'s job is refused: h holds k')
     // Another run's checkpoint, queued behind the ending statement: the wake-up rides with it.

@@ -131,7 +131,7 @@ export class Engine extends EventEmitter {
       active: this.#active,
       clock: this.#clock,
       onTimer: (queue, wakeAt) => this.#dispatcher.wakeIn(queue, wakeAt - this.#clock.now()),
-      onRunEnded: id => this.#waiters.wake(id)
+      onRunEnded: (id, finished) => this.#waiters.wake(id, finished)
     }
     this.#dispatcher = new Dispatcher({
       pool: this.#pool,
@@ -433,7 +433,8 @@ export class Engine extends EventEmitter {
     else if (n.kind === 'cancel') this.#active.get(n.operationId)?.requestCancel()
     else if (n.kind === 'trace') this.emit('trace', { operationId: n.operationId })
     else {
-      this.#waiters.wake(n.operationId)
+      // A run here wakes its waiters itself as it ends, with the operation (this NOTIFY can arrive first).
+      if (!this.#active.has(n.operationId)) this.#waiters.wake(n.operationId)
       this.emit('trace', { operationId: n.operationId })
     }
   }

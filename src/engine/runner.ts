@@ -29,8 +29,11 @@ export interface RunnerDeps {
   registrations: Map<string, Registration>
   /** Runs in this process, by operation id, so cancel notifications reach them. */
   active: Map<string, RunContext>
-  /** Called when a run ended here (finished or not), so local waiters look at once. */
-  onRunEnded: (operationId: string) => void
+  /**
+   * Called when a run ended here, so local waiters look at once: with the
+   * operation as its finish committed it, when it finished (they need no read).
+   */
+  onRunEnded: (operationId: string, finished?: Operation) => void
   /** Called after a durable timer is set, so this process can wake a worker on time. */
   onTimer: (queue: string, wakeAt: number) => void
   clock: Clock
@@ -59,6 +62,7 @@ export async function runOperation (deps: RunnerDeps, run: ClaimedRun): Promise<
   })
   deps.active.set(op.id, ctx)
   let outcome: Outcome
+  let finished: Operation | undefined
   try {
     const run = Promise.resolve()
       .then(() => reg.fn(ctx, op.input))
@@ -67,17 +71,18 @@ export async function runOperation (deps: RunnerDeps, run: ClaimedRun): Promise<
     // Checkpoints still held commit with the run's end; one in flight lands first (and may halt the run).
     const pending = await ctx.takePending()
     outcome = ctx.haltReason ?? outcome
-    await settle(deps, op, lease, ctx, outcome, pending, log)
+    finished = await settle(deps, op, lease, ctx, outcome, pending, log)
   } finally {
     deps.active.delete(op.id)
-    deps.onRunEnded(op.id)
+    deps.onRunEnded(op.id, finished)
   }
 }
 
 /** Milliseconds before an operation whose run broke (a database error under a write) runs again. */
 export const BROKEN_RUN_RETRY_MS = 5000
 
-async function settle (deps: RunnerDeps, op: Operation, lease: string, ctx: RunContext, outcome: Outcome, pending: CheckpointRow[], log: Logger): Promise<void> {
+/** Writes how the run ended; resolves with the operation as committed when it finished. */
+async function settle (deps: RunnerDeps, op: Operation, lease: string, ctx: RunContext, outcome: Outcome, pending: CheckpointRow[], log: Logger): Promise<Operation | undefined> {
   const queue = queueName(op.name)
   // Every ending is one statement, group-committed with other runs' writes:
   // the last checkpoints and the end, fenced by the lease.
@@ -123,7 +128,7 @@ async function settle (deps: RunnerDeps, op: Operation, lease: string, ctx: RunC
           return true
         })
         if (!renewed) log.warn('lease lost before continuing as new')
-        return
+        return undefined
       }
       return finish(deps, op, pending, ctx.cancelDelivered ? 'cancelled' : 'succeeded', outcome.value, null, end, log)
     case 'threw': {
@@ -144,13 +149,14 @@ async function settle (deps: RunnerDeps, op: Operation, lease: string, ctx: RunC
 
 /** The operation's end with its last checkpoints: one statement that also frees its key and makes the next on the key due. */
 async function finish (deps: RunnerDeps, op: Operation, pending: CheckpointRow[], status: 'succeeded' | 'failed' | 'cancelled', output: unknown, error: StoredError | null,
-  end: (rows: CheckpointRow[], how: RunEnd) => Promise<RunWriteResult | null>, log: Logger): Promise<void> {
+  end: (rows: CheckpointRow[], how: RunEnd) => Promise<RunWriteResult | null>, log: Logger): Promise<Operation | undefined> {
   const res = await end(pending, { kind: 'finish', status, output, error })
-  if (!res) return
-  if (!res.held) {
+  if (!res) return undefined
+  if (!res.held || !res.finished) {
     log.warn('lease lost before the operation could finish')
-    return
+    return undefined
   }
   log.debug({ status }, 'operation finished')
   deps.events.emit('operation:finished', { name: op.name, status, durationMs: deps.clock.now() - op.created_at.getTime() })
+  return { ...op, ...res.finished }
 }

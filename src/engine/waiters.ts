@@ -1,29 +1,34 @@
 // waitFor(): callers parked on an operation id, woken by the finish NOTIFY,
-// with a short poll as the backstop when a notification is missed.
+// with a short poll as the backstop when a notification is missed. A run
+// that finishes in this process hands its waiters the operation as it
+// committed it, so they need no read.
 import type { Operation } from './types.ts'
 
 const TERMINAL = new Set(['succeeded', 'failed', 'cancelled'])
 const BACKSTOP_POLL_MS = 250
 
 export class Waiters {
-  #waiting = new Map<string, Set<() => void>>()
+  #waiting = new Map<string, Set<(finished?: Operation) => void>>()
 
-  wake (operationId: string): void {
-    for (const wake of this.#waiting.get(operationId) ?? []) wake()
+  /** Wakes the waiters of `operationId`: to read it, or with `finished`, the operation as its end committed it. */
+  wake (operationId: string, finished?: Operation): void {
+    for (const wake of this.#waiting.get(operationId) ?? []) wake(finished)
   }
 
   /**
    * Resolves with the operation once `read` finds it finished; rejects when
    * it does not exist or after `timeoutMs`. With `runsHere` (its run is in
-   * this process, and wakes it when it ends), the first read waits for a wake.
+   * this process, and wakes it when it ends), the first read waits for that
+   * wake, with no backstop poll. A wake that brings the finished operation
+   * resolves with it, unread.
    */
   async wait (operationId: string, read: () => Promise<Operation | null>, timeoutMs: number, runsHere = false): Promise<Operation> {
     const deadline = Date.now() + timeoutMs
     let skipRead = runsHere
     for (;;) {
       let timer: NodeJS.Timeout | undefined
-      let wake: () => void = () => {}
-      const woken = new Promise<void>(resolve => { wake = resolve })
+      let wake: (finished?: Operation) => void = () => {}
+      const woken = new Promise<Operation | undefined>(resolve => { wake = resolve })
       const set = this.#waiting.get(operationId) ?? new Set()
       this.#waiting.set(operationId, set.add(wake))
       try {
@@ -34,10 +39,13 @@ export class Waiters {
           if (!op) throw new Error(`operation ${operationId} does not exist`)
           if (TERMINAL.has(op.status)) return op
         }
-        skipRead = false
         const left = deadline - Date.now()
         if (left <= 0) throw new Error(`operation ${operationId} still ${op?.status ?? 'running'} after waiting ${timeoutMs} ms`)
-        await Promise.race([woken, new Promise<void>(resolve => { timer = setTimeout(resolve, Math.min(BACKSTOP_POLL_MS, left)) })])
+        // A run here always wakes its waiters when it ends (runner.ts), so no backstop poll while it lasts.
+        const poll = skipRead ? left : Math.min(BACKSTOP_POLL_MS, left)
+        skipRead = false
+        const finished = await Promise.race([woken, new Promise<undefined>(resolve => { timer = setTimeout(() => resolve(undefined), poll) })])
+        if (finished && TERMINAL.has(finished.status)) return finished
       } finally {
         clearTimeout(timer)
         set.delete(wake)

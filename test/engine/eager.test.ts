@@ -45,6 +45,22 @@ t.test('a start with a slot free runs here at once, with no start job', async t 
   t.equal(done.attempts, 1, 'claimed once')
 })
 
+t.test('waitFor of a run that finishes here resolves with the operation as its end committed it, without reading it', async t => {
+  const db = await engineDatabase(t)
+  const { engine } = await db.stack({ concurrency: 1 })
+  engine.register(ONE_STEP.name, async ctx => ctx.step('only', async () => 7))
+  await engine.work()
+  await settle(engine)
+  const reads = t.capture(engine, 'getOperation', engine.getOperation)
+  const { operation } = await engine.start(ONE_STEP, {}, { key: 'k-wait' })
+  t.equal(operation.status, 'running', 'its run is here')
+  const done = await engine.waitFor(ONE_STEP, operation.id)
+  t.equal(reads().length, 0, 'waitFor read nothing')
+  reads.restore()
+  t.same(done, await engine.getOperation(operation.id), 'the same operation a read returns')
+  t.equal(done.output, 7)
+})
+
 t.test('an eager run begins only after the caller commits, and a rollback leaves nothing and frees the slot', async t => {
   const db = await engineDatabase(t)
   const { engine, pool } = await db.stack({ concurrency: 1, pollingIntervalSeconds: 60 })

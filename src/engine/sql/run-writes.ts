@@ -4,7 +4,7 @@
 // run-writer.ts). Each run's part is fenced by its own lease.
 import type { StoredError } from '../errors.ts'
 import type { Queryable } from '../../db/queryable.ts'
-import type { StepStatus } from '../types.ts'
+import type { Operation, StepStatus } from '../types.ts'
 import { toJsonb } from './json.ts'
 import { CHANNEL } from './channel.ts'
 
@@ -36,7 +36,12 @@ export interface RunWriteResult {
   held: boolean
   /** cancel() was requested (so a missed NOTIFY costs nothing). */
   cancelRequested: boolean
+  /** For a `finish` that landed: the operation's columns that its run changed, as committed (so a waiter here needs no read). */
+  finished?: FinishedColumns
 }
+
+/** The columns of an operation that can change while its run holds it, as its finish committed them. */
+export type FinishedColumns = Pick<Operation, 'status' | 'output' | 'error' | 'started_at' | 'finished_at' | 'cancel_requested_at' | 'cancel_reason'>
 
 /**
  * Writes any number of runs' rows and ends in one statement (one commit in
@@ -70,7 +75,7 @@ export async function writeRuns (db: Queryable, writes: RunWrite[], freedBefore:
       e?.kind === 'finish' ? e.status : null, e?.kind === 'finish' ? toJsonb(e.output) : null, e?.kind === 'finish' ? toJsonb(e.error) : null]
     values.forEach((v, i) => ends[i]!.push(v))
   }
-  const { rows: held } = await db.query<{ id: string, cancel_requested: boolean, unwoken_keys: string[] | null }>({
+  const { rows: held } = await db.query<{ id: string, cancel_requested: boolean, unwoken_keys: string[] | null } & Omit<FinishedColumns, 'status'> & { status: FinishedColumns['status'] | null }>({
     name: 'toygres-write-runs',
     text: `WITH r AS (
        SELECT * FROM unnest($1::uuid[], $2::uuid[], $3::int[], $4::text[], $5::text[], $6::int[], $7::timestamptz[],
@@ -104,7 +109,8 @@ export async function writeRuns (db: Queryable, writes: RunWrite[], freedBefore:
            lease = NULL, lease_job = NULL, lease_until = NULL, wake_at = NULL, takeovers = 0
        FROM w JOIN op ON op.id = w.operation_id
        WHERE o.id = w.operation_id AND w.end_kind = 'finish'
-       RETURNING o.id, o.key, o.trace, o.status, o.error, coalesce(o.started_at, o.finished_at) AS started_at, o.finished_at),
+       RETURNING o.id, o.key, o.trace, o.status, o.error, coalesce(o.started_at, o.finished_at) AS started_at, o.finished_at,
+         o.output, o.started_at AS run_started_at, o.cancel_requested_at, o.cancel_reason),
      freed AS (
        DELETE FROM toygres.operation_keys k USING fin WHERE k.key = fin.key AND k.operation_id = fin.id
        RETURNING k.key),
@@ -134,11 +140,19 @@ export async function writeRuns (db: Queryable, writes: RunWrite[], freedBefore:
        (SELECT count(pg_notify('${CHANNEL}', 'f:' || id::text)) FROM fin) AS finished,
        (SELECT count(pg_notify('${CHANNEL}', 'w:' || name)) FROM nxt) AS woken,
        (SELECT count(CASE WHEN due_now THEN pg_notify('${CHANNEL}', 'w:' || name) END) FROM rel) AS due,
-       (SELECT array_agg(key) FROM freed WHERE NOT EXISTS (SELECT 1 FROM nxt WHERE nxt.key = freed.key)) AS unwoken_keys
-     FROM op`,
+       (SELECT array_agg(key) FROM freed WHERE NOT EXISTS (SELECT 1 FROM nxt WHERE nxt.key = freed.key)) AS unwoken_keys,
+       -- A finished operation as committed, for waiters in this process.
+       fin.status, fin.output, fin.error, fin.run_started_at AS started_at, fin.finished_at, fin.cancel_requested_at, fin.cancel_reason
+     FROM op LEFT JOIN fin ON fin.id = op.id`,
     values: [...rows, ...ends, freedBefore]
   })
-  const byId = new Map(held.map(r => [r.id, { held: true, cancelRequested: r.cancel_requested }]))
+  const byId = new Map(held.map((r): [string, RunWriteResult] => [r.id, {
+    held: true,
+    cancelRequested: r.cancel_requested,
+    ...(r.status !== null && {
+      finished: { status: r.status, output: r.output, error: r.error, started_at: r.started_at, finished_at: r.finished_at, cancel_requested_at: r.cancel_requested_at, cancel_reason: r.cancel_reason }
+    })
+  }]))
   return {
     results: new Map(writes.map(w => [w.operationId, byId.get(w.operationId) ?? { held: false, cancelRequested: false }])),
     unwokenKeys: held[0]?.unwoken_keys ?? []

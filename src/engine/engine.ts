@@ -13,7 +13,7 @@ import { Listener, type Notice } from './listener.ts'
 import { ensureQueue, queueName } from './queues.ts'
 import { runOperation, type RunnerDeps } from './runner.ts'
 import {
-  cancelUnstarted, claimOperations, deleteFinishedBefore, insertOperation, wakeFetchers, markCancelRequested, selectByIdempotencyKey, selectLive,
+  cancelUnstarted, claimOperations, deleteFinishedBefore, insertOperation, insertClaimedOperation, type Due, wakeFetchers, markCancelRequested, selectByIdempotencyKey, selectLive,
   selectAbandoned, selectLiveByKey, wakeNow, countLive, type LiveCount, selectOperation, selectOperations, selectTraceEvents, finishOperation, type TraceEvent
 } from './sql/operations.ts'
 import { selectOperationPage } from './sql/listing.ts'
@@ -178,11 +178,18 @@ export class Engine extends EventEmitter {
     const queue = queueName(name)
     await this.#ensureQueue(queue)
     const eager = this.#registrations.get(name)?.eagerStart ?? false
+    const fields = { id: randomUUID(), name, key: opts.key, input, trace: opts.trace ?? false }
+    // Without an idempotency key nothing can conflict: the insert and the claim are one statement.
+    const oneStatement = opts.idempotencyKey === undefined
     let reserved = false
     const go = async (client: pg.ClientBase): Promise<{ operation: Operation<O>, created: boolean }> => {
       const slot = this.#eagerSlot(queue, client, reserved)
       reserved = false
-      const operation = await insertOperation(client, { id: randomUUID(), name, key: opts.key, input, idempotencyKey: opts.idempotencyKey, trace: opts.trace ?? false }, !slot)
+      if (slot && oneStatement) {
+        const sentAt = Date.now()
+        return this.#startedEagerly<O>(await insertClaimedOperation(client, fields, randomUUID(), this.#heartbeatSeconds), sentAt, slot)
+      }
+      const operation = await insertOperation(client, { ...fields, idempotencyKey: opts.idempotencyKey }, !slot)
       if (!operation) {
         slot?.giveBack()
         const existing = await selectByIdempotencyKey(client, opts.idempotencyKey as string)
@@ -211,12 +218,32 @@ export class Engine extends EventEmitter {
     }
     // No connection is held yet, so waiting for a fetch in flight to give slots back blocks nothing.
     reserved = eager && await this.#dispatcher.reserve(queue)
+    if (reserved && oneStatement) {
+      // One statement, in autocommit: committed when it returns, so its run takes the slot at once.
+      reserved = false
+      const sentAt = Date.now()
+      const row = await insertClaimedOperation(this.#pool, fields, randomUUID(), this.#heartbeatSeconds)
+        .catch((err: unknown) => { this.#dispatcher.unreserve(queue); throw err })
+      return this.#startedEagerly<O>(row, sentAt, { fill: run => this.#dispatcher.runReserved(queue, run), giveBack: () => this.#dispatcher.unreserve(queue) })
+    }
     try {
       return await inTransaction(this.#pool, go)
     } finally {
       // No client came (the pool failed): the slot was never used.
       if (reserved) this.#dispatcher.unreserve(queue)
     }
+  }
+
+  /**
+   * An eager start's row (insertClaimedOperation): claimed, its run goes to
+   * `slot`; else its key was busy, the slot is given back, and the
+   * operation waits, due now, for a fetch.
+   */
+  #startedEagerly<O> (row: Due, sentAt: number, slot: { fill: (run: ClaimedRun) => void, giveBack: () => void }): { operation: Operation<O>, created: true } {
+    const { lease, lease_job: _job, db_now: _now, ...operation } = row
+    if (lease === null) slot.giveBack()
+    else slot.fill({ operation: { ...row, lease }, history: [], sentAt })
+    return { operation: operation as Operation<O>, created: true }
   }
 
   /**

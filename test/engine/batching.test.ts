@@ -8,7 +8,7 @@ import type pg from 'pg'
 import t from 'tap'
 import { orchestration } from '../../src/engine/index.ts'
 import { RunWriter } from '../../src/engine/run-writer.ts'
-import { claimDue, claimOperation, claimOperations } from '../../src/engine/sql/operations.ts'
+import { claimDue, claimOperation, claimOperations, insertClaimedOperation } from '../../src/engine/sql/operations.ts'
 import { selectSteps, type CheckpointRow } from '../../src/engine/sql/steps.ts'
 import { logger, until } from './fixtures/setup.ts'
 import { engineDatabase } from './helpers.ts'
@@ -119,6 +119,34 @@ for (const alongside of [false, true]) {
     t.same((await claimDue(pool, 'test::batch', 10, 10, 3)).map(o => o.id), [p], 'p is due: nothing else would start it')
   })
 }
+
+t.test('an eager start refused for a busy key is due on its row: it runs though its key\'s holder ended before it committed', async t => {
+  const { pool, start } = await startsOnly(t)
+  const h = await start('k')
+  const lease = randomUUID()
+  t.ok(await claimOperation(pool, h, lease, 'job-h'))
+  const x = await pool.connect()
+  const w = await pool.connect()
+  const y = await pool.connect()
+  t.teardown(() => { x.release(); w.release(); y.release() })
+  // h's ending statement waits for a lock on h's row, its snapshot taken; p's one-statement start is refused for
+  // the key h still holds, in a transaction that commits only after h ended and its writer looked again.
+  await x.query('BEGIN')
+  await x.query('SELECT 1 FROM toygres.operations WHERE id = $1 FOR UPDATE', [h])
+  const wPid = (await w.query<{ pid: number }>('SELECT pg_backend_pid() AS pid')).rows[0]!.pid
+  const writer = new RunWriter(w, logger)
+  const ending = writer.write({ operationId: h, lease, rows: [], end: { kind: 'finish', status: 'succeeded', output: null, error: null } })
+  await until(() => waitsForLock(pool, wPid), v => v, 'the ending statement waits')
+  await y.query('BEGIN')
+  const p = await insertClaimedOperation(y, { id: randomUUID(), name: 'test::batch', key: 'k', input: {}, trace: false }, randomUUID(), 10)
+  t.equal(p.lease, null, 'refused: h holds k')
+  await x.query('COMMIT')
+  t.match(await ending, { held: true, finished: { status: 'succeeded' } }, 'h ended')
+  await writer.drained()
+  await y.query('COMMIT')
+  t.same((await pool.query('SELECT key FROM toygres.operation_keys')).rows, [], 'k is free, and no holder is left to wake p')
+  t.same((await claimDue(pool, 'test::batch', 10, 10, 3)).map(o => o.id), [p.id], 'p is due from its own row: a fetch claims it')
+})
 
 t.test('concurrent checkpoints share statements, each fenced by its own lease; a bad row fails only its own write', async t => {
   const db = await engineDatabase(t)

@@ -95,30 +95,55 @@ t.test('an eager run begins only after the caller commits, and a rollback leaves
   t.equal(done.output, 1, 'the step saw its committed operation: it ran after the commit')
 })
 
-t.test('a start whose key is busy is queued, and runs after the key\'s holder', async t => {
+for (const idempotent of [false, true]) {
+  // Without an idempotency key the start is one statement, and a refused one waits due now on its row; with one, it
+  // takes insertOperation + claimOperations, and a refused one gets a start job.
+  t.test(`a start whose key is busy is queued, and runs after the key's holder (${idempotent ? 'with an idempotency key: a start job' : 'one statement: due on its row, no start job'})`, async t => {
+    const db = await engineDatabase(t)
+    const { engine, pool } = await db.stack({ concurrency: 2 })
+    let open: () => void = () => {}
+    const gate = new Promise<void>(resolve => { open = resolve })
+    let runs = 0
+    const seen: string[] = []
+    // The first run holds the key until the gate opens (it may begin before start() returns).
+    engine.register(ONE_STEP.name, async ctx => ctx.step('only', async () => {
+      seen.push(`${ctx.operationId}:start`)
+      if (runs++ === 0) await gate
+      seen.push(`${ctx.operationId}:end`)
+      return 1
+    }))
+    await engine.work()
+    const first = (await engine.start(ONE_STEP, {}, { key: 'shared' })).operation.id
+    const second = (await engine.start(ONE_STEP, {}, { key: 'shared', ...(idempotent && { idempotencyKey: 'second' }) })).operation
+    t.equal(second.status, 'pending', 'not claimed: the key is held')
+    t.equal(await startJobs(pool, second.id), idempotent ? 1 : 0, idempotent ? 'queued with a start job' : 'no start job')
+    t.equal((await engine.getOperation(second.id))?.status, 'pending', 'still waiting while the holder runs')
+    open()
+    t.equal((await engine.waitFor(ONE_STEP, second.id)).status, 'succeeded')
+    // Timestamps cannot say this: a claim's started_at is its transaction's start, which may precede the finish it waited for.
+    t.same(seen, [`${first}:start`, `${first}:end`, `${second.id}:start`, `${second.id}:end`], 'the second ran after the first')
+  })
+}
+
+t.test('a start on a free key behind a pending operation waits its turn', async t => {
   const db = await engineDatabase(t)
-  const { engine, pool } = await db.stack({ concurrency: 2 })
-  let open: () => void = () => {}
-  const gate = new Promise<void>(resolve => { open = resolve })
-  let runs = 0
+  // The earlier operation is of an orchestration this engine does not run: it stays pending, its key free, until
+  // an engine that runs it comes.
+  const EARLIER = orchestration<Record<string, never>, number>('test::eager-earlier')
   const seen: string[] = []
-  // The first run holds the key until the gate opens (it may begin before start() returns).
-  engine.register(ONE_STEP.name, async ctx => ctx.step('only', async () => {
-    seen.push(`${ctx.operationId}:start`)
-    if (runs++ === 0) await gate
-    seen.push(`${ctx.operationId}:end`)
-    return 1
-  }))
+  const { engine } = await db.stack({ concurrency: 2 })
+  engine.register(ONE_STEP.name, async ctx => ctx.step('only', async () => { seen.push(ctx.operationId); return 1 }))
   await engine.work()
-  const first = (await engine.start(ONE_STEP, {}, { key: 'shared' })).operation.id
-  const second = (await engine.start(ONE_STEP, {}, { key: 'shared' })).operation
-  t.equal(second.status, 'pending', 'not claimed: the key is held')
-  t.equal(await startJobs(pool, second.id), 1, 'queued with a start job')
-  t.equal((await engine.getOperation(second.id))?.status, 'pending', 'still waiting while the holder runs')
-  open()
-  t.equal((await engine.waitFor(ONE_STEP, second.id)).status, 'succeeded')
-  // Timestamps cannot say this: a claim's started_at is its transaction's start, which may precede the finish it waited for.
-  t.same(seen, [`${first}:start`, `${first}:end`, `${second.id}:start`, `${second.id}:end`], 'the second ran after the first')
+  const earlier = (await engine.start(EARLIER, {}, { key: 'turn' })).operation
+  t.equal(earlier.status, 'pending')
+  const later = (await engine.start(ONE_STEP, {}, { key: 'turn' })).operation
+  t.equal(later.status, 'pending', 'not claimed though the key is free: an earlier operation on it is pending')
+  const other = await db.stack({ concurrency: 1 })
+  other.engine.register(EARLIER.name, async ctx => ctx.step('only', async () => { seen.push(ctx.operationId); return 1 }))
+  await other.engine.work()
+  t.equal((await other.engine.waitFor(EARLIER, earlier.id)).status, 'succeeded')
+  t.equal((await engine.waitFor(ONE_STEP, later.id)).status, 'succeeded')
+  t.same(seen, [earlier.id, later.id], 'in start order')
 })
 
 t.test('a start whose engine stopped before the commit is handed to another engine at once', async t => {

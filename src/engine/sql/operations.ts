@@ -33,6 +33,42 @@ export async function insertOperation (db: Queryable, op: { id: string, name: st
   return inserted
 }
 
+/**
+ * An eager start without an idempotency key, in one statement: inserts the
+ * operation and claims it for a run in this process, with lease `lease` for
+ * `leaseSeconds`, when its key is free and no operation on the key is
+ * pending (claimOperations' rules for a first claim: the key's row is
+ * inserted, and ON CONFLICT sees the latest committed holder, waiting for
+ * one in flight). Otherwise it is inserted pending and due now, and wakes
+ * the fetchers (NOTIFY 'w:'): a fetch claims it from its row (claimDue, then
+ * claimOperations with the same rules), as it does the next operation on a
+ * freed key, and no start job is needed. Returns the row; `lease` is null
+ * when it was not claimed. The key's row refers to the operation inserted
+ * beside it; the foreign key is checked at the statement's end, when both
+ * exist. Without an idempotency key nothing can conflict, which is why a
+ * start with one takes the two statements insertOperation + claimOperations.
+ */
+export async function insertClaimedOperation (db: Queryable, op: { id: string, name: string, key: string, input: unknown, trace: boolean }, lease: string, leaseSeconds: number): Promise<Due> {
+  const { rows } = await db.query<Due & { woken?: unknown }>({
+    name: 'toygres-insert-claimed-operation',
+    text: `WITH hold AS (
+       INSERT INTO toygres.operation_keys (key, operation_id)
+       SELECT $3, $1 WHERE NOT EXISTS (SELECT 1 FROM toygres.operations b WHERE b.key = $3 AND b.status = 'pending')
+       ON CONFLICT (key) DO NOTHING
+       RETURNING operation_id)
+     INSERT INTO toygres.operations (id, name, key, input, trace, status, lease, lease_until, attempts, started_at, wake_at)
+     SELECT $1, $2, $3, $4, $5, CASE WHEN held THEN 'running' ELSE 'pending' END, CASE WHEN held THEN $6::uuid END,
+       CASE WHEN held THEN now() + make_interval(secs => $7) END, held::int, CASE WHEN held THEN now() END,
+       CASE WHEN held THEN NULL ELSE now() END
+     FROM (SELECT EXISTS (SELECT 1 FROM hold) AS held) h
+     RETURNING ${COLUMNS}, lease, lease_job, clock_timestamp() AS db_now,
+       CASE WHEN lease IS NULL THEN pg_notify('${CHANNEL}', 'w:' || name) END AS woken`,
+    values: [op.id, op.name, op.key, toJsonb(op.input), op.trace, lease, leaseSeconds]
+  })
+  const { woken: _woken, ...inserted } = rows[0]!
+  return inserted
+}
+
 export async function selectOperation (db: Queryable, id: string): Promise<Operation | null> {
   const { rows } = await db.query<Operation>({ name: 'toygres-select-operation', text: `SELECT ${COLUMNS} FROM toygres.operations WHERE id = $1`, values: [id] })
   return rows[0] ?? null

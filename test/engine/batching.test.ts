@@ -148,6 +148,22 @@ t.test('an eager start refused for a busy key is due on its row: it runs though 
   t.same((await claimDue(pool, 'test::batch', 10, 10, 3)).map(o => o.id), [p.id], 'p is due from its own row: a fetch claims it')
 })
 
+t.test('a fetch\'s due rows never outnumber its free slots: timers and pending operations by wake-up time, then lapsed leases', async t => {
+  const { pool, start } = await startsOnly(t)
+  const [t1, p1, t2, l1] = [await start('t1'), await start('p1'), await start('t2'), await start('l1')]
+  const set = (id: string, sql: string) => pool.query(`UPDATE toygres.operations SET ${sql} WHERE id = $1`, [id])
+  await set(t1, "status = 'running', attempts = 1, wake_at = now() - interval '3 s'")
+  await set(p1, "wake_at = now() - interval '2 s'")
+  await set(t2, "status = 'running', attempts = 1, wake_at = now() - interval '1 s'")
+  await set(l1, "status = 'running', attempts = 1, lease = gen_random_uuid(), lease_until = now() - interval '1 s'")
+  const first = await claimDue(pool, 'test::batch', 3, 10, 3)
+  t.same(first.map(o => o.id).sort(), [t1, p1, t2].sort(), 'three slots: the two timers and the pending one, by wake-up time; not the lapsed lease too')
+  t.same(first.filter(o => o.lease === null).map(o => o.id), [p1], 'the pending one is left for claimOperations')
+  // p1 is still due (nothing claimed it); one slot is left after it for the lapsed lease.
+  const second = await claimDue(pool, 'test::batch', 2, 10, 3)
+  t.same(second.map(o => o.id).sort(), [p1, l1].sort())
+})
+
 t.test('concurrent checkpoints share statements, each fenced by its own lease; a bad row fails only its own write', async t => {
   const db = await engineDatabase(t)
   const { engine, pool } = await db.stack({ concurrency: 0 })

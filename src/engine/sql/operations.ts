@@ -167,26 +167,24 @@ export async function claimOperations (db: Queryable, claims: Claim[], leaseSeco
  * run's lease lapsed (its process died or was cut off; at most
  * `maxTakeovers` times in a row). A running operation holds its key
  * already. Also returns, unclaimed (lease null), pending operations made due
- * (the next on a freed key), locked: the caller claims them with
- * claimOperations, which applies the key rules. One statement; SKIP LOCKED
- * lets engines share the work.
+ * (the next on a freed key, a start refused for a busy key), locked: the
+ * caller claims them with claimOperations, which applies the key rules.
+ * At most `limit` rows in all: timers and pending operations oldest
+ * wake_at first (neither kind can starve the other), then lapsed leases.
+ * One statement; SKIP LOCKED lets engines share the work.
  */
 export async function claimDue (db: Queryable, name: string, limit: number, leaseSeconds: number, maxTakeovers: number): Promise<Due[]> {
   const { rows } = await db.query<Due>({
     name: 'toygres-claim-due',
-    text: `WITH pend AS (
-       SELECT id FROM toygres.operations
-       WHERE name = $1 AND wake_at <= now() AND status = 'pending'
-       ORDER BY wake_at LIMIT $2 FOR UPDATE SKIP LOCKED),
-     timers AS (
-       SELECT id FROM toygres.operations
-       WHERE name = $1 AND wake_at <= now() AND lease IS NULL AND status = 'running'
+    text: `WITH woken AS (
+       SELECT id, status FROM toygres.operations
+       WHERE name = $1 AND wake_at <= now() AND (status = 'pending' OR (status = 'running' AND lease IS NULL))
        ORDER BY wake_at LIMIT $2 FOR UPDATE SKIP LOCKED),
      lapsed AS (
        SELECT id FROM toygres.operations
        WHERE name = $1 AND lease IS NOT NULL AND lease_until < now() AND status = 'running' AND takeovers < $4
-       ORDER BY lease_until LIMIT $2 FOR UPDATE SKIP LOCKED),
-     due AS (SELECT id FROM timers UNION ALL SELECT id FROM lapsed LIMIT $2),
+       ORDER BY lease_until LIMIT greatest($2 - (SELECT count(*) FROM woken), 0) FOR UPDATE SKIP LOCKED),
+     due AS (SELECT id FROM woken WHERE status = 'running' UNION ALL SELECT id FROM lapsed),
      claimed AS (
        UPDATE toygres.operations o
        SET lease = gen_random_uuid(), lease_job = NULL, lease_until = now() + make_interval(secs => $3), wake_at = NULL,
@@ -195,7 +193,7 @@ export async function claimDue (db: Queryable, name: string, limit: number, leas
        RETURNING ${RETURNED})
      SELECT * FROM claimed
      UNION ALL
-     SELECT ${RETURNED} FROM toygres.operations o JOIN pend ON pend.id = o.id`,
+     SELECT ${RETURNED} FROM toygres.operations o JOIN woken ON woken.id = o.id WHERE woken.status = 'pending'`,
     values: [name, limit, leaseSeconds, maxTakeovers]
   })
   return rows

@@ -105,7 +105,7 @@ export class Engine extends EventEmitter {
   #active = new Map<string, RunContext>()
   #dispatcher: Dispatcher
   #writer: RunWriter
-  #waiters = new Waiters()
+  #waiters: Waiters
   #listener: Promise<Listener> | null = null
   #stopped = false
   #listenConnectionString: string | undefined
@@ -121,6 +121,7 @@ export class Engine extends EventEmitter {
     this.#graceMs = opts.graceMs ?? 10_000
     this.#listenConnectionString = opts.listenConnectionString
     this.#writer = new RunWriter(this.#pool, this.#log)
+    this.#waiters = new Waiters((opts.pollingIntervalSeconds ?? 2) * 1000)
     const deps: RunnerDeps = {
       pool: this.#pool,
       writer: this.#writer,
@@ -388,9 +389,8 @@ export class Engine extends EventEmitter {
     const operationId = typeof a === 'string' ? a : b as string
     const opts = (typeof a === 'string' ? b as { timeoutMs?: number } | undefined : c) ?? {}
     await this.#ensureListener().catch(err => this.#log.warn({ err }, 'no listener; waitFor polls only'))
-    // Running here: its run's end wakes the waiter, so the first read can wait for it.
-    const runningHere = this.#active.has(operationId)
-    return this.#waiters.wait(operationId, () => this.getOperation(operationId), opts.timeoutMs ?? 60_000, runningHere)
+    // Running here: its run's end wakes the waiter (with the operation), so reads can wait for it.
+    return this.#waiters.wait(operationId, () => this.getOperation(operationId), opts.timeoutMs ?? 60_000, () => this.#active.has(operationId))
   }
 
   /** Epoch milliseconds by the database's clock, as this engine last observed it (every claim, and work()). */

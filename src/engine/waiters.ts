@@ -9,6 +9,18 @@ const BACKSTOP_POLL_MS = 250
 
 export class Waiters {
   #waiting = new Map<string, Set<(finished?: Operation) => void>>()
+  #runsHereBackstopMs: number
+
+  /**
+   * `runsHereBackstopMs`: how often a waiter whose operation runs in this
+   * process reads it anyway. Its run wakes it when it ends; but a run here
+   * that lost its lease (a zombie, cut off or paused) goes on until its next
+   * write while another engine finishes the operation, and that finish's
+   * NOTIFY is left to the run here. The engine passes its polling interval.
+   */
+  constructor (runsHereBackstopMs: number) {
+    this.#runsHereBackstopMs = runsHereBackstopMs
+  }
 
   /** Wakes the waiters of `operationId`: to read it, or with `finished`, the operation as its end committed it. */
   wake (operationId: string, finished?: Operation): void {
@@ -17,14 +29,14 @@ export class Waiters {
 
   /**
    * Resolves with the operation once `read` finds it finished; rejects when
-   * it does not exist or after `timeoutMs`. With `runsHere` (its run is in
-   * this process, and wakes it when it ends), the first read waits for that
-   * wake, with no backstop poll. A wake that brings the finished operation
-   * resolves with it, unread.
+   * it does not exist or after `timeoutMs`. While `runsHere()` (its run is
+   * in this process, and wakes it when it ends), it reads only every
+   * `runsHereBackstopMs`, and not first. A wake that brings the finished
+   * operation resolves with it, unread.
    */
-  async wait (operationId: string, read: () => Promise<Operation | null>, timeoutMs: number, runsHere = false): Promise<Operation> {
+  async wait (operationId: string, read: () => Promise<Operation | null>, timeoutMs: number, runsHere: () => boolean = () => false): Promise<Operation> {
     const deadline = Date.now() + timeoutMs
-    let skipRead = runsHere
+    let skipRead = runsHere()
     for (;;) {
       let timer: NodeJS.Timeout | undefined
       let wake: (finished?: Operation) => void = () => {}
@@ -41,8 +53,8 @@ export class Waiters {
         }
         const left = deadline - Date.now()
         if (left <= 0) throw new Error(`operation ${operationId} still ${op?.status ?? 'running'} after waiting ${timeoutMs} ms`)
-        // A run here always wakes its waiters when it ends (runner.ts), so no backstop poll while it lasts.
-        const poll = skipRead ? left : Math.min(BACKSTOP_POLL_MS, left)
+        // A run here wakes its waiters when it ends (runner.ts): the backstop is only for a zombie run here.
+        const poll = Math.min(runsHere() ? this.#runsHereBackstopMs : BACKSTOP_POLL_MS, left)
         skipRead = false
         const finished = await Promise.race([woken, new Promise<undefined>(resolve => { timer = setTimeout(() => resolve(undefined), poll) })])
         if (finished && TERMINAL.has(finished.status)) return finished

@@ -8,6 +8,7 @@ import { randomUUID } from 'node:crypto'
 import t from 'tap'
 import { inTransaction } from '../../src/db/queryable.ts'
 import { orchestration, type Engine } from '../../src/engine/index.ts'
+import { until } from './fixtures/setup.ts'
 import { engineDatabase } from './helpers.ts'
 
 const ONE_STEP = orchestration<Record<string, never>, number>('test::eager')
@@ -47,7 +48,8 @@ t.test('a start with a slot free runs here at once, with no start job', async t 
 
 t.test('waitFor of a run that finishes here resolves with the operation as its end committed it, without reading it', async t => {
   const db = await engineDatabase(t)
-  const { engine } = await db.stack({ concurrency: 1 })
+  // The backstop read of a waiter whose run is here comes once per polling interval: none in this test.
+  const { engine } = await db.stack({ concurrency: 1, pollingIntervalSeconds: 60 })
   engine.register(ONE_STEP.name, async ctx => ctx.step('only', async () => 7))
   await engine.work()
   await settle(engine)
@@ -59,6 +61,33 @@ t.test('waitFor of a run that finishes here resolves with the operation as its e
   reads.restore()
   t.same(done, await engine.getOperation(operation.id), 'the same operation a read returns')
   t.equal(done.output, 7)
+})
+
+// A run here that lost its lease (a zombie: its process was cut off or paused) goes on until its next write, and the
+// finish NOTIFY of the engine that took the operation over is left to it. Its waiters still read once per polling
+// interval, so they learn of the finish then, not at their deadline (tap's timeout fails the test before that).
+t.test('waitFor here learns that another engine finished the operation while a zombie run here is still in a step', { timeout: 30_000 }, async t => {
+  const db = await engineDatabase(t)
+  // A long lease, never renewed during the test; a one-second polling interval.
+  const a = await db.stack({ concurrency: 1, heartbeatSeconds: 120, pollingIntervalSeconds: 1 })
+  let open: () => void = () => {}
+  const gate = new Promise<void>(resolve => { open = resolve })
+  t.teardown(() => open())
+  a.engine.register(ONE_STEP.name, async ctx => ctx.step('held', async () => { await gate; return 1 }))
+  await a.engine.work()
+  const { operation } = await a.engine.start(ONE_STEP, {}, { key: 'zombie' })
+  t.equal(operation.status, 'running', 'runs in engine a')
+  // The step's running row is written (at 250 ms) while a still holds the lease: a's next write is the step's end.
+  await until(async () => (await a.pool.query("SELECT 1 FROM toygres.operation_steps WHERE operation_id = $1 AND status = 'running'", [operation.id])).rowCount, n => n === 1, 'the running row')
+  const waited = a.engine.waitFor(ONE_STEP, operation.id, { timeoutMs: 120_000 })
+  await a.pool.query("UPDATE toygres.operations SET lease_until = now() - interval '1 s' WHERE id = $1", [operation.id])
+  const b = await db.stack({ concurrency: 1 })
+  b.engine.register(ONE_STEP.name, async ctx => ctx.step('held', async () => 2))
+  await b.engine.work()
+  t.equal((await b.engine.waitFor(ONE_STEP, operation.id)).output, 2, 'engine b took it over and finished it')
+  const seen = await waited
+  t.equal(seen.status, 'succeeded', 'a\'s waiter has it, its zombie run still in the step')
+  t.equal(seen.output, 2)
 })
 
 t.test('an eager run begins only after the caller commits, and a rollback leaves nothing and frees the slot', async t => {

@@ -90,7 +90,7 @@ export class RunWriter {
     this.stats.writes += batch.length
     try {
       const { results, unwokenKeys } = await writeRuns(this.#db, batch.map(w => w.write), freed)
-      for (const w of batch) w.resolve(results.get(w.write.operationId)!)
+      batch.forEach((w, i) => w.resolve(results[i]!))
       this.#freed.push(...unwokenKeys)
       return
     } catch (err) {
@@ -101,7 +101,7 @@ export class RunWriter {
     await Promise.all(batch.map(async w => {
       try {
         const { results, unwokenKeys } = await writeRuns(this.#db, [w.write])
-        w.resolve(results.get(w.write.operationId)!)
+        w.resolve(results[0]!)
         this.#freed.push(...unwokenKeys)
       } catch (alone) {
         w.reject(alone)

@@ -8,6 +8,7 @@ import type pg from 'pg'
 import t from 'tap'
 import { orchestration } from '../../src/engine/index.ts'
 import { RunWriter } from '../../src/engine/run-writer.ts'
+import { writeRuns } from '../../src/engine/sql/run-writes.ts'
 import { claimDue, claimOperation, claimOperations, insertClaimedOperation } from '../../src/engine/sql/operations.ts'
 import { selectSteps, type CheckpointRow } from '../../src/engine/sql/steps.ts'
 import { logger, until } from './fixtures/setup.ts'
@@ -198,6 +199,24 @@ t.test('concurrent checkpoints share statements, each fenced by its own lease; a
       t.same(steps, [`first-${i}`, `second-${i}`])
     }
   }
+})
+
+t.test('a zombie\'s write and its new owner\'s in one statement: only the owner\'s lands, and each hears its own outcome', async t => {
+  const { pool, start } = await startsOnly(t)
+  const id = await start('z')
+  const zombie = randomUUID()
+  t.ok(await claimOperation(pool, id, zombie, 'job-z'))
+  // Its lease lapsed and a fetch of the same process took the operation over: both runs' writes can meet in one batch.
+  const owner = randomUUID()
+  await pool.query('UPDATE toygres.operations SET lease = $2 WHERE id = $1', [id, owner])
+  const { results } = await writeRuns(pool, [
+    { operationId: id, lease: zombie, rows: [row(0, 'the zombie\'s')], end: { kind: 'finish', status: 'failed', output: null, error: { message: 'the zombie\'s end' } } },
+    { operationId: id, lease: owner, rows: [row(1, 'the owner\'s')] }
+  ])
+  t.match(results, [{ held: false }, { held: true }], 'in the order of the writes')
+  t.notOk(results[0]!.finished, 'the zombie is told nothing finished')
+  t.same((await selectSteps(pool, id)).map(s => s.output), ['the owner\'s'], 'none of the zombie\'s rows')
+  t.match(await pool.query('SELECT status, lease FROM toygres.operations WHERE id = $1', [id]), { rows: [{ status: 'running', lease: owner }] }, 'nor its end')
 })
 
 t.test('an orchestration\'s own concurrency: its fetcher fills that many slots and takes no more jobs', async t => {

@@ -224,7 +224,7 @@ export async function renewLeases (db: Queryable, leases: Array<{ operationId: s
  * for a zombie.
  */
 export async function finishOperation (db: Queryable, id: string, lease: string, status: 'succeeded' | 'failed' | 'cancelled', output: unknown, error: StoredError | null): Promise<boolean> {
-  return (await writeRunsAndWake(db, [{ operationId: id, lease, rows: [], end: { kind: 'finish', status, output, error } }])).get(id)!.held
+  return (await writeRunsAndWake(db, [{ operationId: id, lease, rows: [], end: { kind: 'finish', status, output, error } }]))[0]!.held
 }
 
 /**

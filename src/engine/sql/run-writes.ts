@@ -45,7 +45,7 @@ export type FinishedColumns = Pick<Operation, 'status' | 'output' | 'error' | 's
 
 /**
  * Writes any number of runs' rows and ends in one statement (one commit in
- * autocommit); returns each operation's outcome, by id. The lease check
+ * autocommit); returns each write's outcome, in the order of `writes`. The lease check
  * locks each operation row FOR SHARE, so a concurrent claim waits for this
  * write, or this write sees the claim (EvalPlanQual re-checks the lease on
  * the newest row version) and writes nothing for that operation: a zombie
@@ -60,7 +60,7 @@ export type FinishedColumns = Pick<Operation, 'status' | 'output' | 'error' | 's
  * caller passes them to wakeNextOnKeys once this has committed, or to a
  * later writeRuns as `freedBefore` (the same wake-up, in its statement).
  */
-export async function writeRuns (db: Queryable, writes: RunWrite[], freedBefore: string[] = []): Promise<{ results: Map<string, RunWriteResult>, unwokenKeys: string[] }> {
+export async function writeRuns (db: Queryable, writes: RunWrite[], freedBefore: string[] = []): Promise<{ results: RunWriteResult[], unwokenKeys: string[] }> {
   const rows: unknown[][] = Array.from({ length: 11 }, () => [])
   for (const w of writes) {
     for (const r of w.rows) {
@@ -75,7 +75,7 @@ export async function writeRuns (db: Queryable, writes: RunWrite[], freedBefore:
       e?.kind === 'finish' ? e.status : null, e?.kind === 'finish' ? toJsonb(e.output) : null, e?.kind === 'finish' ? toJsonb(e.error) : null]
     values.forEach((v, i) => ends[i]!.push(v))
   }
-  const { rows: held } = await db.query<{ id: string, cancel_requested: boolean, unwoken_keys: string[] | null } & Omit<FinishedColumns, 'status'> & { status: FinishedColumns['status'] | null }>({
+  const { rows: held } = await db.query<{ id: string, lease: string, cancel_requested: boolean, unwoken_keys: string[] | null } & Omit<FinishedColumns, 'status'> & { status: FinishedColumns['status'] | null }>({
     name: 'toygres-write-runs',
     text: `WITH r AS (
        SELECT * FROM unnest($1::uuid[], $2::uuid[], $3::int[], $4::text[], $5::text[], $6::int[], $7::timestamptz[],
@@ -85,12 +85,12 @@ export async function writeRuns (db: Queryable, writes: RunWrite[], freedBefore:
        SELECT * FROM unnest($12::uuid[], $13::uuid[], $14::text[], $15::timestamptz[], $16::text[], $17::jsonb[], $18::jsonb[])
          AS w(operation_id, lease, end_kind, wake_at, status, output, error)),
      op AS (
-       SELECT o.id, o.cancel_requested_at, o.trace FROM toygres.operations o JOIN w ON w.operation_id = o.id AND w.lease = o.lease
+       SELECT o.id, o.lease, o.cancel_requested_at, o.trace FROM toygres.operations o JOIN w ON w.operation_id = o.id AND w.lease = o.lease
        FOR SHARE OF o),
      ins AS (
        INSERT INTO toygres.operation_steps (operation_id, position, name, status, attempts, started_at, finished_at, output, error, progress)
        SELECT r.operation_id, r.position, r.name, r.status, r.attempts, r.started_at, r.finished_at, r.output, r.error, r.progress
-       FROM r JOIN op ON op.id = r.operation_id
+       FROM r JOIN op ON op.id = r.operation_id AND op.lease = r.lease
        ON CONFLICT (operation_id, position) DO UPDATE
        SET status = EXCLUDED.status, attempts = EXCLUDED.attempts, finished_at = EXCLUDED.finished_at,
            output = EXCLUDED.output, error = EXCLUDED.error, progress = EXCLUDED.progress
@@ -100,14 +100,14 @@ export async function writeRuns (db: Queryable, writes: RunWrite[], freedBefore:
        UPDATE toygres.operations o
        SET lease = NULL, lease_job = NULL, lease_until = NULL, takeovers = 0,
            wake_at = CASE WHEN o.cancel_requested_at IS NOT NULL THEN least(w.wake_at, now()) ELSE w.wake_at END
-       FROM w JOIN op ON op.id = w.operation_id
+       FROM w JOIN op ON op.id = w.operation_id AND op.lease = w.lease
        WHERE o.id = w.operation_id AND w.end_kind = 'release'
        RETURNING o.name, o.wake_at <= now() AS due_now),
      fin AS (
        UPDATE toygres.operations o
        SET status = w.status, output = w.output, error = w.error, finished_at = now(),
            lease = NULL, lease_job = NULL, lease_until = NULL, wake_at = NULL, takeovers = 0
-       FROM w JOIN op ON op.id = w.operation_id
+       FROM w JOIN op ON op.id = w.operation_id AND op.lease = w.lease
        WHERE o.id = w.operation_id AND w.end_kind = 'finish'
        RETURNING o.id, o.key, o.trace, o.status, o.error, coalesce(o.started_at, o.finished_at) AS started_at, o.finished_at,
          o.output, o.started_at AS run_started_at, o.cancel_requested_at, o.cancel_reason),
@@ -128,13 +128,13 @@ export async function writeRuns (db: Queryable, writes: RunWrite[], freedBefore:
        INSERT INTO toygres.operation_events (operation_id, position, name, status, attempts, progress, error, started_at, finished_at)
        SELECT operation_id, position, name, status, attempts, progress, error, started_at, finished_at FROM (
          SELECT r.operation_id, r.position, r.name, r.status, r.attempts, r.progress, r.error, r.started_at, r.finished_at, 0 AS phase
-         FROM r JOIN op ON op.id = r.operation_id JOIN ins ON ins.operation_id = r.operation_id AND ins.position = r.position
+         FROM r JOIN op ON op.id = r.operation_id AND op.lease = r.lease JOIN ins ON ins.operation_id = r.operation_id AND ins.position = r.position
          WHERE op.trace AND left(r.name, 1) <> '$'
          UNION ALL
          SELECT fin.id, -1, '$operation', fin.status, 1, NULL, fin.error, fin.started_at, fin.finished_at, 1 FROM fin WHERE fin.trace) e
        ORDER BY operation_id, phase, position
        RETURNING operation_id)
-     SELECT op.id, op.cancel_requested_at IS NOT NULL AS cancel_requested,
+     SELECT op.id, op.lease, op.cancel_requested_at IS NOT NULL AS cancel_requested,
        -- Sent on commit: followers of traced operations, waiters of finished ones, fetchers of what is due now.
        (SELECT count(pg_notify('${CHANNEL}', 'e:' || operation_id::text)) FROM ev) AS traced,
        (SELECT count(pg_notify('${CHANNEL}', 'f:' || id::text)) FROM fin) AS finished,
@@ -146,7 +146,8 @@ export async function writeRuns (db: Queryable, writes: RunWrite[], freedBefore:
      FROM op LEFT JOIN fin ON fin.id = op.id`,
     values: [...rows, ...ends, freedBefore]
   })
-  const byId = new Map(held.map((r): [string, RunWriteResult] => [r.id, {
+  // By operation and lease: a zombie's write and its new owner's can share a batch (one process, a lapsed lease taken over).
+  const byRun = new Map(held.map((r): [string, RunWriteResult] => [`${r.id}:${r.lease}`, {
     held: true,
     cancelRequested: r.cancel_requested,
     ...(r.status !== null && {
@@ -154,13 +155,13 @@ export async function writeRuns (db: Queryable, writes: RunWrite[], freedBefore:
     })
   }]))
   return {
-    results: new Map(writes.map(w => [w.operationId, byId.get(w.operationId) ?? { held: false, cancelRequested: false }])),
+    results: writes.map(w => byRun.get(`${w.operationId}:${w.lease}`) ?? { held: false, cancelRequested: false }),
     unwokenKeys: held[0]?.unwoken_keys ?? []
   }
 }
 
 /** writeRuns, then wakeNextOnKeys for the keys it freed and woke nothing on: for a write nothing else follows. */
-export async function writeRunsAndWake (db: Queryable, writes: RunWrite[]): Promise<Map<string, RunWriteResult>> {
+export async function writeRunsAndWake (db: Queryable, writes: RunWrite[]): Promise<RunWriteResult[]> {
   const { results, unwokenKeys } = await writeRuns(db, writes)
   if (unwokenKeys.length > 0) await wakeNextOnKeys(db, unwokenKeys)
   return results

@@ -32,7 +32,7 @@ export type { CheckpointRow } from './run-writes.ts'
 
 /** One run's checkpoint rows, fenced by its lease (writeRuns without an end). */
 export async function writeCheckpoint (db: Queryable, operationId: string, lease: string, ...rows: CheckpointRow[]): Promise<RunWriteResult> {
-  return (await writeRuns(db, [{ operationId, lease, rows }])).results.get(operationId)!
+  return (await writeRuns(db, [{ operationId, lease, rows }])).results[0]!
 }
 
 export async function deleteSteps (db: Queryable, operationId: string): Promise<void> {

@@ -57,7 +57,8 @@ export class Waiters {
         const poll = Math.min(runsHere() ? this.#runsHereBackstopMs : BACKSTOP_POLL_MS, left)
         skipRead = false
         const finished = await Promise.race([woken, new Promise<undefined>(resolve => { timer = setTimeout(() => resolve(undefined), poll) })])
-        if (finished && TERMINAL.has(finished.status)) return finished
+        // Each waiter its own copy, as a read gives each its own object.
+        if (finished && TERMINAL.has(finished.status)) return structuredClone(finished)
       } finally {
         clearTimeout(timer)
         set.delete(wake)

@@ -169,8 +169,10 @@ export class Engine extends EventEmitter {
    * orchestration and has a slot free, the start also claims the operation
    * (the key rules apply as for any claim) and the run begins here as soon
    * as the transaction commits: an eager start, with no queue in between,
-   * as in Temporal's eager workflow start. Otherwise, or when the key is
-   * busy, it is queued: one row and one pg-boss job. Returns the operation
+   * as in Temporal's eager workflow start. Without `idempotencyKey` that
+   * is one statement (in autocommit when `opts.db` is not given), and a
+   * start it refuses for a busy key waits due on its row for a fetch.
+   * Otherwise it is queued: one row and one pg-boss job. Returns the operation
    * (`running` when claimed, else `pending`), or the existing one
    * (`created: false`) when `idempotencyKey` was used before.
    */

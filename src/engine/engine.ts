@@ -83,6 +83,9 @@ export interface RegisterOptions<A> {
   eagerStart?: boolean
 }
 
+/** A worker slot held for an eager start: `fill` runs the claimed run in it, `giveBack` frees it unused. */
+interface EagerSlot { fill: (run: ClaimedRun) => void, giveBack: () => void }
+
 /** A typed handle for an orchestration registered elsewhere (another process), for start() and waitFor(). */
 export function orchestration<I, O> (name: string): OrchestrationHandle<I, O> {
   return { name }
@@ -188,10 +191,7 @@ export class Engine extends EventEmitter {
     const go = async (client: pg.ClientBase): Promise<{ operation: Operation<O>, created: boolean }> => {
       const slot = this.#eagerSlot(queue, client, reserved)
       reserved = false
-      if (slot && oneStatement) {
-        const sentAt = Date.now()
-        return this.#startedEagerly<O>(await insertClaimedOperation(client, fields, randomUUID(), this.#heartbeatSeconds), sentAt, slot)
-      }
+      if (slot && oneStatement) return this.#startInOneStatement<O>(client, fields, slot)
       const operation = await insertOperation(client, { ...fields, idempotencyKey: opts.idempotencyKey }, !slot)
       if (!operation) {
         slot?.giveBack()
@@ -202,11 +202,7 @@ export class Engine extends EventEmitter {
       if (slot) {
         const sentAt = Date.now()
         const [claimed] = await claimOperations(client, [{ operationId: operation.id, lease: randomUUID(), jobId: null }], this.#heartbeatSeconds)
-        if (claimed) {
-          slot.fill({ operation: claimed, history: [], sentAt })
-          const { lease: _lease, lease_job: _job, db_now: _now, ...running } = claimed
-          return { operation: running as Operation<O>, created: true }
-        }
+        if (claimed) return this.#startedEagerly<O>(claimed, sentAt, slot)
         // Its key is busy: queued like any other start.
         slot.giveBack()
         await wakeFetchers(client, name)
@@ -224,10 +220,7 @@ export class Engine extends EventEmitter {
     if (reserved && oneStatement) {
       // One statement, in autocommit: committed when it returns, so its run takes the slot at once.
       reserved = false
-      const sentAt = Date.now()
-      const row = await insertClaimedOperation(this.#pool, fields, randomUUID(), this.#heartbeatSeconds)
-        .catch((err: unknown) => { this.#dispatcher.unreserve(queue); throw err })
-      return this.#startedEagerly<O>(row, sentAt, { fill: run => this.#dispatcher.runReserved(queue, run), giveBack: () => this.#dispatcher.unreserve(queue) })
+      return this.#startInOneStatement<O>(this.#pool, fields, { fill: run => this.#dispatcher.runReserved(queue, run), giveBack: () => this.#dispatcher.unreserve(queue) })
     }
     try {
       return await inTransaction(this.#pool, go)
@@ -238,11 +231,19 @@ export class Engine extends EventEmitter {
   }
 
   /**
-   * An eager start's row (insertClaimedOperation): claimed, its run goes to
-   * `slot`; else its key was busy, the slot is given back, and the
-   * operation waits, due now, for a fetch.
+   * An eager start without an idempotency key (insertClaimedOperation):
+   * claimed, its run goes to `slot`; else its key was busy, the slot is
+   * given back, and the operation waits, due now, for a fetch. A failed
+   * statement gives the slot back too.
    */
-  #startedEagerly<O> (row: Due, sentAt: number, slot: { fill: (run: ClaimedRun) => void, giveBack: () => void }): { operation: Operation<O>, created: true } {
+  async #startInOneStatement<O> (db: Queryable, fields: { id: string, name: string, key: string, input: unknown, trace: boolean }, slot: EagerSlot): Promise<{ operation: Operation<O>, created: true }> {
+    const sentAt = Date.now()
+    const row = await insertClaimedOperation(db, fields, randomUUID(), this.#heartbeatSeconds).catch((err: unknown) => { slot.giveBack(); throw err })
+    return this.#startedEagerly<O>(row, sentAt, slot)
+  }
+
+  /** An eager start's row: claimed (lease set), its run goes to `slot`; else the slot is given back. */
+  #startedEagerly<O> (row: Due, sentAt: number, slot: EagerSlot): { operation: Operation<O>, created: true } {
     const { lease, lease_job: _job, db_now: _now, ...operation } = row
     if (lease === null) slot.giveBack()
     else slot.fill({ operation: { ...row, lease }, history: [], sentAt })
@@ -256,7 +257,7 @@ export class Engine extends EventEmitter {
    * held, or when the transaction's end cannot be seen (a client not inside
    * inTransaction; the slot is given back).
    */
-  #eagerSlot (queue: string, client: pg.ClientBase, reserved: boolean): { fill: (run: ClaimedRun) => void, giveBack: () => void } | null {
+  #eagerSlot (queue: string, client: pg.ClientBase, reserved: boolean): EagerSlot | null {
     if (!reserved) return null
     let held = true
     let run: ClaimedRun | undefined

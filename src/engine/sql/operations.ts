@@ -11,6 +11,9 @@ export const COLUMNS = `id, name, key, status, input, output, error, idempotency
 
 export { CHANNEL } from './channel.ts'
 
+/** COLUMNS of an operation aliased `o`, with its lease and the database's clock: a claimed (or due) row. */
+const RETURNED = `${COLUMNS.split(',').map(c => `o.${c.trim()}`).join(', ')}, o.lease, o.lease_job, clock_timestamp() AS db_now`
+
 // The statements every run executes are named: pg prepares them once per
 // connection, so PostgreSQL parses and plans them once, not on every call.
 
@@ -56,13 +59,12 @@ export async function insertClaimedOperation (db: Queryable, op: { id: string, n
        SELECT $3, $1 WHERE NOT EXISTS (SELECT 1 FROM toygres.operations b WHERE b.key = $3 AND b.status = 'pending')
        ON CONFLICT (key) DO NOTHING
        RETURNING operation_id)
-     INSERT INTO toygres.operations (id, name, key, input, trace, status, lease, lease_until, attempts, started_at, wake_at)
+     INSERT INTO toygres.operations AS o (id, name, key, input, trace, status, lease, lease_until, attempts, started_at, wake_at)
      SELECT $1, $2, $3, $4, $5, CASE WHEN held THEN 'running' ELSE 'pending' END, CASE WHEN held THEN $6::uuid END,
        CASE WHEN held THEN now() + make_interval(secs => $7) END, held::int, CASE WHEN held THEN now() END,
        CASE WHEN held THEN NULL ELSE now() END
      FROM (SELECT EXISTS (SELECT 1 FROM hold) AS held) h
-     RETURNING ${COLUMNS}, lease, lease_job, clock_timestamp() AS db_now,
-       CASE WHEN lease IS NULL THEN pg_notify('${CHANNEL}', 'w:' || name) END AS woken`,
+     RETURNING ${RETURNED}, CASE WHEN o.lease IS NULL THEN pg_notify('${CHANNEL}', 'w:' || o.name) END AS woken`,
     values: [op.id, op.name, op.key, toJsonb(op.input), op.trace, lease, leaseSeconds]
   })
   const { woken: _woken, ...inserted } = rows[0]!
@@ -97,8 +99,6 @@ export type Claimed = Operation & { lease: string, lease_job: string | null, db_
 
 /** claimDue's rows: claimed (lease set), or a pending operation made due, locked but not yet claimed (lease null). */
 export type Due = Omit<Claimed, 'lease'> & { lease: string | null }
-
-const RETURNED = `${COLUMNS.split(',').map(c => `o.${c.trim()}`).join(', ')}, o.lease, o.lease_job, clock_timestamp() AS db_now`
 
 /**
  * Takes the leases for the runs a batch of fetched jobs asks for, in one

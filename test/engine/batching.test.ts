@@ -5,7 +5,7 @@
 // own run.
 import { randomUUID } from 'node:crypto'
 import type pg from 'pg'
-import t from 'tap'
+import t, { type Test } from 'tap'
 import { orchestration } from '../../src/engine/index.ts'
 import { RunWriter } from '../../src/engine/run-writer.ts'
 import { writeRuns } from '../../src/engine/sql/run-writes.ts'
@@ -29,6 +29,27 @@ async function startsOnly (t: Parameters<typeof engineDatabase>[0]) {
 /** Whether backend `pid` is waiting for a lock another transaction holds. */
 async function waitsForLock (pool: pg.Pool, pid: number): Promise<boolean> {
   return (await pool.query<{ n: number }>('SELECT cardinality(pg_blocking_pids($1)) AS n', [pid])).rows[0]!.n > 0
+}
+
+/**
+ * Operation h on key k, claimed, and its ending statement (a finish, through `writer`) holding its snapshot while
+ * it waits for a lock on h's row: here a test's, in life a lease renewal or a claim's lock on the key row.
+ * `unlock()` lets it go on.
+ */
+async function endingHeld (t: Test, pool: pg.Pool, start: (key: string) => Promise<string>) {
+  const h = await start('k')
+  const lease = randomUUID()
+  t.ok(await claimOperation(pool, h, lease, 'job-h'), 'h holds k')
+  const x = await pool.connect()
+  const w = await pool.connect()
+  t.teardown(() => { x.release(); w.release() })
+  await x.query('BEGIN')
+  await x.query('SELECT 1 FROM toygres.operations WHERE id = $1 FOR UPDATE', [h])
+  const wPid = (await w.query<{ pid: number }>('SELECT pg_backend_pid() AS pid')).rows[0]!.pid
+  const writer = new RunWriter(w, logger)
+  const ending = writer.write({ operationId: h, lease, rows: [], end: { kind: 'finish', status: 'succeeded', output: null, error: null } })
+  await until(() => waitsForLock(pool, wPid), v => v, 'the ending statement waits')
+  return { writer, ending, unlock: () => x.query('COMMIT') }
 }
 
 t.test('a batch claim takes the oldest operation of each key, skips held ones, and one operation once', async t => {
@@ -88,20 +109,8 @@ t.test('a job for an operation another fetch holds as due is refused, not waited
 for (const alongside of [false, true]) {
   t.test(`an operation queued while its key's holder ends is woken, though the ending statement's snapshot predates it${alongside ? ' (with the next batch)' : ''}`, async t => {
     const { pool, start } = await startsOnly(t)
-    const h = await start('k')
-    const lease = randomUUID()
-    t.ok(await claimOperation(pool, h, lease, 'job-h'))
-    // h's ending statement takes its snapshot, then waits for a lock on h's row (here a test's; in life a lease
-    // renewal, or a claim's lock on the key row), while p is started and its job refused for the key h holds.
-    const x = await pool.connect()
-    const w = await pool.connect()
-    t.teardown(() => { x.release(); w.release() })
-    await x.query('BEGIN')
-    await x.query('SELECT 1 FROM toygres.operations WHERE id = $1 FOR UPDATE', [h])
-    const wPid = (await w.query<{ pid: number }>('SELECT pg_backend_pid() AS pid')).rows[0]!.pid
-    const writer = new RunWriter(w, logger)
-    const ending = writer.write({ operationId: h, lease, rows: [], end: { kind: 'finish', status: 'succeeded', output: null, error: null } })
-    await until(() => waitsForLock(pool, wPid), v => v, 'the ending statement waits')
+    // h's ending statement waits, its snapshot taken, while p is started and its job refused for the key h holds.
+    const { writer, ending, unlock } = await endingHeld(t, pool, start)
     const p = await start('k')
     t.same(await claimOperations(pool, [{ operationId: p, lease: randomUUID(), jobId: 'job-p' }]), [], 'p\'s job is refused: h holds k')
     // Another run's checkpoint, queued behind the ending statement: the wake-up rides with it.
@@ -112,7 +121,7 @@ for (const alongside of [false, true]) {
       t.ok(await claimOperation(pool, other, otherLease, 'job-other'))
       next = writer.write({ operationId: other, lease: otherLease, rows: [row(0, 'x')] })
     }
-    await x.query('COMMIT')
+    await unlock()
     t.match(await ending, { held: true, cancelRequested: false, finished: { status: 'succeeded' } }, 'h ended')
     await next
     await writer.drained()
@@ -123,25 +132,15 @@ for (const alongside of [false, true]) {
 
 t.test('an eager start refused for a busy key is due on its row: it runs though its key\'s holder ended before it committed', async t => {
   const { pool, start } = await startsOnly(t)
-  const h = await start('k')
-  const lease = randomUUID()
-  t.ok(await claimOperation(pool, h, lease, 'job-h'))
-  const x = await pool.connect()
-  const w = await pool.connect()
+  // h's ending statement waits, its snapshot taken; p's one-statement start is refused for the key h still holds,
+  // in a transaction that commits only after h ended and its writer looked again.
+  const { writer, ending, unlock } = await endingHeld(t, pool, start)
   const y = await pool.connect()
-  t.teardown(() => { x.release(); w.release(); y.release() })
-  // h's ending statement waits for a lock on h's row, its snapshot taken; p's one-statement start is refused for
-  // the key h still holds, in a transaction that commits only after h ended and its writer looked again.
-  await x.query('BEGIN')
-  await x.query('SELECT 1 FROM toygres.operations WHERE id = $1 FOR UPDATE', [h])
-  const wPid = (await w.query<{ pid: number }>('SELECT pg_backend_pid() AS pid')).rows[0]!.pid
-  const writer = new RunWriter(w, logger)
-  const ending = writer.write({ operationId: h, lease, rows: [], end: { kind: 'finish', status: 'succeeded', output: null, error: null } })
-  await until(() => waitsForLock(pool, wPid), v => v, 'the ending statement waits')
+  t.teardown(() => y.release())
   await y.query('BEGIN')
   const p = await insertClaimedOperation(y, { id: randomUUID(), name: 'test::batch', key: 'k', input: {}, trace: false }, randomUUID(), 10)
   t.equal(p.lease, null, 'refused: h holds k')
-  await x.query('COMMIT')
+  await unlock()
   t.match(await ending, { held: true, finished: { status: 'succeeded' } }, 'h ended')
   await writer.drained()
   await y.query('COMMIT')

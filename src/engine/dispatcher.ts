@@ -23,7 +23,8 @@ export interface DispatcherOptions {
   leaseSeconds: number
   /** See ClaimSettings.maxTakeovers. */
   maxTakeovers: number
-  run: (run: ClaimedRun) => Promise<void>
+  /** Runs one claimed run; resolves with the next run its end claimed for its slot (the next operation on its key), if any. */
+  run: (run: ClaimedRun) => Promise<ClaimedRun | undefined>
 }
 
 /** Milliseconds before a failed fetch (database unreachable, deadlock) is tried again. */
@@ -49,6 +50,9 @@ export class Dispatcher {
 
   /** Runs in flight, over every queue. */
   get busy (): boolean { return [...this.#queues.values()].some(q => q.running > 0) }
+
+  /** False once stopFetching() began: a run ending now must not claim the next on its key. */
+  get fetching (): boolean { return !this.#stopped }
 
   /** Starts fetching for orchestration `name` (pg-boss queue `queue`) with `slots` runs at once (idempotent). */
   start (name: string, queue: string, slots: number): void {
@@ -177,11 +181,15 @@ class QueueFetcher {
 
   runReserved (run: ClaimedRun): void {
     this.#reserved--
+    this.#startOrHandBack(run)
+  }
+
+  /** Runs `run` in a slot already counted; stopped meanwhile (a start or a hand-off committed as fetching stopped), hands the operation back, due now, for any engine. */
+  #startOrHandBack (run: ClaimedRun): void {
     if (!this.#stopped) { this.#start(run); return }
-    // Stopped while the start committed: hand the operation back, due now, for any engine.
     const { id, lease } = run.operation
     releaseLease(this.#o.pool, id, lease, new Date(0)).catch((err: unknown) =>
-      this.#o.log.warn({ err, operationId: id }, 'handing back an operation started while stopping failed; it is taken over when its lease lapses'))
+      this.#o.log.warn({ err, operationId: id }, 'handing back an operation claimed while stopping failed; it is taken over when its lease lapses'))
   }
 
   unreserve (): void {
@@ -259,10 +267,13 @@ class QueueFetcher {
       .catch((err: unknown) => {
         // Nothing left to do here: the lease lapses and a run replays.
         this.#o.log.error({ err, operationId: id }, 'run failed outside the orchestration; it will be taken over when its lease lapses')
+        return undefined
       })
-      .finally(() => {
+      .then(next => {
         this.#running--
         if (this.#leases.get(id) === lease) this.#leases.delete(id)
+        // The next operation on the run's key, claimed by its end, takes the slot it left (in the same tick: no fetch can take it first).
+        if (next) this.#startOrHandBack(next)
         if (this.#running === 0) for (const resolve of this.#idle.splice(0)) resolve()
         this.#fetchWhileDirty()
       })

@@ -135,7 +135,8 @@ export class Engine extends EventEmitter {
       active: this.#active,
       clock: this.#clock,
       onTimer: (queue, wakeAt) => this.#dispatcher.wakeIn(queue, wakeAt - this.#clock.now()),
-      onRunEnded: (id, finished) => this.#waiters.wake(id, finished)
+      onRunEnded: (id, finished) => this.#waiters.wake(id, finished),
+      takeNext: () => this.#dispatcher.fetching ? this.#heartbeatSeconds : null
     }
     this.#dispatcher = new Dispatcher({
       pool: this.#pool,

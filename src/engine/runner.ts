@@ -36,12 +36,19 @@ export interface RunnerDeps {
   onRunEnded: (operationId: string, finished?: Operation) => void
   /** Called after a durable timer is set, so this process can wake a worker on time. */
   onTimer: (queue: string, wakeAt: number) => void
+  /** Lease seconds for the next operation on a finished run's key, claimed by its ending statement; null while this process takes no new runs (stopping). */
+  takeNext: () => number | null
   clock: Clock
 }
 
 type Outcome = { kind: 'returned', value: unknown } | { kind: 'threw', error: unknown } | Halt
 
-export async function runOperation (deps: RunnerDeps, run: ClaimedRun): Promise<void> {
+/**
+ * Runs `run` to its end here (or until its lease is lost). Resolves with the
+ * next operation on its key when its finish claimed one for this process
+ * (RunEnd `takeNext`): the caller runs it in the slot this run leaves.
+ */
+export async function runOperation (deps: RunnerDeps, run: ClaimedRun): Promise<ClaimedRun | undefined> {
   const { history } = run
   const { db_now: dbNow, lease, lease_job: _job, ...op } = run.operation
   deps.clock.observe(dbNow.getTime(), run.sentAt, Date.now())
@@ -62,7 +69,7 @@ export async function runOperation (deps: RunnerDeps, run: ClaimedRun): Promise<
   })
   deps.active.set(op.id, ctx)
   let outcome: Outcome
-  let finished: Operation | undefined
+  let ended: Ended = {}
   try {
     const run = Promise.resolve()
       .then(() => reg.fn(ctx, op.input))
@@ -71,18 +78,22 @@ export async function runOperation (deps: RunnerDeps, run: ClaimedRun): Promise<
     // Checkpoints still held commit with the run's end; one in flight lands first (and may halt the run).
     const pending = await ctx.takePending()
     outcome = ctx.haltReason ?? outcome
-    finished = await settle(deps, op, lease, ctx, outcome, pending, log)
+    ended = await settle(deps, op, lease, ctx, outcome, pending, log)
   } finally {
     deps.active.delete(op.id)
-    deps.onRunEnded(op.id, finished)
+    deps.onRunEnded(op.id, ended.finished)
   }
+  return ended.next
 }
+
+/** What a run's end gave: the operation as its finish committed it, and the next operation on its key, claimed here. */
+interface Ended { finished?: Operation, next?: ClaimedRun }
 
 /** Milliseconds before an operation whose run broke (a database error under a write) runs again. */
 export const BROKEN_RUN_RETRY_MS = 5000
 
 /** Writes how the run ended; resolves with the operation as committed when it finished. */
-async function settle (deps: RunnerDeps, op: Operation, lease: string, ctx: RunContext, outcome: Outcome, pending: CheckpointRow[], log: Logger): Promise<Operation | undefined> {
+async function settle (deps: RunnerDeps, op: Operation, lease: string, ctx: RunContext, outcome: Outcome, pending: CheckpointRow[], log: Logger): Promise<Ended> {
   const queue = queueName(op.name)
   // Every ending is one statement, group-committed with other runs' writes:
   // the last checkpoints and the end, fenced by the lease.
@@ -94,26 +105,26 @@ async function settle (deps: RunnerDeps, op: Operation, lease: string, ctx: RunC
   switch (outcome.kind) {
     case 'lease-lost':
       log.warn('lease lost: another run owns this operation now; stopping')
-      return
+      return {}
     case 'crash': {
       // The database failed under a write: give the operation back to run
       // again shortly. If that fails too, the lease lapses and any engine
       // takes it over; either way the next run replays from checkpoints.
       log.error({ err: outcome.error }, 'a write failed under the run; it will run again')
       await end([], { kind: 'release', wakeAt: new Date(deps.clock.now() + BROKEN_RUN_RETRY_MS) })
-      return
+      return {}
     }
     case 'timer': {
       const res = await end([...pending, outcome.row], { kind: 'release', wakeAt: new Date(outcome.wakeAt) })
       if (res && !res.held) log.warn('lease lost before the timer was set')
       // Due now when a cancel landed meanwhile (the statement's NOTIFY wakes a fetcher); else wake on time here.
       if (res?.held && !res.cancelRequested) deps.onTimer(queue, outcome.wakeAt)
-      return
+      return {}
     }
     case 'release': {
       const res = await end(pending, { kind: 'release', wakeAt: new Date(deps.clock.now()) })
       if (!res?.held) log.warn('could not hand the operation back; its lease will lapse')
-      return
+      return {}
     }
     case 'fail':
       log.error({ err: outcome.error }, 'operation failed by the engine')
@@ -128,7 +139,7 @@ async function settle (deps: RunnerDeps, op: Operation, lease: string, ctx: RunC
           return true
         })
         if (!renewed) log.warn('lease lost before continuing as new')
-        return undefined
+        return {}
       }
       return finish(deps, op, pending, ctx.cancelDelivered ? 'cancelled' : 'succeeded', outcome.value, null, end, log)
     case 'threw': {
@@ -147,16 +158,23 @@ async function settle (deps: RunnerDeps, op: Operation, lease: string, ctx: RunC
   }
 }
 
-/** The operation's end with its last checkpoints: one statement that also frees its key and makes the next on the key due. */
+/**
+ * The operation's end with its last checkpoints: one statement that also
+ * frees its key and makes the next on the key due, or passes the key to that
+ * next operation and claims it for this process (takeNext).
+ */
 async function finish (deps: RunnerDeps, op: Operation, pending: CheckpointRow[], status: 'succeeded' | 'failed' | 'cancelled', output: unknown, error: StoredError | null,
-  end: (rows: CheckpointRow[], how: RunEnd) => Promise<RunWriteResult | null>, log: Logger): Promise<Operation | undefined> {
-  const res = await end(pending, { kind: 'finish', status, output, error })
-  if (!res) return undefined
+  end: (rows: CheckpointRow[], how: RunEnd) => Promise<RunWriteResult | null>, log: Logger): Promise<Ended> {
+  const leaseSeconds = deps.takeNext()
+  const sentAt = Date.now()
+  const res = await end(pending, { kind: 'finish', status, output, error, ...(leaseSeconds !== null && { takeNext: { leaseSeconds } }) })
+  if (!res) return {}
   if (!res.held || !res.finished) {
     log.warn('lease lost before the operation could finish')
-    return undefined
+    return {}
   }
   log.debug({ status }, 'operation finished')
   deps.events.emit('operation:finished', { name: op.name, status, durationMs: deps.clock.now() - op.created_at.getTime() })
-  return { ...op, ...res.finished }
+  // The next operation is new (pending until now): it has no history.
+  return { finished: { ...op, ...res.finished }, ...(res.next && { next: { operation: res.next, history: [], sentAt } }) }
 }

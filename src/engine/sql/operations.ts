@@ -5,14 +5,10 @@ import type { Operation } from '../types.ts'
 import { toJsonb } from './json.ts'
 import { writeRunsAndWake } from './run-writes.ts'
 import { CHANNEL } from './channel.ts'
+import { COLUMNS, RETURNED, type Claimed } from './columns.ts'
 
-export const COLUMNS = `id, name, key, status, input, output, error, idempotency_key, attempts, generation,
-  created_at, started_at, finished_at, cancel_requested_at, cancel_reason`
-
+export { COLUMNS, type Claimed } from './columns.ts'
 export { CHANNEL } from './channel.ts'
-
-/** COLUMNS of an operation aliased `o`, with its lease and the database's clock: a claimed (or due) row. */
-const RETURNED = `${COLUMNS.split(',').map(c => `o.${c.trim()}`).join(', ')}, o.lease, o.lease_job, clock_timestamp() AS db_now`
 
 // The statements every run executes are named: pg prepares them once per
 // connection, so PostgreSQL parses and plans them once, not on every call.
@@ -94,8 +90,6 @@ export async function claimOperation (db: Queryable, id: string, lease: string, 
 
 /** A run asking to hold an operation: a fresh lease, for the pg-boss job (this attempt of it) that woke it. */
 export interface Claim { operationId: string, lease: string, jobId: string | null }
-
-export type Claimed = Operation & { lease: string, lease_job: string | null, db_now: Date }
 
 /** claimDue's rows: claimed (lease set), or a pending operation made due, locked but not yet claimed (lease null). */
 export type Due = Omit<Claimed, 'lease'> & { lease: string | null }

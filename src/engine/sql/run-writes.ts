@@ -7,6 +7,7 @@ import type { Queryable } from '../../db/queryable.ts'
 import type { Operation, StepStatus } from '../types.ts'
 import { toJsonb } from './json.ts'
 import { CHANNEL } from './channel.ts'
+import { CLAIMED_COLUMNS, RETURNED, claimedFrom, type Claimed } from './columns.ts'
 
 export interface CheckpointRow {
   position: number
@@ -25,8 +26,14 @@ export interface CheckpointRow {
 export type RunEnd =
   /** Give up the lease, to run again at `wakeAt` (a durable timer, a hand-back), or at once when a cancel landed meanwhile. */
   | { kind: 'release', wakeAt: Date }
-  /** The operation ends: its result, its key freed, the oldest pending operation on the key made due now. */
-  | { kind: 'finish', status: 'succeeded' | 'failed' | 'cancelled', output: unknown, error: StoredError | null }
+  /**
+   * The operation ends: its result, and its key freed with the oldest
+   * pending operation on the key made due now; or, with `takeNext`, that
+   * operation claimed for this process when it is of the same orchestration
+   * (the key passes straight to it: no fetch, and the ending run's slot runs
+   * it).
+   */
+  | { kind: 'finish', status: 'succeeded' | 'failed' | 'cancelled', output: unknown, error: StoredError | null, takeNext?: { leaseSeconds: number } }
 
 /** One run's rows (unique by position) and, optionally, its end; written only while `lease` holds the operation. */
 export interface RunWrite { operationId: string, lease: string, rows: CheckpointRow[], end?: RunEnd }
@@ -38,6 +45,8 @@ export interface RunWriteResult {
   cancelRequested: boolean
   /** For a `finish` that landed: the operation's columns that its run changed, as committed (so a waiter here needs no read). */
   finished?: FinishedColumns
+  /** For a `finish` with `takeNext`: the next operation on its key, claimed (leased) for a run in this process. */
+  next?: Claimed
 }
 
 /** The columns of an operation that can change while its run holds it, as its finish committed them. */
@@ -52,13 +61,18 @@ export type FinishedColumns = Pick<Operation, 'status' | 'output' | 'error' | 's
  * never writes over the new owner's history. Traced operations get each
  * user-visible row, then their end, as events in that order, and a NOTIFY;
  * a finish NOTIFYs waiters ('f:'), and whatever became due now wakes the
- * fetchers ('w:'). Throws on a database error (the caller retries each
- * write alone, so one bad row fails only its run). `unwokenKeys`: keys it
- * freed with no pending operation to wake as of the statement's snapshot,
- * which is taken before any lock wait: an operation started meanwhile,
- * whose start job was refused while the key was still held, is missed. The
- * caller passes them to wakeNextOnKeys once this has committed, or to a
- * later writeRuns as `freedBefore` (the same wake-up, in its statement).
+ * fetchers ('w:'). A finish with `takeNext` whose key's next operation is
+ * of its own orchestration passes the key to it and claims it (`next`):
+ * the run's slot runs it with no fetch, as a fetch would have (its first
+ * run, the key's start order kept). Throws on a database error (the caller
+ * retries each write alone, so one bad row fails only its run).
+ * `unwokenKeys`: keys it freed with no pending operation to wake as of the
+ * statement's snapshot, which is taken before any lock wait (an operation
+ * started meanwhile, whose start job was refused while the key was still
+ * held, is missed), or whose next operation's row another transaction had
+ * locked. The caller passes them to wakeNextOnKeys once this has committed,
+ * or to a later writeRuns as `freedBefore` (the same wake-up, in its
+ * statement).
  */
 export async function writeRuns (db: Queryable, writes: RunWrite[], freedBefore: string[] = []): Promise<{ results: RunWriteResult[], unwokenKeys: string[] }> {
   const rows: unknown[][] = Array.from({ length: 11 }, () => [])
@@ -68,22 +82,23 @@ export async function writeRuns (db: Queryable, writes: RunWrite[], freedBefore:
       values.forEach((v, i) => rows[i]!.push(v))
     }
   }
-  const ends: unknown[][] = Array.from({ length: 7 }, () => [])
+  const ends: unknown[][] = Array.from({ length: 8 }, () => [])
   for (const w of writes) {
     const e = w.end
     const values = [w.operationId, w.lease, e?.kind ?? null, e?.kind === 'release' ? e.wakeAt : null,
-      e?.kind === 'finish' ? e.status : null, e?.kind === 'finish' ? toJsonb(e.output) : null, e?.kind === 'finish' ? toJsonb(e.error) : null]
+      e?.kind === 'finish' ? e.status : null, e?.kind === 'finish' ? toJsonb(e.output) : null, e?.kind === 'finish' ? toJsonb(e.error) : null,
+      e?.kind === 'finish' ? e.takeNext?.leaseSeconds ?? null : null]
     values.forEach((v, i) => ends[i]!.push(v))
   }
-  const { rows: held } = await db.query<{ id: string, lease: string, cancel_requested: boolean, unwoken_keys: string[] | null } & Omit<FinishedColumns, 'status'> & { status: FinishedColumns['status'] | null }>({
+  const { rows: held } = await db.query<{ id: string, lease: string, cancel_requested: boolean, unwoken_keys: string[] | null, next_id: string | null } & Omit<FinishedColumns, 'status'> & { status: FinishedColumns['status'] | null } & Record<`next_${string}`, unknown>>({
     name: 'toygres-write-runs',
     text: `WITH r AS (
        SELECT * FROM unnest($1::uuid[], $2::uuid[], $3::int[], $4::text[], $5::text[], $6::int[], $7::timestamptz[],
                             $8::timestamptz[], $9::jsonb[], $10::jsonb[], $11::text[])
          AS r(operation_id, lease, position, name, status, attempts, started_at, finished_at, output, error, progress)),
      w AS (
-       SELECT * FROM unnest($12::uuid[], $13::uuid[], $14::text[], $15::timestamptz[], $16::text[], $17::jsonb[], $18::jsonb[])
-         AS w(operation_id, lease, end_kind, wake_at, status, output, error)),
+       SELECT * FROM unnest($12::uuid[], $13::uuid[], $14::text[], $15::timestamptz[], $16::text[], $17::jsonb[], $18::jsonb[], $19::int[])
+         AS w(operation_id, lease, end_kind, wake_at, status, output, error, take_next)),
      op AS (
        SELECT o.id, o.lease, o.cancel_requested_at, o.trace FROM toygres.operations o JOIN w ON w.operation_id = o.id AND w.lease = o.lease
        FOR SHARE OF o),
@@ -109,20 +124,42 @@ export async function writeRuns (db: Queryable, writes: RunWrite[], freedBefore:
            lease = NULL, lease_job = NULL, lease_until = NULL, wake_at = NULL, takeovers = 0
        FROM w JOIN op ON op.id = w.operation_id AND op.lease = w.lease
        WHERE o.id = w.operation_id AND w.end_kind = 'finish'
-       RETURNING o.id, o.key, o.trace, o.status, o.error, coalesce(o.started_at, o.finished_at) AS started_at, o.finished_at,
-         o.output, o.started_at AS run_started_at, o.cancel_requested_at, o.cancel_reason),
+       RETURNING o.id, o.name, o.key, o.trace, o.status, o.error, coalesce(o.started_at, o.finished_at) AS started_at, o.finished_at,
+         o.output, o.started_at AS run_started_at, o.cancel_requested_at, o.cancel_reason, w.take_next),
+     -- The next operation on each key a finish frees: its oldest pending one, locked, unless another transaction
+     -- has its row (SKIP LOCKED: a fetch that locked it due claims it and then asks for the key, so waiting for
+     -- the row here, holding the key, could deadlock). Then there is no head, and the key counts as unwoken.
+     head AS (
+       SELECT fin.id AS from_id, fin.key, fin.take_next, n.id, n.name = fin.name AS same_orchestration
+       FROM fin CROSS JOIN LATERAL (
+         SELECT p.id, p.name, p.created_at FROM toygres.operations p WHERE p.key = fin.key AND p.status = 'pending'
+         ORDER BY p.created_at, p.id LIMIT 1 FOR UPDATE SKIP LOCKED) n
+       WHERE NOT EXISTS (SELECT 1 FROM toygres.operations b
+                         WHERE b.key = fin.key AND b.status = 'pending' AND (b.created_at, b.id) < (n.created_at, n.id))),
+     -- A finish that takes the next (RunEnd takeNext) passes its key to a head of its own orchestration and claims it.
+     passed AS (
+       UPDATE toygres.operation_keys k SET operation_id = head.id
+       FROM head WHERE head.take_next IS NOT NULL AND head.same_orchestration AND k.key = head.key AND k.operation_id = head.from_id
+       RETURNING head.from_id, head.id, head.take_next),
+     taken AS (
+       UPDATE toygres.operations o
+       SET status = 'running', lease = gen_random_uuid(), lease_job = NULL, lease_until = now() + make_interval(secs => passed.take_next),
+           wake_at = NULL, attempts = o.attempts + 1, started_at = now()
+       FROM passed WHERE o.id = passed.id
+       RETURNING passed.from_id, ${RETURNED}),
      freed AS (
-       DELETE FROM toygres.operation_keys k USING fin WHERE k.key = fin.key AND k.operation_id = fin.id
+       DELETE FROM toygres.operation_keys k USING fin
+       WHERE k.key = fin.key AND k.operation_id = fin.id
+         AND NOT EXISTS (SELECT 1 FROM head WHERE head.from_id = fin.id AND head.take_next IS NOT NULL AND head.same_orchestration)
        RETURNING k.key),
-     -- The oldest pending operation on each freed key runs next (claim.ts claims it from its row).
+     -- Any other head runs next: made due, a fetch claims it from its row (claim.ts).
      nxt AS (
        UPDATE toygres.operations p SET wake_at = now()
-       FROM (SELECT DISTINCT ON (p2.key) p2.id FROM toygres.operations p2 JOIN fin ON p2.key = fin.key
-             WHERE p2.status = 'pending' ORDER BY p2.key, p2.created_at, p2.id) n
-       WHERE p.id = n.id AND p.status = 'pending'
+       FROM head JOIN freed ON freed.key = head.key
+       WHERE p.id = head.id
        RETURNING p.name, p.key),
      -- Keys an earlier statement freed with nobody to wake as of its snapshot (wakeNextOnKeys, here in this one's).
-     late AS (${wakeNextSql('$19')}),
+     late AS (${wakeNextSql('$20')}),
      -- Traced operations keep each write of a user-visible step, then their end, as events, in that order.
      ev AS (
        INSERT INTO toygres.operation_events (operation_id, position, name, status, attempts, progress, error, started_at, finished_at)
@@ -142,8 +179,10 @@ export async function writeRuns (db: Queryable, writes: RunWrite[], freedBefore:
        (SELECT count(CASE WHEN due_now THEN pg_notify('${CHANNEL}', 'w:' || name) END) FROM rel) AS due,
        (SELECT array_agg(key) FROM freed WHERE NOT EXISTS (SELECT 1 FROM nxt WHERE nxt.key = freed.key)) AS unwoken_keys,
        -- A finished operation as committed, for waiters in this process.
-       fin.status, fin.output, fin.error, fin.run_started_at AS started_at, fin.finished_at, fin.cancel_requested_at, fin.cancel_reason
-     FROM op LEFT JOIN fin ON fin.id = op.id`,
+       fin.status, fin.output, fin.error, fin.run_started_at AS started_at, fin.finished_at, fin.cancel_requested_at, fin.cancel_reason,
+       -- The next operation on its key, claimed for this process.
+       ${CLAIMED_COLUMNS.map(c => `taken.${c} AS next_${c}`).join(', ')}
+     FROM op LEFT JOIN fin ON fin.id = op.id LEFT JOIN taken ON taken.from_id = op.id`,
     values: [...rows, ...ends, freedBefore]
   })
   // By operation and lease: a zombie's write and its new owner's can share a batch (one process, a lapsed lease taken over).
@@ -152,7 +191,8 @@ export async function writeRuns (db: Queryable, writes: RunWrite[], freedBefore:
     cancelRequested: r.cancel_requested,
     ...(r.status !== null && {
       finished: { status: r.status, output: r.output, error: r.error, started_at: r.started_at, finished_at: r.finished_at, cancel_requested_at: r.cancel_requested_at, cancel_reason: r.cancel_reason }
-    })
+    }),
+    ...(r.next_id !== null && { next: claimedFrom(r, 'next_') })
   }]))
   return {
     results: writes.map(w => byRun.get(`${w.operationId}:${w.lease}`) ?? { held: false, cancelRequested: false }),

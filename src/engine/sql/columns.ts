@@ -7,17 +7,27 @@ import type { Operation } from '../types.ts'
 export const COLUMNS = `id, name, key, status, input, output, error, idempotency_key, attempts, generation,
   created_at, started_at, finished_at, cancel_requested_at, cancel_reason`
 
-/** The names a claimed row comes back with, in RETURNED's order. */
-export const CLAIMED_COLUMNS = [...COLUMNS.split(',').map(c => c.trim()), 'lease', 'lease_job', 'db_now'] as const
-
 /** COLUMNS of an operation aliased `o`, with its lease and the database's clock: a claimed (or due) row. */
 export const RETURNED = `${COLUMNS.split(',').map(c => `o.${c.trim()}`).join(', ')}, o.lease, o.lease_job, clock_timestamp() AS db_now`
 
 /** An operation held for a run: its lease, the pg-boss job that woke it (if any), and the database's time of the claim. */
 export type Claimed = Operation & { lease: string, lease_job: string | null, db_now: Date }
 
-/** The claimed row a statement returned as columns named `${prefix}${column}` (beside another row's columns). */
-export function claimedFrom (row: Record<string, unknown>, prefix: string): Claimed {
-  // pg has parsed each column by its type already (timestamptz to Date, jsonb to values): only the names change.
-  return Object.fromEntries(CLAIMED_COLUMNS.map(c => [c, row[`${prefix}${c}`]])) as unknown as Claimed
+/**
+ * A claimed row that a statement returned as one jsonb value (to_jsonb of
+ * a row with RETURNED's columns; other columns are dropped): its timestamps,
+ * ISO 8601 strings in JSON, become Dates as pg makes them of timestamptz
+ * columns (to the millisecond).
+ */
+export function claimedFromJson (row: Record<string, unknown>): Claimed {
+  const date = (v: unknown): Date | null => typeof v === 'string' ? new Date(v) : null
+  const { from_id: _from, passed: _passed, ...claimed } = row
+  return {
+    ...claimed,
+    created_at: date(row.created_at)!,
+    started_at: date(row.started_at),
+    finished_at: date(row.finished_at),
+    cancel_requested_at: date(row.cancel_requested_at),
+    db_now: date(row.db_now)!
+  } as Claimed
 }

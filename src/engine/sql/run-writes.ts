@@ -7,7 +7,7 @@ import type { Queryable } from '../../db/queryable.ts'
 import type { Operation, StepStatus } from '../types.ts'
 import { toJsonb } from './json.ts'
 import { CHANNEL } from './channel.ts'
-import { CLAIMED_COLUMNS, RETURNED, claimedFrom, type Claimed } from './columns.ts'
+import { RETURNED, claimedFromJson, type Claimed } from './columns.ts'
 
 export interface CheckpointRow {
   position: number
@@ -90,7 +90,7 @@ export async function writeRuns (db: Queryable, writes: RunWrite[], freedBefore:
       e?.kind === 'finish' ? e.takeNext?.leaseSeconds ?? null : null]
     values.forEach((v, i) => ends[i]!.push(v))
   }
-  const { rows: held } = await db.query<{ id: string, lease: string, cancel_requested: boolean, unwoken_keys: string[] | null, next_id: string | null } & Omit<FinishedColumns, 'status'> & { status: FinishedColumns['status'] | null } & Record<`next_${string}`, unknown>>({
+  const { rows: held } = await db.query<{ id: string, lease: string, cancel_requested: boolean, unwoken_keys: string[] | null, next: Record<string, unknown> | null } & Omit<FinishedColumns, 'status'> & { status: FinishedColumns['status'] | null }>({
     name: 'toygres-write-runs',
     text: `WITH r AS (
        SELECT * FROM unnest($1::uuid[], $2::uuid[], $3::int[], $4::text[], $5::text[], $6::int[], $7::timestamptz[],
@@ -111,21 +111,24 @@ export async function writeRuns (db: Queryable, writes: RunWrite[], freedBefore:
            output = EXCLUDED.output, error = EXCLUDED.error, progress = EXCLUDED.progress
        WHERE operation_steps.name = EXCLUDED.name
        RETURNING operation_id, position),
-     rel AS (
+     -- A run's end gives up its lease: to run again at wake_at (a release; at once when a cancel landed
+     -- meanwhile), or with the operation's result (a finish). One UPDATE for both: every data-modifying
+     -- part of this statement costs each statement something, rows or none.
+     ended AS (
        UPDATE toygres.operations o
-       SET lease = NULL, lease_job = NULL, lease_until = NULL, takeovers = 0,
-           wake_at = CASE WHEN o.cancel_requested_at IS NOT NULL THEN least(w.wake_at, now()) ELSE w.wake_at END
+       SET status = CASE WHEN w.end_kind = 'finish' THEN w.status ELSE o.status END,
+           output = CASE WHEN w.end_kind = 'finish' THEN w.output ELSE o.output END,
+           error = CASE WHEN w.end_kind = 'finish' THEN w.error ELSE o.error END,
+           finished_at = CASE WHEN w.end_kind = 'finish' THEN now() ELSE o.finished_at END,
+           wake_at = CASE WHEN w.end_kind = 'finish' THEN NULL
+                          WHEN o.cancel_requested_at IS NOT NULL THEN least(w.wake_at, now()) ELSE w.wake_at END,
+           lease = NULL, lease_job = NULL, lease_until = NULL, takeovers = 0
        FROM w JOIN op ON op.id = w.operation_id AND op.lease = w.lease
-       WHERE o.id = w.operation_id AND w.end_kind = 'release'
-       RETURNING o.name, o.wake_at <= now() AS due_now),
-     fin AS (
-       UPDATE toygres.operations o
-       SET status = w.status, output = w.output, error = w.error, finished_at = now(),
-           lease = NULL, lease_job = NULL, lease_until = NULL, wake_at = NULL, takeovers = 0
-       FROM w JOIN op ON op.id = w.operation_id AND op.lease = w.lease
-       WHERE o.id = w.operation_id AND w.end_kind = 'finish'
-       RETURNING o.id, o.name, o.key, o.trace, o.status, o.error, coalesce(o.started_at, o.finished_at) AS started_at, o.finished_at,
-         o.output, o.started_at AS run_started_at, o.cancel_requested_at, o.cancel_reason, w.take_next),
+       WHERE o.id = w.operation_id AND w.end_kind IS NOT NULL
+       RETURNING w.end_kind, o.id, o.name, o.key, o.trace, o.status, o.error, coalesce(o.started_at, o.finished_at) AS started_at, o.finished_at,
+         o.output, o.started_at AS run_started_at, o.cancel_requested_at, o.cancel_reason, w.take_next, o.wake_at <= now() AS due_now),
+     rel AS (SELECT name, due_now FROM ended WHERE end_kind = 'release'),
+     fin AS (SELECT * FROM ended WHERE end_kind = 'finish'),
      -- The next operation on each key a finish frees: its oldest pending one, locked, unless another transaction
      -- has its row (SKIP LOCKED: a fetch that locked it due claims it and then asks for the key, so waiting for
      -- the row here, holding the key, could deadlock). Then there is no head, and the key counts as unwoken.
@@ -141,23 +144,26 @@ export async function writeRuns (db: Queryable, writes: RunWrite[], freedBefore:
        UPDATE toygres.operation_keys k SET operation_id = head.id
        FROM head WHERE head.take_next IS NOT NULL AND head.same_orchestration AND k.key = head.key AND k.operation_id = head.from_id
        RETURNING head.from_id, head.id, head.take_next),
-     taken AS (
-       UPDATE toygres.operations o
-       SET status = 'running', lease = gen_random_uuid(), lease_job = NULL, lease_until = now() + make_interval(secs => passed.take_next),
-           wake_at = NULL, attempts = o.attempts + 1, started_at = now()
-       FROM passed WHERE o.id = passed.id
-       RETURNING passed.from_id, ${RETURNED}),
      freed AS (
        DELETE FROM toygres.operation_keys k USING fin
        WHERE k.key = fin.key AND k.operation_id = fin.id
          AND NOT EXISTS (SELECT 1 FROM head WHERE head.from_id = fin.id AND head.take_next IS NOT NULL AND head.same_orchestration)
        RETURNING k.key),
-     -- Any other head runs next: made due, a fetch claims it from its row (claim.ts).
-     nxt AS (
-       UPDATE toygres.operations p SET wake_at = now()
-       FROM head JOIN freed ON freed.key = head.key
-       WHERE p.id = head.id
-       RETURNING p.name, p.key),
+     -- Each head runs next: claimed for this process when its key was passed to it; else made due when its key
+     -- was freed, for a fetch to claim from its row (claim.ts). One UPDATE for both.
+     moved AS (
+       UPDATE toygres.operations o
+       SET status = CASE WHEN passed.id IS NULL THEN o.status ELSE 'running' END,
+           lease = CASE WHEN passed.id IS NOT NULL THEN gen_random_uuid() END,
+           lease_until = CASE WHEN passed.id IS NOT NULL THEN now() + make_interval(secs => passed.take_next) END,
+           wake_at = CASE WHEN passed.id IS NULL THEN now() END,
+           attempts = o.attempts + (passed.id IS NOT NULL)::int,
+           started_at = CASE WHEN passed.id IS NOT NULL THEN now() END
+       FROM head LEFT JOIN passed ON passed.id = head.id
+       WHERE o.id = head.id AND (passed.id IS NOT NULL OR EXISTS (SELECT 1 FROM freed WHERE freed.key = head.key))
+       RETURNING head.from_id, passed.id IS NOT NULL AS passed, ${RETURNED}),
+     taken AS (SELECT * FROM moved WHERE passed),
+     nxt AS (SELECT name, key FROM moved WHERE NOT passed),
      -- Keys an earlier statement freed with nobody to wake as of its snapshot (wakeNextOnKeys, here in this one's).
      late AS (${wakeNextSql('$20')}),
      -- Traced operations keep each write of a user-visible step, then their end, as events, in that order.
@@ -181,7 +187,7 @@ export async function writeRuns (db: Queryable, writes: RunWrite[], freedBefore:
        -- A finished operation as committed, for waiters in this process.
        fin.status, fin.output, fin.error, fin.run_started_at AS started_at, fin.finished_at, fin.cancel_requested_at, fin.cancel_reason,
        -- The next operation on its key, claimed for this process.
-       ${CLAIMED_COLUMNS.map(c => `taken.${c} AS next_${c}`).join(', ')}
+       CASE WHEN taken.id IS NOT NULL THEN to_jsonb(taken) END AS next
      FROM op LEFT JOIN fin ON fin.id = op.id LEFT JOIN taken ON taken.from_id = op.id`,
     values: [...rows, ...ends, freedBefore]
   })
@@ -192,7 +198,7 @@ export async function writeRuns (db: Queryable, writes: RunWrite[], freedBefore:
     ...(r.status !== null && {
       finished: { status: r.status, output: r.output, error: r.error, started_at: r.started_at, finished_at: r.finished_at, cancel_requested_at: r.cancel_requested_at, cancel_reason: r.cancel_reason }
     }),
-    ...(r.next_id !== null && { next: claimedFrom(r, 'next_') })
+    ...(r.next !== null && { next: claimedFromJson(r.next) })
   }]))
   return {
     results: writes.map(w => byRun.get(`${w.operationId}:${w.lease}`) ?? { held: false, cancelRequested: false }),

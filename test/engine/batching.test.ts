@@ -130,6 +130,25 @@ for (const alongside of [false, true]) {
   })
 }
 
+t.test('a key nobody was refused on is freed by the ending statement alone: no second look after its commit', async t => {
+  const { pool, start } = await startsOnly(t)
+  const h = await start('k')
+  const lease = randomUUID()
+  t.ok(await claimOperation(pool, h, lease, 'job-h'))
+  const first = await writeRuns(pool, [{ operationId: h, lease, rows: [], end: { kind: 'finish', status: 'succeeded', output: null, error: null } }])
+  t.match(first.results, [{ held: true }])
+  t.same(first.unwokenKeys, [], 'nothing for the writer to look at again: nobody was refused on k')
+  // Once a claim was refused on the key, its holder's end looks again.
+  const h2 = await start('k')
+  const lease2 = randomUUID()
+  t.ok(await claimOperation(pool, h2, lease2, 'job-h2'))
+  const p = await start('k')
+  t.same(await claimOperations(pool, [{ operationId: p, lease: randomUUID(), jobId: 'job-p' }]), [], 'p is refused: h2 holds k')
+  t.same((await pool.query('SELECT contended FROM toygres.operation_keys WHERE key = $1', ['k'])).rows, [{ contended: true }], 'and marks k')
+  const { unwokenKeys } = await writeRuns(pool, [{ operationId: h2, lease: lease2, rows: [], end: { kind: 'finish', status: 'succeeded', output: null, error: null } }])
+  t.same(unwokenKeys, [], 'p, seen by the ending statement, was made due there')
+})
+
 t.test('an eager start refused for a busy key is due on its row: it runs though its key\'s holder ended before it committed', async t => {
   const { pool, start } = await startsOnly(t)
   // h's ending statement waits, its snapshot taken; p's one-statement start is refused for the key h still holds,

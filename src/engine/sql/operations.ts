@@ -133,10 +133,12 @@ export async function claimOperations (db: Queryable, claims: Claim[], leaseSeco
          -- here took the key before the operation's row, the reverse of that fetch's order: a deadlock.
          AND NOT (c.job IS NOT NULL AND o.status = 'pending' AND o.wake_at IS NOT NULL)
        ORDER BY o.key, o.status = 'running' DESC, o.created_at, o.id),
+     -- The key's row: inserted, or already this operation's (a running one's re-claim). A claim refused for
+     -- another holder marks the row contended (once), so the holder's end looks for it after its commit.
      hold AS (
        INSERT INTO toygres.operation_keys (key, operation_id) SELECT key, id FROM me ORDER BY key
-       ON CONFLICT (key) DO UPDATE SET operation_id = EXCLUDED.operation_id
-       WHERE operation_keys.operation_id = EXCLUDED.operation_id
+       ON CONFLICT (key) DO UPDATE SET contended = operation_keys.contended OR operation_keys.operation_id <> EXCLUDED.operation_id
+       WHERE operation_keys.operation_id = EXCLUDED.operation_id OR NOT operation_keys.contended
        RETURNING operation_id),
      -- A pending operation made due but refused (its key is taken again) waits for the key's holder to wake it.
      unwoken AS (

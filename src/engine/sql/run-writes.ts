@@ -66,13 +66,14 @@ export type FinishedColumns = Pick<Operation, 'status' | 'output' | 'error' | 's
  * the run's slot runs it with no fetch, as a fetch would have (its first
  * run, the key's start order kept). Throws on a database error (the caller
  * retries each write alone, so one bad row fails only its run).
- * `unwokenKeys`: keys it freed with no pending operation to wake as of the
- * statement's snapshot, which is taken before any lock wait (an operation
- * started meanwhile, whose start job was refused while the key was still
- * held, is missed), or whose next operation's row another transaction had
+ * `unwokenKeys`: keys it freed and woke nothing on that may still have an
+ * operation to wake: one whose claim was refused while the key was held
+ * (claimOperations marks the key's row contended; the statement's snapshot,
+ * taken before any lock wait, may predate that operation, but its DELETE
+ * reads the row's newest version), or one whose row another transaction had
  * locked. The caller passes them to wakeNextOnKeys once this has committed,
  * or to a later writeRuns as `freedBefore` (the same wake-up, in its
- * statement).
+ * statement). A key nobody was refused on needs neither.
  */
 export async function writeRuns (db: Queryable, writes: RunWrite[], freedBefore: string[] = []): Promise<{ results: RunWriteResult[], unwokenKeys: string[] }> {
   const rows: unknown[][] = Array.from({ length: 11 }, () => [])
@@ -148,7 +149,7 @@ export async function writeRuns (db: Queryable, writes: RunWrite[], freedBefore:
        DELETE FROM toygres.operation_keys k USING fin
        WHERE k.key = fin.key AND k.operation_id = fin.id
          AND NOT EXISTS (SELECT 1 FROM head WHERE head.from_id = fin.id AND head.take_next IS NOT NULL AND head.same_orchestration)
-       RETURNING k.key),
+       RETURNING k.key, k.contended),
      -- Each head runs next: claimed for this process when its key was passed to it; else made due when its key
      -- was freed, for a fetch to claim from its row (claim.ts). One UPDATE for both.
      moved AS (
@@ -183,7 +184,10 @@ export async function writeRuns (db: Queryable, writes: RunWrite[], freedBefore:
        (SELECT count(pg_notify('${CHANNEL}', 'f:' || id::text)) FROM fin) AS finished,
        (SELECT count(pg_notify('${CHANNEL}', 'w:' || name)) FROM nxt) AS woken,
        (SELECT count(CASE WHEN due_now THEN pg_notify('${CHANNEL}', 'w:' || name) END) FROM rel) AS due,
-       (SELECT array_agg(key) FROM freed WHERE NOT EXISTS (SELECT 1 FROM nxt WHERE nxt.key = freed.key)) AS unwoken_keys,
+       -- Freed keys nothing was woken on that may have someone to wake: a claim was refused on them (the row's
+       -- newest version says so: the DELETE waited for that claim), or their next operation's row was locked.
+       (SELECT array_agg(key) FROM freed WHERE NOT EXISTS (SELECT 1 FROM nxt WHERE nxt.key = freed.key)
+          AND (freed.contended OR EXISTS (SELECT 1 FROM toygres.operations p WHERE p.key = freed.key AND p.status = 'pending'))) AS unwoken_keys,
        -- A finished operation as committed, for waiters in this process.
        fin.status, fin.output, fin.error, fin.run_started_at AS started_at, fin.finished_at, fin.cancel_requested_at, fin.cancel_reason,
        -- The next operation on its key, claimed for this process.

@@ -244,7 +244,8 @@ class QueueFetcher {
       if (askedJobs) this.#askedJobsAt = performance.now()
       // A full batch says more may be waiting.
       if (fetched >= free) this.#dirty = true
-      for (const run of runs) this.#start(run)
+      // Stopped while the fetch was in flight: what it claimed goes back, due now, for any engine.
+      for (const run of runs) this.#startOrHandBack(run)
     } catch (err) {
       // A deadlock was already waited out (PostgreSQL's deadlock_timeout) and undone: fetch again at once.
       const deadlock = (err as { code?: unknown }).code === DEADLOCK_DETECTED

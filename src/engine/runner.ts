@@ -174,7 +174,12 @@ async function finish (deps: RunnerDeps, op: Operation, pending: CheckpointRow[]
     return {}
   }
   log.debug({ status }, 'operation finished')
-  deps.events.emit('operation:finished', { name: op.name, status, durationMs: deps.clock.now() - op.created_at.getTime() })
+  try {
+    deps.events.emit('operation:finished', { name: op.name, status, durationMs: deps.clock.now() - op.created_at.getTime() })
+  } catch (err) {
+    // A listener's error must not lose the next operation this end claimed (it would wait for its lease to lapse).
+    log.error({ err }, 'an operation:finished listener threw')
+  }
   // The next operation is new (pending until now): it has no history.
   return { finished: { ...op, ...res.finished }, ...(res.next && { next: { operation: res.next, history: [], sentAt } }) }
 }

@@ -8,7 +8,7 @@ import type pg from 'pg'
 import t, { type Test } from 'tap'
 import { orchestration } from '../../src/engine/index.ts'
 import { RunWriter } from '../../src/engine/run-writer.ts'
-import { writeRuns } from '../../src/engine/sql/run-writes.ts'
+import { wakeNextOnKeys, writeRuns } from '../../src/engine/sql/run-writes.ts'
 import { claimDue, claimOperation, claimOperations, insertClaimedOperation } from '../../src/engine/sql/operations.ts'
 import { selectSteps, type CheckpointRow } from '../../src/engine/sql/steps.ts'
 import { logger, until } from './fixtures/setup.ts'
@@ -146,7 +146,62 @@ t.test('a key nobody was refused on is freed by the ending statement alone: no s
   t.same(await claimOperations(pool, [{ operationId: p, lease: randomUUID(), jobId: 'job-p' }]), [], 'p is refused: h2 holds k')
   t.same((await pool.query('SELECT contended FROM toygres.operation_keys WHERE key = $1', ['k'])).rows, [{ contended: true }], 'and marks k')
   const { unwokenKeys } = await writeRuns(pool, [{ operationId: h2, lease: lease2, rows: [], end: { kind: 'finish', status: 'succeeded', output: null, error: null } }])
-  t.same(unwokenKeys, [], 'p, seen by the ending statement, was made due there')
+  t.same(unwokenKeys, ['k'], 'k is looked at again after the commit')
+  t.same((await claimDue(pool, 'test::batch', 10, 10, 3)).map(o => o.id), [p], 'p, seen by the ending statement, was made due there')
+})
+
+t.test('the second look waits for a row another transaction holds, and goes on to the next operation when that one was cancelled', async t => {
+  const { pool, start } = await startsOnly(t)
+  const h = await start('k')
+  const p = await start('k')
+  const q = await start('k')
+  const lease = randomUUID()
+  t.ok(await claimOperation(pool, h, lease, 'job-h'))
+  // p's cancel (cancelUnstarted's UPDATE) in a caller's transaction, still open while h ends.
+  const x = await pool.connect()
+  const w = await pool.connect()
+  t.teardown(() => { x.release(); w.release() })
+  await x.query('BEGIN')
+  await x.query('UPDATE toygres.operations SET status = \'cancelled\', finished_at = now() WHERE id = $1', [p])
+  const { unwokenKeys } = await writeRuns(pool, [{ operationId: h, lease, rows: [], end: { kind: 'finish', status: 'succeeded', output: null, error: null } }])
+  t.same(unwokenKeys, ['k'], 'p\'s row was locked: k is looked at again after the commit')
+  const wPid = (await w.query<{ pid: number }>('SELECT pg_backend_pid() AS pid')).rows[0]!.pid
+  const woken = wakeNextOnKeys(w, unwokenKeys)
+  await until(() => waitsForLock(pool, wPid), v => v, 'the second look waits for p\'s row')
+  await x.query('COMMIT')
+  t.equal(await woken, 1, 'one operation woken')
+  t.same((await claimDue(pool, 'test::batch', 10, 10, 3)).map(o => o.id), [q], 'q, the next after the cancelled p, is due')
+})
+
+t.test('a key a claim was refused on is looked at again though its holder\'s end woke another operation: the refused one may be older', async t => {
+  const db = await engineDatabase(t)
+  const { engine, pool } = await db.stack({ concurrency: 0 })
+  const A = orchestration('test::batch')
+  const h = (await engine.start(A, {}, { key: 'k' })).operation.id
+  const lease = randomUUID()
+  t.ok(await claimOperation(pool, h, lease, 'job-h'))
+  // p's start began first (the older created_at) and commits late; q, newer and of another orchestration, is committed.
+  const x = await pool.connect()
+  const held = await pool.connect()
+  const w = await pool.connect()
+  t.teardown(() => { x.release(); held.release(); w.release() })
+  await x.query('BEGIN')
+  const p = (await engine.start(A, {}, { key: 'k', db: x })).operation.id
+  const q = (await engine.start(orchestration('test::other'), {}, { key: 'k' })).operation.id
+  // h's ending statement takes its snapshot (without p), then waits for h's row.
+  await held.query('BEGIN')
+  await held.query('SELECT 1 FROM toygres.operations WHERE id = $1 FOR UPDATE', [h])
+  const wPid = (await w.query<{ pid: number }>('SELECT pg_backend_pid() AS pid')).rows[0]!.pid
+  const ending = writeRuns(w, [{ operationId: h, lease, rows: [], end: { kind: 'finish', status: 'succeeded', output: null, error: null } }])
+  await until(() => waitsForLock(pool, wPid), v => v, 'the ending statement waits')
+  await x.query('COMMIT')
+  t.same(await claimOperations(pool, [{ operationId: p, lease: randomUUID(), jobId: 'job-p' }]), [], 'p is refused: h still holds k')
+  await held.query('COMMIT')
+  const { unwokenKeys } = await ending
+  t.same((await claimDue(pool, 'test::other', 10, 10, 3)).map(o => o.id), [q], 'the ending statement made q due, the next it could see')
+  t.same(unwokenKeys, ['k'], 'and still returns k: a claim was refused on it')
+  t.equal(await wakeNextOnKeys(pool, unwokenKeys), 1)
+  t.same((await claimDue(pool, A.name, 10, 10, 3)).map(o => o.id), [p], 'p, the oldest, is due: q\'s claim would wait behind it')
 })
 
 t.test('an eager start refused for a busy key is due on its row: it runs though its key\'s holder ended before it committed', async t => {

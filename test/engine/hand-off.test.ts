@@ -150,3 +150,52 @@ t.test('a run ending while its engine stops takes nothing: the next operation is
   t.equal(done.output, 2, 'another engine ran b')
   t.equal(done.attempts, 1, 'its first run')
 })
+
+t.test('runs a fetch claims after its engine began to stop are handed back, due now, for another engine', async t => {
+  const db = await engineDatabase(t)
+  const starter = await db.stack({ concurrency: 0 })
+  const stopping = await db.stack({ concurrency: 1, pollingIntervalSeconds: 60 })
+  const X = orchestration<Record<string, never>, number>('test::fetch-while-stopping')
+  stopping.engine.register(X.name, async ctx => ctx.step('where', async () => 1))
+  // k is held, and its row locked: the stopping engine's fetch will wait inside its claim.
+  const h = (await starter.engine.start(orchestration('test::holder'), {}, { key: 'k' })).operation.id
+  t.ok(await claimOperation(starter.pool, h, randomUUID(), 'job-h'))
+  const lock = await starter.pool.connect()
+  t.teardown(() => lock.release())
+  await lock.query('BEGIN')
+  await lock.query('SELECT 1 FROM toygres.operation_keys WHERE key = \'k\' FOR UPDATE')
+  const p = (await starter.engine.start(X, {}, { key: 'k' })).operation.id
+  await stopping.engine.work()
+  await until(async () => (await starter.pool.query<{ n: number }>(
+    'SELECT count(*)::int AS n FROM pg_stat_activity WHERE datname = current_database() AND wait_event_type = \'Lock\'')).rows[0]!.n, n => n > 0, 'the fetch waits on k')
+  const stopped = stopping.engine.stop()
+  // h ends (as its finish would: key freed), and the fetch's claim of p goes through after the stop began.
+  await lock.query('DELETE FROM toygres.operation_keys WHERE key = \'k\'')
+  await lock.query('UPDATE toygres.operations SET status = \'succeeded\', lease = NULL, finished_at = now() WHERE id = $1', [h])
+  await lock.query('COMMIT')
+  await stopped
+  const other = await db.stack({ concurrency: 1 })
+  other.engine.register(X.name, async ctx => ctx.step('where', async () => 2))
+  await other.engine.work()
+  const done = await other.engine.waitFor(X, p, { timeoutMs: 30_000 })
+  t.equal(done.output, 2, 'the other engine ran p, not the stopped one')
+})
+
+t.test('an operation:finished listener that throws does not lose the next operation its run\'s end claimed', async t => {
+  const db = await engineDatabase(t)
+  // A poll far away and a lease of 300 s: a lost hand-off would leave b unrun past the test's wait.
+  const { engine } = await db.stack({ concurrency: 1, pollingIntervalSeconds: 60, heartbeatSeconds: 300 })
+  const STEP = orchestration<Record<string, never>, number>('test::hand-off-listener')
+  let release!: () => void
+  const gate = new Promise<void>(resolve => { release = resolve })
+  let entered = false
+  engine.register(STEP.name, async ctx => ctx.step('only', async () => { if (!entered) { entered = true; await gate } return 1 }))
+  await engine.work()
+  engine.on('operation:finished', () => { throw new Error('a listener\'s bug') })
+  const a = (await engine.start(STEP, {}, { key: 'k' })).operation
+  await until(async () => entered, v => v, 'a is in its step')
+  const b = (await engine.start(STEP, {}, { key: 'k' })).operation
+  release()
+  t.equal((await engine.waitFor(STEP, a.id, { timeoutMs: 10_000 })).status, 'succeeded')
+  t.equal((await engine.waitFor(STEP, b.id, { timeoutMs: 10_000 })).status, 'succeeded', 'b ran in a\'s slot')
+})

@@ -184,10 +184,11 @@ export async function writeRuns (db: Queryable, writes: RunWrite[], freedBefore:
        (SELECT count(pg_notify('${CHANNEL}', 'f:' || id::text)) FROM fin) AS finished,
        (SELECT count(pg_notify('${CHANNEL}', 'w:' || name)) FROM nxt) AS woken,
        (SELECT count(CASE WHEN due_now THEN pg_notify('${CHANNEL}', 'w:' || name) END) FROM rel) AS due,
-       -- Freed keys nothing was woken on that may have someone to wake: a claim was refused on them (the row's
-       -- newest version says so: the DELETE waited for that claim), or their next operation's row was locked.
-       (SELECT array_agg(key) FROM freed WHERE NOT EXISTS (SELECT 1 FROM nxt WHERE nxt.key = freed.key)
-          AND (freed.contended OR EXISTS (SELECT 1 FROM toygres.operations p WHERE p.key = freed.key AND p.status = 'pending'))) AS unwoken_keys,
+       -- Freed keys to look at again once this commits: those a claim was refused on (the row's newest version
+       -- says so: the DELETE waited for that claim), even when something was woken here, since the refused one
+       -- may be older than anything this snapshot sees; and those whose next operation's row was locked.
+       (SELECT array_agg(key) FROM freed WHERE freed.contended OR (NOT EXISTS (SELECT 1 FROM nxt WHERE nxt.key = freed.key)
+          AND EXISTS (SELECT 1 FROM toygres.operations p WHERE p.key = freed.key AND p.status = 'pending'))) AS unwoken_keys,
        -- A finished operation as committed, for waiters in this process.
        fin.status, fin.output, fin.error, fin.run_started_at AS started_at, fin.finished_at, fin.cancel_requested_at, fin.cancel_reason,
        -- The next operation on its key, claimed for this process.
@@ -221,7 +222,9 @@ export async function writeRunsAndWake (db: Queryable, writes: RunWrite[]): Prom
  * Makes the oldest pending operation on each of `keys` due (and wakes its
  * fetchers), where the key is free and none is due yet. Run after a write
  * that freed the keys committed, with a snapshot that sees every operation
- * started before then.
+ * started before then. Waits for a row another transaction holds (a cancel,
+ * a claim), and when that row is no longer pending, goes on to the next
+ * operation on the key: the row lock re-checks the newest version.
  */
 export async function wakeNextOnKeys (db: Queryable, keys: string[]): Promise<number> {
   const { rowCount } = await db.query({ name: 'toygres-wake-next-on-keys', text: wakeNextSql('$1'), values: [keys] })
@@ -231,8 +234,9 @@ export async function wakeNextOnKeys (db: Queryable, keys: string[]): Promise<nu
 /** The UPDATE of wakeNextOnKeys, its keys in parameter `keys`; it NOTIFYs in its RETURNING, so it works as an unread CTE. */
 function wakeNextSql (keys: string): string {
   return `UPDATE toygres.operations p SET wake_at = now()
-     FROM (SELECT DISTINCT ON (p2.key) p2.id FROM toygres.operations p2
-           WHERE p2.key = ANY(${keys}::text[]) AND p2.status = 'pending' ORDER BY p2.key, p2.created_at, p2.id) n
+     FROM (SELECT n.id FROM unnest(${keys}::text[]) AS f(key) CROSS JOIN LATERAL (
+             SELECT p2.id FROM toygres.operations p2 WHERE p2.key = f.key AND p2.status = 'pending'
+             ORDER BY p2.created_at, p2.id LIMIT 1 FOR UPDATE) n) n
      WHERE p.id = n.id AND p.status = 'pending' AND p.wake_at IS NULL
        AND NOT EXISTS (SELECT 1 FROM toygres.operation_keys k WHERE k.key = p.key)
      RETURNING pg_notify('${CHANNEL}', 'w:' || p.name)`

@@ -55,23 +55,22 @@ export class RunWriter {
 
   /**
    * Sends what waits, up to MAX_IN_FLIGHT statements at once. Keys the last
-   * statement freed without waking anyone ride along with the next batch
-   * (its snapshot follows that commit); with no batch waiting, they go at
-   * once in a statement of their own, beside the writes (it locks only the
-   * rows it wakes, so the next batch need not wait for it).
+   * statement freed that need a second look (writeRuns' unwokenKeys: rare,
+   * a claim was refused on them) go at once in statements of their own,
+   * beside the writes: a second look may wait for a row, and must not hold
+   * a batch's locks while it does.
    */
   #pump (): void {
     while (this.#queue.length > 0 && this.#inFlight < MAX_IN_FLIGHT) {
       const batch = this.#queue.splice(0, MAX_BATCH)
-      const freed = this.#freed.splice(0)
       this.#inFlight++
-      void this.#send(batch, freed).finally(() => {
+      void this.#send(batch).finally(() => {
         this.#inFlight--
         this.#pump()
         this.#settle()
       })
     }
-    if (this.#freed.length > 0 && this.#queue.length === 0 && this.#inFlight === 0) {
+    if (this.#freed.length > 0) {
       const keys = this.#freed.splice(0)
       this.#waking++
       void this.#wake(keys).finally(() => {
@@ -85,17 +84,15 @@ export class RunWriter {
     if (this.#inFlight === 0 && this.#waking === 0 && this.#queue.length === 0) for (const resolve of this.#drained.splice(0)) resolve()
   }
 
-  async #send (batch: Waiting[], freed: string[]): Promise<void> {
+  async #send (batch: Waiting[]): Promise<void> {
     this.stats.statements++
     this.stats.writes += batch.length
     try {
-      const { results, unwokenKeys } = await writeRuns(this.#db, batch.map(w => w.write), freed)
+      const { results, unwokenKeys } = await writeRuns(this.#db, batch.map(w => w.write))
       batch.forEach((w, i) => w.resolve(results[i]!))
       this.#freed.push(...unwokenKeys)
       return
     } catch (err) {
-      // Nothing of it landed: the keys it carried go again, alone.
-      this.#freed.push(...freed)
       if (batch.length === 1) { batch[0]!.reject(err); return }
     }
     await Promise.all(batch.map(async w => {

@@ -11,6 +11,7 @@ import { RunWriter } from '../../src/engine/run-writer.ts'
 import { wakeNextOnKeys, writeRuns } from '../../src/engine/sql/run-writes.ts'
 import { claimDue, claimOperation, claimOperations, insertClaimedOperation } from '../../src/engine/sql/operations.ts'
 import { selectSteps, type CheckpointRow } from '../../src/engine/sql/steps.ts'
+import { inTransaction } from '../../src/db/queryable.ts'
 import { logger, until } from './fixtures/setup.ts'
 import { engineDatabase } from './helpers.ts'
 
@@ -23,7 +24,7 @@ async function startsOnly (t: Parameters<typeof engineDatabase>[0]) {
   const db = await engineDatabase(t)
   const { engine, pool } = await db.stack({ concurrency: 0 })
   const start = async (key: string) => (await engine.start(orchestration('test::batch'), {}, { key })).operation.id
-  return { pool, start }
+  return { pool, start, engine }
 }
 
 /** Whether backend `pid` is waiting for a lock another transaction holds. */
@@ -113,7 +114,7 @@ for (const alongside of [false, true]) {
     const { writer, ending, unlock } = await endingHeld(t, pool, start)
     const p = await start('k')
     t.same(await claimOperations(pool, [{ operationId: p, lease: randomUUID(), jobId: 'job-p' }]), [], 'p\'s job is refused: h holds k')
-    // Another run's checkpoint, queued behind the ending statement: the wake-up rides with it.
+    // Another run's checkpoint, queued behind the ending statement: the wake-up does not wait for it.
     let next: Promise<unknown> = Promise.resolve()
     if (alongside) {
       const other = await start('other')
@@ -125,7 +126,7 @@ for (const alongside of [false, true]) {
     t.match(await ending, { held: true, cancelRequested: false, finished: { status: 'succeeded' } }, 'h ended')
     await next
     await writer.drained()
-    t.equal(writer.stats.statements, alongside ? 2 : 1, alongside ? 'the wake-up went with the next batch' : 'the wake-up went alone')
+    t.equal(writer.stats.statements, alongside ? 2 : 1, 'the wake-up went in a statement of its own, beside the writes')
     t.same((await claimDue(pool, 'test::batch', 10, 10, 3)).map(o => o.id), [p], 'p is due: nothing else would start it')
   })
 }
@@ -202,6 +203,36 @@ t.test('a key a claim was refused on is looked at again though its holder\'s end
   t.same(unwokenKeys, ['k'], 'and still returns k: a claim was refused on it')
   t.equal(await wakeNextOnKeys(pool, unwokenKeys), 1)
   t.same((await claimDue(pool, A.name, 10, 10, 3)).map(o => o.id), [p], 'p, the oldest, is due: q\'s claim would wait behind it')
+})
+
+t.test('a cancel of a pending operation looks at its key again once it commits: one refused behind it meanwhile is woken', async t => {
+  const { pool, start, engine } = await startsOnly(t)
+  const e = await start('k')
+  let later = ''
+  await inTransaction(pool, async x => {
+    // The cancel's statement has its snapshot; then l starts and is refused behind e, still pending to everyone else.
+    t.equal(await engine.cancel(e, { db: x }), true)
+    later = await start('k')
+    t.same(await claimOperations(pool, [{ operationId: later, lease: randomUUID(), jobId: 'job-l' }]), [], 'l is refused: e is older and pending')
+  })
+  await until(() => claimDue(pool, 'test::batch', 10, 10, 3), due => due.length > 0, 'l is due', 10_000)
+    .then(due => t.same(due.map(o => o.id), [later], 'l is due: nothing else would start it'))
+})
+
+t.test('a claim that waits for a cancel to commit takes no key: it locks the operation before the key', async t => {
+  const { pool, start } = await startsOnly(t)
+  const p = await start('k')
+  const x = await pool.connect()
+  const w = await pool.connect()
+  t.teardown(() => { x.release(); w.release() })
+  await x.query('BEGIN')
+  await x.query('UPDATE toygres.operations SET status = \'cancelled\', finished_at = now() WHERE id = $1', [p])
+  const wPid = (await w.query<{ pid: number }>('SELECT pg_backend_pid() AS pid')).rows[0]!.pid
+  const claim = claimOperations(w, [{ operationId: p, lease: randomUUID(), jobId: 'job-p' }])
+  await until(() => waitsForLock(pool, wPid), v => v, 'the claim waits for p\'s row')
+  await x.query('COMMIT')
+  t.same(await claim, [], 'p is cancelled: not claimed')
+  t.same((await pool.query('SELECT key FROM toygres.operation_keys')).rows, [], 'and k is not left held by it')
 })
 
 t.test('an eager start refused for a busy key is due on its row: it runs though its key\'s holder ended before it committed', async t => {

@@ -101,10 +101,11 @@ export type Due = Omit<Claimed, 'lease'> & { lease: string | null }
  * lease_until passed may be taken over: its run is dead or cut off, and
  * fencing stops it); for a first claim, when an operation on the same key
  * started earlier is still pending; or when another operation holds the key.
- * A job's claim of a pending operation made due is refused too: claimDue's
- * fetch has its row, and taking the key and then waiting for that row locks
- * in the reverse of the due path's order (row, then key); two fetches
- * deadlocked (bench:engine's shared keys: both stalled a second, one failed).
+ * A job's claim of a pending operation made due is refused too (a duplicate
+ * wake-up: claimDue's fetch has its row). The operations' rows are locked
+ * before the keys' rows, the due path's order too: a claim that took a key
+ * and then waited for its operation's row deadlocked with such a fetch, and
+ * left the key held by an operation a cancel ended meanwhile.
  * At most one claim per key wins (the key's running holder first, else its
  * oldest pending operation), because one INSERT may not touch a key's row
  * twice. Two claims on one key collide on the key's row in operation_keys
@@ -119,20 +120,27 @@ export async function claimOperations (db: Queryable, claims: Claim[], leaseSeco
     name: 'toygres-claim-operations',
     text: `WITH c AS (
        SELECT * FROM unnest($1::uuid[], $2::uuid[], $3::text[]) AS c(id, lease, job)),
-     me AS (
-       SELECT DISTINCT ON (o.key) o.id, o.key, c.lease, c.job
+     -- The operations' rows are locked before the keys' (the order of every path that claims): a claim must
+     -- not take a key and then fail to take the operation (a cancel that committed meanwhile), leaving the
+     -- key held by an operation that never runs. The lock re-checks these conditions on the newest version.
+     mine AS (
+       SELECT o.id, o.key, o.status, o.created_at, c.lease, c.job
        FROM c JOIN toygres.operations o ON o.id = c.id
        WHERE o.status IN ('pending', 'running') AND (o.lease IS NULL OR o.lease_until < now())
+         -- A job for a pending operation made due (wake_at set, to its maker's now(), which can be later than
+         -- this transaction's) is a duplicate wake-up: the fetch that locked the due row claims it.
+         AND NOT (c.job IS NOT NULL AND o.status = 'pending' AND o.wake_at IS NOT NULL)
+       ORDER BY o.id
+       FOR UPDATE OF o),
+     me AS (
+       SELECT DISTINCT ON (m.key) m.id, m.key, m.lease, m.job
+       FROM mine m
          -- Only a first claim queues behind earlier starts: a running one holds
          -- its key already, and must get it back after a sleep.
-         AND (o.status = 'running' OR NOT EXISTS (
+       WHERE m.status = 'running' OR NOT EXISTS (
            SELECT 1 FROM toygres.operations b
-           WHERE b.key = o.key AND b.status = 'pending' AND (b.created_at, b.id) < (o.created_at, o.id)))
-         -- A job for a pending operation made due (wake_at set, to its maker's now(), which can be later than
-         -- this transaction's) is a duplicate wake-up: the fetch that locked the due row claims it. Claiming it
-         -- here took the key before the operation's row, the reverse of that fetch's order: a deadlock.
-         AND NOT (c.job IS NOT NULL AND o.status = 'pending' AND o.wake_at IS NOT NULL)
-       ORDER BY o.key, o.status = 'running' DESC, o.created_at, o.id),
+           WHERE b.key = m.key AND b.status = 'pending' AND (b.created_at, b.id) < (m.created_at, m.id))
+       ORDER BY m.key, m.status = 'running' DESC, m.created_at, m.id),
      -- The key's row: inserted, or already this operation's (a running one's re-claim). A claim refused for
      -- another holder marks the row contended (once), so the holder's end looks for it after its commit.
      hold AS (
@@ -269,9 +277,12 @@ export async function markCancelRequested (db: Queryable, id: string, reason: st
 
 /**
  * An operation that never ran ends at once; the next pending one on its key
- * (if the key is free) is made due now. True when it ended here.
+ * (if the key is free) is made due now, as of this statement's snapshot.
+ * Returns its key when it ended here (the caller looks at the key again once
+ * this commits: a later operation refused behind this one may have committed
+ * after the snapshot), else null.
  */
-export async function cancelUnstarted (db: Queryable, id: string, error: StoredError): Promise<boolean> {
+export async function cancelUnstarted (db: Queryable, id: string, error: StoredError): Promise<string | null> {
   const { rows } = await db.query(
     `WITH done AS (
        UPDATE toygres.operations SET status = 'cancelled', error = $2, finished_at = now(), wake_at = NULL
@@ -282,13 +293,14 @@ export async function cancelUnstarted (db: Queryable, id: string, error: StoredE
        FROM (SELECT p2.id FROM toygres.operations p2 JOIN done ON p2.key = done.key
              WHERE p2.status = 'pending' AND p2.id <> done.id
                AND NOT EXISTS (SELECT 1 FROM toygres.operation_keys k WHERE k.key = done.key)
-             ORDER BY p2.created_at, p2.id LIMIT 1) n
+             -- Never waits for a row here, holding this one's: the caller's second look, after the commit, does.
+             ORDER BY p2.created_at, p2.id LIMIT 1 FOR UPDATE OF p2 SKIP LOCKED) n
        WHERE p.id = n.id
        RETURNING p.name)
-     SELECT pg_notify('${CHANNEL}', 'f:' || done.id::text), (SELECT count(pg_notify('${CHANNEL}', 'w:' || name)) FROM nxt)
+     SELECT done.key, pg_notify('${CHANNEL}', 'f:' || done.id::text), (SELECT count(pg_notify('${CHANNEL}', 'w:' || name)) FROM nxt)
      FROM done`,
     [id, toJsonb(error)])
-  return rows.length === 1
+  return (rows[0] as { key: string } | undefined)?.key ?? null
 }
 
 export interface LiveCount { name: string, pending: number, due: number, waiting: number, running: number }

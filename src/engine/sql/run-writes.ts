@@ -71,11 +71,10 @@ export type FinishedColumns = Pick<Operation, 'status' | 'output' | 'error' | 's
  * (claimOperations marks the key's row contended; the statement's snapshot,
  * taken before any lock wait, may predate that operation, but its DELETE
  * reads the row's newest version), or one whose row another transaction had
- * locked. The caller passes them to wakeNextOnKeys once this has committed,
- * or to a later writeRuns as `freedBefore` (the same wake-up, in its
- * statement). A key nobody was refused on needs neither.
+ * locked. The caller passes them to wakeNextOnKeys once this has committed.
+ * A key nobody was refused on needs no second look.
  */
-export async function writeRuns (db: Queryable, writes: RunWrite[], freedBefore: string[] = []): Promise<{ results: RunWriteResult[], unwokenKeys: string[] }> {
+export async function writeRuns (db: Queryable, writes: RunWrite[]): Promise<{ results: RunWriteResult[], unwokenKeys: string[] }> {
   const rows: unknown[][] = Array.from({ length: 11 }, () => [])
   for (const w of writes) {
     for (const r of w.rows) {
@@ -165,8 +164,6 @@ export async function writeRuns (db: Queryable, writes: RunWrite[], freedBefore:
        RETURNING head.from_id, passed.id IS NOT NULL AS passed, ${RETURNED}),
      taken AS (SELECT * FROM moved WHERE passed),
      nxt AS (SELECT name, key FROM moved WHERE NOT passed),
-     -- Keys an earlier statement freed with nobody to wake as of its snapshot (wakeNextOnKeys, here in this one's).
-     late AS (${wakeNextSql('$20')}),
      -- Traced operations keep each write of a user-visible step, then their end, as events, in that order.
      ev AS (
        INSERT INTO toygres.operation_events (operation_id, position, name, status, attempts, progress, error, started_at, finished_at)
@@ -194,7 +191,7 @@ export async function writeRuns (db: Queryable, writes: RunWrite[], freedBefore:
        -- The next operation on its key, claimed for this process.
        CASE WHEN taken.id IS NOT NULL THEN to_jsonb(taken) END AS next
      FROM op LEFT JOIN fin ON fin.id = op.id LEFT JOIN taken ON taken.from_id = op.id`,
-    values: [...rows, ...ends, freedBefore]
+    values: [...rows, ...ends]
   })
   // By operation and lease: a zombie's write and its new owner's can share a batch (one process, a lapsed lease taken over).
   const byRun = new Map(held.map((r): [string, RunWriteResult] => [`${r.id}:${r.lease}`, {
@@ -224,20 +221,25 @@ export async function writeRunsAndWake (db: Queryable, writes: RunWrite[]): Prom
  * that freed the keys committed, with a snapshot that sees every operation
  * started before then. Waits for a row another transaction holds (a cancel,
  * a claim), and when that row is no longer pending, goes on to the next
- * operation on the key: the row lock re-checks the newest version.
+ * operation on the key: the row lock re-checks the newest version. One
+ * statement per key, so it never waits for one key's row while holding
+ * another's (a cancel waking the next on its key would deadlock with it).
+ * Returns how many it woke.
  */
 export async function wakeNextOnKeys (db: Queryable, keys: string[]): Promise<number> {
-  const { rowCount } = await db.query({ name: 'toygres-wake-next-on-keys', text: wakeNextSql('$1'), values: [keys] })
-  return rowCount ?? 0
-}
-
-/** The UPDATE of wakeNextOnKeys, its keys in parameter `keys`; it NOTIFYs in its RETURNING, so it works as an unread CTE. */
-function wakeNextSql (keys: string): string {
-  return `UPDATE toygres.operations p SET wake_at = now()
-     FROM (SELECT n.id FROM unnest(${keys}::text[]) AS f(key) CROSS JOIN LATERAL (
-             SELECT p2.id FROM toygres.operations p2 WHERE p2.key = f.key AND p2.status = 'pending'
-             ORDER BY p2.created_at, p2.id LIMIT 1 FOR UPDATE) n) n
-     WHERE p.id = n.id AND p.status = 'pending' AND p.wake_at IS NULL
-       AND NOT EXISTS (SELECT 1 FROM toygres.operation_keys k WHERE k.key = p.key)
-     RETURNING pg_notify('${CHANNEL}', 'w:' || p.name)`
+  let woken = 0
+  for (const key of new Set(keys)) {
+    const { rowCount } = await db.query({
+      name: 'toygres-wake-next-on-key',
+      text: `UPDATE toygres.operations p SET wake_at = now()
+       FROM (SELECT p2.id FROM toygres.operations p2 WHERE p2.key = $1 AND p2.status = 'pending'
+             ORDER BY p2.created_at, p2.id LIMIT 1 FOR UPDATE) n
+       WHERE p.id = n.id AND p.status = 'pending' AND p.wake_at IS NULL
+         AND NOT EXISTS (SELECT 1 FROM toygres.operation_keys k WHERE k.key = p.key)
+       RETURNING pg_notify('${CHANNEL}', 'w:' || p.name)`,
+      values: [key]
+    })
+    woken += rowCount ?? 0
+  }
+  return woken
 }

@@ -19,7 +19,6 @@ import {
 import { selectOperationPage } from './sql/listing.ts'
 import { selectSteps } from './sql/steps.ts'
 import { enqueueStart, inTransaction, onTransactionEnd } from './tx.ts'
-import { wakeNextOnKeys } from './sql/run-writes.ts'
 import type { ClaimedRun } from './claim.ts'
 import type {
   ActivityBinding, Context, ContinueAsNew, Operation, OperationPage, OperationQuery, OrchestrationFn, OrchestrationHandle, Registration, StepPolicy, StepRecord
@@ -279,12 +278,6 @@ export class Engine extends EventEmitter {
     return { fill: r => { run = r }, giveBack }
   }
 
-  /** wakeNextOnKeys in a statement of its own; a failure is logged (the abandoned-operation sweep wakes what it missed). */
-  #wakeNextOnKeys (keys: string[]): void {
-    wakeNextOnKeys(this.#pool, keys).catch((err: unknown) =>
-      this.#log.warn({ err, keys }, 'waking the next operations on keys freed by a cancel failed; the abandoned-operation sweep wakes them'))
-  }
-
   /** Requests cancellation; false when the operation is already finished (or unknown). */
   async cancel (operationId: string, opts: { db?: pg.ClientBase, reason?: string } = {}): Promise<boolean> {
     const go = async (client: pg.ClientBase): Promise<boolean> => {
@@ -297,7 +290,7 @@ export class Engine extends EventEmitter {
           // An operation refused behind this one (it was older and pending) may be invisible to that
           // statement's snapshot: look again once the cancel commits. Without a transaction end to see
           // (a client not from inTransaction), the abandoned-operation sweep wakes it.
-          onTransactionEnd(client, { committed: () => { this.#wakeNextOnKeys([key]) }, aborted: () => {} })
+          onTransactionEnd(client, { committed: () => { this.#writer.lookAgain([key]) }, aborted: () => {} })
           this.emit('operation:finished', { name: mark.name, status: 'cancelled', durationMs: 0 })
           return true
         }

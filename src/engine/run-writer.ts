@@ -48,6 +48,17 @@ export class RunWriter {
     })
   }
 
+  /**
+   * Looks at `keys` again, beside the writes: wakes the oldest pending
+   * operation on each that is free (wakeNextOnKeys), for a caller whose own
+   * statement freed them and could not see every operation waiting (a
+   * cancel, once it commits). drained() waits for it too.
+   */
+  lookAgain (keys: string[]): void {
+    this.#freed.push(...keys)
+    this.#pump()
+  }
+
   /** Resolves once nothing is queued or in flight (the wake-ups that follow a batch included). */
   async drained (): Promise<void> {
     while (this.#queue.length > 0 || this.#inFlight > 0 || this.#waking > 0) await new Promise<void>(resolve => this.#drained.push(resolve))

@@ -33,6 +33,20 @@ async function waitsForLock (pool: pg.Pool, pid: number): Promise<boolean> {
 }
 
 /**
+ * Two connections for a lock race: `holder`, in an open transaction (a test's stand-in for another transaction
+ * that holds rows), and `other`, for the statement under test; `blocked(what)` resolves once that statement
+ * waits for a lock.
+ */
+async function lockRace (t: Test, pool: pg.Pool) {
+  const holder = await pool.connect()
+  const other = await pool.connect()
+  t.teardown(() => { holder.release(); other.release() })
+  await holder.query('BEGIN')
+  const pid = (await other.query<{ pid: number }>('SELECT pg_backend_pid() AS pid')).rows[0]!.pid
+  return { holder, other, blocked: (what: string) => until(() => waitsForLock(pool, pid), v => v, what) }
+}
+
+/**
  * Operation h on key k, claimed, and its ending statement (a finish, through `writer`) holding its snapshot while
  * it waits for a lock on h's row: here a test's, in life a lease renewal or a claim's lock on the key row.
  * `unlock()` lets it go on.
@@ -41,16 +55,12 @@ async function endingHeld (t: Test, pool: pg.Pool, start: (key: string) => Promi
   const h = await start('k')
   const lease = randomUUID()
   t.ok(await claimOperation(pool, h, lease, 'job-h'), 'h holds k')
-  const x = await pool.connect()
-  const w = await pool.connect()
-  t.teardown(() => { x.release(); w.release() })
-  await x.query('BEGIN')
-  await x.query('SELECT 1 FROM toygres.operations WHERE id = $1 FOR UPDATE', [h])
-  const wPid = (await w.query<{ pid: number }>('SELECT pg_backend_pid() AS pid')).rows[0]!.pid
-  const writer = new RunWriter(w, logger)
+  const { holder, other, blocked } = await lockRace(t, pool)
+  await holder.query('SELECT 1 FROM toygres.operations WHERE id = $1 FOR UPDATE', [h])
+  const writer = new RunWriter(other, logger)
   const ending = writer.write({ operationId: h, lease, rows: [], end: { kind: 'finish', status: 'succeeded', output: null, error: null } })
-  await until(() => waitsForLock(pool, wPid), v => v, 'the ending statement waits')
-  return { writer, ending, unlock: () => x.query('COMMIT') }
+  await blocked('the ending statement waits')
+  return { writer, ending, unlock: () => holder.query('COMMIT') }
 }
 
 t.test('a batch claim takes the oldest operation of each key, skips held ones, and one operation once', async t => {
@@ -159,17 +169,13 @@ t.test('the second look waits for a row another transaction holds, and goes on t
   const lease = randomUUID()
   t.ok(await claimOperation(pool, h, lease, 'job-h'))
   // p's cancel (cancelUnstarted's UPDATE) in a caller's transaction, still open while h ends.
-  const x = await pool.connect()
-  const w = await pool.connect()
-  t.teardown(() => { x.release(); w.release() })
-  await x.query('BEGIN')
-  await x.query('UPDATE toygres.operations SET status = \'cancelled\', finished_at = now() WHERE id = $1', [p])
+  const { holder, other, blocked } = await lockRace(t, pool)
+  await holder.query('UPDATE toygres.operations SET status = \'cancelled\', finished_at = now() WHERE id = $1', [p])
   const { unwokenKeys } = await writeRuns(pool, [{ operationId: h, lease, rows: [], end: { kind: 'finish', status: 'succeeded', output: null, error: null } }])
   t.same(unwokenKeys, ['k'], 'p\'s row was locked: k is looked at again after the commit')
-  const wPid = (await w.query<{ pid: number }>('SELECT pg_backend_pid() AS pid')).rows[0]!.pid
-  const woken = wakeNextOnKeys(w, unwokenKeys)
-  await until(() => waitsForLock(pool, wPid), v => v, 'the second look waits for p\'s row')
-  await x.query('COMMIT')
+  const woken = wakeNextOnKeys(other, unwokenKeys)
+  await blocked('the second look waits for p\'s row')
+  await holder.query('COMMIT')
   t.equal(await woken, 1, 'one operation woken')
   t.same((await claimDue(pool, 'test::batch', 10, 10, 3)).map(o => o.id), [q], 'q, the next after the cancelled p, is due')
 })
@@ -183,21 +189,18 @@ t.test('a key a claim was refused on is looked at again though its holder\'s end
   t.ok(await claimOperation(pool, h, lease, 'job-h'))
   // p's start began first (the older created_at) and commits late; q, newer and of another orchestration, is committed.
   const x = await pool.connect()
-  const held = await pool.connect()
-  const w = await pool.connect()
-  t.teardown(() => { x.release(); held.release(); w.release() })
+  t.teardown(() => x.release())
   await x.query('BEGIN')
   const p = (await engine.start(A, {}, { key: 'k', db: x })).operation.id
   const q = (await engine.start(orchestration('test::other'), {}, { key: 'k' })).operation.id
   // h's ending statement takes its snapshot (without p), then waits for h's row.
-  await held.query('BEGIN')
-  await held.query('SELECT 1 FROM toygres.operations WHERE id = $1 FOR UPDATE', [h])
-  const wPid = (await w.query<{ pid: number }>('SELECT pg_backend_pid() AS pid')).rows[0]!.pid
-  const ending = writeRuns(w, [{ operationId: h, lease, rows: [], end: { kind: 'finish', status: 'succeeded', output: null, error: null } }])
-  await until(() => waitsForLock(pool, wPid), v => v, 'the ending statement waits')
+  const { holder, other, blocked } = await lockRace(t, pool)
+  await holder.query('SELECT 1 FROM toygres.operations WHERE id = $1 FOR UPDATE', [h])
+  const ending = writeRuns(other, [{ operationId: h, lease, rows: [], end: { kind: 'finish', status: 'succeeded', output: null, error: null } }])
+  await blocked('the ending statement waits')
   await x.query('COMMIT')
   t.same(await claimOperations(pool, [{ operationId: p, lease: randomUUID(), jobId: 'job-p' }]), [], 'p is refused: h still holds k')
-  await held.query('COMMIT')
+  await holder.query('COMMIT')
   const { unwokenKeys } = await ending
   t.same((await claimDue(pool, 'test::other', 10, 10, 3)).map(o => o.id), [q], 'the ending statement made q due, the next it could see')
   t.same(unwokenKeys, ['k'], 'and still returns k: a claim was refused on it')
@@ -222,15 +225,11 @@ t.test('a cancel of a pending operation looks at its key again once it commits: 
 t.test('a claim that waits for a cancel to commit takes no key: it locks the operation before the key', async t => {
   const { pool, start } = await startsOnly(t)
   const p = await start('k')
-  const x = await pool.connect()
-  const w = await pool.connect()
-  t.teardown(() => { x.release(); w.release() })
-  await x.query('BEGIN')
-  await x.query('UPDATE toygres.operations SET status = \'cancelled\', finished_at = now() WHERE id = $1', [p])
-  const wPid = (await w.query<{ pid: number }>('SELECT pg_backend_pid() AS pid')).rows[0]!.pid
-  const claim = claimOperations(w, [{ operationId: p, lease: randomUUID(), jobId: 'job-p' }])
-  await until(() => waitsForLock(pool, wPid), v => v, 'the claim waits for p\'s row')
-  await x.query('COMMIT')
+  const { holder, other, blocked } = await lockRace(t, pool)
+  await holder.query('UPDATE toygres.operations SET status = \'cancelled\', finished_at = now() WHERE id = $1', [p])
+  const claim = claimOperations(other, [{ operationId: p, lease: randomUUID(), jobId: 'job-p' }])
+  await blocked('the claim waits for p\'s row')
+  await holder.query('COMMIT')
   t.same(await claim, [], 'p is cancelled: not claimed')
   t.same((await pool.query('SELECT key FROM toygres.operation_keys')).rows, [], 'and k is not left held by it')
 })

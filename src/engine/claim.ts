@@ -1,6 +1,8 @@
-// One fetch of a queue, in one transaction: running operations whose timer
-// is due (or whose run's lease lapsed) are claimed straight from their rows,
-// and pg-boss hands over jobs (starts) for the slots left. When due rows
+// One fetch of a queue, in one transaction: operations due on their rows
+// (timers, queued starts without an idempotency key, the next on a freed
+// key) and those whose run's lease lapsed are claimed straight from their
+// rows, and pg-boss hands over jobs (starts with an idempotency key) for the
+// slots left. When due rows
 // have filled every fetch for a polling interval, the next fetch asks
 // pg-boss first, so timers that always fill the slots delay starts by at
 // most that long instead of starving them. The jobs' operations are

@@ -173,10 +173,12 @@ export class Engine extends EventEmitter {
    * orchestration and has a slot free, the start also claims the operation
    * (the key rules apply as for any claim) and the run begins here as soon
    * as the transaction commits: an eager start, with no queue in between,
-   * as in Temporal's eager workflow start. Without `idempotencyKey` that
-   * is one statement (in autocommit when `opts.db` is not given), and a
-   * start it refuses for a busy key waits due on its row for a fetch.
-   * Otherwise it is queued: one row and one pg-boss job. Returns the operation
+   * as in Temporal's eager workflow start. Without `idempotencyKey` a
+   * start is one statement (in autocommit when `opts.db` is not given):
+   * claimed, or else (no slot free, a busy key, an orchestration this
+   * process does not run) inserted due now, where a fetch claims it from its
+   * row, with no start job. With `idempotencyKey` it is one row and, unless
+   * claimed at once, one pg-boss job. Returns the operation
    * (`running` when claimed, else `pending`), or the existing one
    * (`created: false`) when `idempotencyKey` was used before.
    */
@@ -192,8 +194,8 @@ export class Engine extends EventEmitter {
     const go = async (client: pg.ClientBase): Promise<{ operation: Operation<O>, created: boolean }> => {
       const slot = this.#eagerSlot(queue, client, reserved)
       reserved = false
-      if (slot && oneStatement) return this.#startInOneStatement<O>(client, fields, slot)
-      const operation = await insertOperation(client, { ...fields, idempotencyKey: opts.idempotencyKey }, !slot)
+      if (oneStatement) return slot ? this.#startInOneStatement<O>(client, fields, slot) : this.#queueInOneStatement<O>(client, fields)
+      const operation = await insertOperation(client, { ...fields, idempotencyKey: opts.idempotencyKey }, { wake: !slot, due: false })
       if (!operation) {
         slot?.giveBack()
         const existing = await selectByIdempotencyKey(client, opts.idempotencyKey as string)
@@ -218,8 +220,9 @@ export class Engine extends EventEmitter {
     }
     // No connection is held yet, so waiting for a fetch in flight to give slots back blocks nothing.
     reserved = eager && await this.#dispatcher.reserve(queue)
-    if (reserved && oneStatement) {
-      // One statement, in autocommit: committed when it returns, so its run takes the slot at once.
+    if (oneStatement) {
+      // One statement, in autocommit: committed when it returns, so a claimed run takes the slot at once.
+      if (!reserved) return this.#queueInOneStatement<O>(this.#pool, fields)
       reserved = false
       return this.#startInOneStatement<O>(this.#pool, fields, { fill: run => this.#dispatcher.runReserved(queue, run), giveBack: () => this.#dispatcher.unreserve(queue) })
     }
@@ -241,6 +244,18 @@ export class Engine extends EventEmitter {
     const sentAt = Date.now()
     const row = await insertClaimedOperation(db, fields, randomUUID(), this.#heartbeatSeconds).catch((err: unknown) => { slot.giveBack(); throw err })
     return this.#startedEagerly<O>(row, sentAt, slot)
+  }
+
+  /**
+   * A start without an idempotency key and no slot for it here: inserted
+   * pending and due now, waking the fetchers (NOTIFY 'w:'), which claim it
+   * from its row as they claim timers, oldest due first. A start job would
+   * cost a pg-boss row, its send and its completion, and give the same
+   * delivery: the row is the operation's only record either way.
+   */
+  async #queueInOneStatement<O> (db: Queryable, fields: { id: string, name: string, key: string, input: unknown, trace: boolean }): Promise<{ operation: Operation<O>, created: true }> {
+    const operation = await insertOperation(db, { ...fields, idempotencyKey: undefined }, { wake: true, due: true })
+    return { operation: operation as Operation<O>, created: true }
   }
 
   /** An eager start's row: claimed (lease set), its run goes to `slot`; else the slot is given back. */

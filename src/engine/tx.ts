@@ -29,8 +29,9 @@ export function bossDb (client: Client): { executeSql (text: string, values?: un
 export interface JobData { operationId: string }
 
 /**
- * Enqueues the start of the operation on its queue, in the caller's
- * transaction (insertOperation's NOTIFY wakes the fetchers).
+ * Enqueues the start of an operation with an idempotency key on its queue,
+ * in the caller's transaction (insertOperation's NOTIFY wakes the fetchers).
+ * A start without one needs no job: it waits due on its row.
  */
 export async function enqueueStart (boss: PgBoss, client: Client, queue: string, operationId: string): Promise<void> {
   const data: JobData = { operationId }

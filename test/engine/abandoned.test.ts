@@ -17,8 +17,9 @@ t.test('an operation whose runs keep dying is failed after maxTakeovers, and fre
   workers.engine.register('test::after-abandoned', async ctx => ctx.step('go', async () => 'went'))
   await workers.engine.work()
 
-  const { operation: doomed } = await engine.start(orchestration('test::doomed'), {}, { key: 'k' })
+  const { operation: doomed } = await engine.start(orchestration('test::doomed'), {}, { key: 'k', idempotencyKey: 'doomed' })
   const { operation: next } = await engine.start(orchestration('test::after-abandoned'), {}, { key: 'k' })
+  // With an idempotency key the start is queued with a job, which a first run claims here by hand.
   // Each run's process dies at once: its lease lapses (-1 s) and the next run takes it over.
   t.ok(await claimOperation(pool, doomed.id, randomUUID(), 'job-1', -1), 'a first run holds it')
   for (let takeover = 1; takeover <= 3; takeover++) {
@@ -35,7 +36,7 @@ t.test('an operation whose runs keep dying is failed after maxTakeovers, and fre
 t.test('a run that settles cleanly starts the count again', async t => {
   const db = await engineDatabase(t)
   const { engine, pool } = await db.stack({ concurrency: 0, maxTakeovers: 2 })
-  const { operation } = await engine.start(orchestration('test::flaky'), {}, { key: 'f' })
+  const { operation } = await engine.start(orchestration('test::flaky'), {}, { key: 'f', idempotencyKey: 'flaky' })
   t.ok(await claimOperation(pool, operation.id, randomUUID(), 'job-1', -1))
   const [run] = await claimDue(pool, 'test::flaky', 10, 10, 2)
   t.equal(run?.id, operation.id, 'taken over once')
@@ -61,9 +62,10 @@ t.test('lost wake-ups: a sleeper without a wake-up time and a pending operation 
   await engine.cancel(asleep.id)
   t.equal((await engine.waitFor(asleep.id, { timeoutMs: 30_000 })).status, 'cancelled')
 
-  // A pending operation whose start job was deleted, on a free key.
+  // A pending operation whose start job was deleted, on a free key (a start with an idempotency key is
+  // delivered by a job; one without waits due on its row, which the fetch reads).
   await workers.engine.stop()
-  const { operation: orphan } = await engine.start(orchestration('test::never-picked'), {}, { key: 'orphan' })
+  const { operation: orphan } = await engine.start(orchestration('test::never-picked'), {}, { key: 'orphan', idempotencyKey: 'orphan' })
   await pool.query('DELETE FROM pgboss.job WHERE name = $1', [queueName('test::never-picked')])
   t.same(await engine.sweepAbandoned(), { failed: 0, woken: 1 })
   t.same(await engine.sweepAbandoned(), { failed: 0, woken: 0 }, 'once: it has a job now')

@@ -19,11 +19,15 @@ const row = (position: number, output: unknown): CheckpointRow => ({
   position, name: `s${position}`, status: 'succeeded', attempts: 1, startedAt: new Date(), finishedAt: new Date(), output, error: null, progress: null
 })
 
-/** An engine that runs nothing (concurrency 0) on a fresh database, and start(key): the id of a pending test::batch operation. */
+/**
+ * An engine that runs nothing (concurrency 0) on a fresh database, and start(key): the id of a pending
+ * test::batch operation, not due: with an idempotency key a queued start is delivered by a job, whose claim
+ * the tests make by hand (claimOperation(..., 'job-…')).
+ */
 async function startsOnly (t: Parameters<typeof engineDatabase>[0]) {
   const db = await engineDatabase(t)
   const { engine, pool } = await db.stack({ concurrency: 0 })
-  const start = async (key: string) => (await engine.start(orchestration('test::batch'), {}, { key })).operation.id
+  const start = async (key: string) => (await engine.start(orchestration('test::batch'), {}, { key, idempotencyKey: randomUUID() })).operation.id
   return { pool, start, engine }
 }
 
@@ -184,14 +188,14 @@ t.test('a key a claim was refused on is looked at again though its holder\'s end
   const db = await engineDatabase(t)
   const { engine, pool } = await db.stack({ concurrency: 0 })
   const A = orchestration('test::batch')
-  const h = (await engine.start(A, {}, { key: 'k' })).operation.id
+  const h = (await engine.start(A, {}, { key: 'k', idempotencyKey: 'h' })).operation.id
   const lease = randomUUID()
   t.ok(await claimOperation(pool, h, lease, 'job-h'))
   // p's start began first (the older created_at) and commits late; q, newer and of another orchestration, is committed.
   const x = await pool.connect()
   t.teardown(() => x.release())
   await x.query('BEGIN')
-  const p = (await engine.start(A, {}, { key: 'k', db: x })).operation.id
+  const p = (await engine.start(A, {}, { key: 'k', db: x, idempotencyKey: 'p' })).operation.id
   const q = (await engine.start(orchestration('test::other'), {}, { key: 'k' })).operation.id
   // h's ending statement takes its snapshot (without p), then waits for h's row.
   const { holder, other, blocked } = await lockRace(t, pool)
@@ -273,7 +277,7 @@ t.test('concurrent checkpoints share statements, each fenced by its own lease; a
   const { engine, pool } = await db.stack({ concurrency: 0 })
   const ops: Array<{ id: string, lease: string }> = []
   for (let i = 0; i < 20; i++) {
-    const { operation } = await engine.start(orchestration('test::batch'), {}, { key: `k${i}` })
+    const { operation } = await engine.start(orchestration('test::batch'), {}, { key: `k${i}`, idempotencyKey: `k${i}` })
     const lease = randomUUID()
     t.ok(await claimOperation(pool, operation.id, lease, `job-${i}`))
     ops.push({ id: operation.id, lease })
@@ -322,7 +326,7 @@ t.test('a zombie\'s write and its new owner\'s in one statement: only the owner\
   t.match(await pool.query('SELECT status, lease FROM toygres.operations WHERE id = $1', [id]), { rows: [{ status: 'running', lease: owner }] }, 'nor its end')
 })
 
-t.test('an orchestration\'s own concurrency: its fetcher fills that many slots and takes no more jobs', async t => {
+t.test('an orchestration\'s own concurrency: its fetcher fills that many slots and claims no more', async t => {
   const db = await engineDatabase(t)
   const api = await db.stack({ concurrency: 0 })
   const { engine, pool } = await db.stack({ concurrency: 1 })
@@ -341,8 +345,9 @@ t.test('an orchestration\'s own concurrency: its fetcher fills that many slots a
   const { rows } = await pool.query<{ status: string, n: number }>(
     "SELECT status, count(*)::int AS n FROM toygres.operations WHERE name = 'test::wide' GROUP BY 1 ORDER BY 1")
   t.same(rows, [{ status: 'pending', n: 3 }, { status: 'running', n: 3 }], 'three claimed, three left for free slots')
-  const { rows: [jobs] } = await pool.query<{ n: number }>("SELECT count(*)::int AS n FROM pgboss.job WHERE name = 'test.wide' AND state = 'created'")
-  t.equal(jobs!.n, 3, 'their start jobs still wait')
+  const { rows: [due] } = await pool.query<{ n: number }>(
+    "SELECT count(*)::int AS n FROM toygres.operations WHERE name = 'test::wide' AND status = 'pending' AND wake_at <= now()")
+  t.equal(due!.n, 3, 'still due on their rows (queued starts without an idempotency key have no job)')
   release()
   for (const id of ids) t.equal((await api.engine.waitFor(id, { timeoutMs: 30_000 })).status, 'succeeded')
 })
@@ -363,7 +368,8 @@ t.test('starts are not starved by due timers: with every slot wanted by operatio
   const loopers: string[] = []
   for (let i = 0; i < 3; i++) loopers.push((await api.engine.start(orchestration('test::busy'), { loop: true }, { key: `loop-${i}` })).operation.id)
   await until(async () => loopers.every(id => (runs.get(id) ?? 0) >= 3), Boolean, 'every looper ran three times (their starts were claimed)')
-  const { operation } = await api.engine.start(orchestration('test::busy'), { loop: false }, { key: 'once' })
+  // With an idempotency key the start is a job (one without is a due row, taken in wake-up order among the timers).
+  const { operation } = await api.engine.start(orchestration('test::busy'), { loop: false }, { key: 'once', idempotencyKey: 'once' })
   const done = await api.engine.waitFor(operation.id, { timeoutMs: 30_000 })
   t.equal(done.status, 'succeeded', 'the start was claimed while timers kept the only slot wanted')
   t.same(done.output, 'ran')

@@ -200,14 +200,16 @@ t.test('a start whose engine stopped before the commit is handed to another engi
   t.equal(done.attempts, 2, 'the hand-back counts as a run')
 })
 
-t.test('an orchestration registered with eagerStart: false is queued even with a slot free', async t => {
-  const db = await engineDatabase(t)
-  const { engine, pool } = await db.stack({ concurrency: 2 })
-  const QUEUED = orchestration<Record<string, never>, number>('test::queued')
-  engine.register(QUEUED.name, async ctx => ctx.step('only', async () => 3), { eagerStart: false })
-  await engine.work()
-  const { operation } = await engine.start(QUEUED, {}, { key: 'q1' })
-  t.equal(operation.status, 'pending', 'not claimed by the start')
-  t.equal(await startJobs(pool, operation.id), 1, 'queued with a start job')
-  t.equal((await engine.waitFor(QUEUED, operation.id)).output, 3, 'a fetch ran it')
-})
+for (const idempotent of [false, true]) {
+  t.test(`an orchestration registered with eagerStart: false is queued even with a slot free (${idempotent ? 'with an idempotency key: a start job' : 'due on its row, no start job'})`, async t => {
+    const db = await engineDatabase(t)
+    const { engine, pool } = await db.stack({ concurrency: 2 })
+    const QUEUED = orchestration<Record<string, never>, number>('test::queued')
+    engine.register(QUEUED.name, async ctx => ctx.step('only', async () => 3), { eagerStart: false })
+    await engine.work()
+    const { operation } = await engine.start(QUEUED, {}, { key: 'q1', ...(idempotent && { idempotencyKey: 'q1' }) })
+    t.equal(operation.status, 'pending', 'not claimed by the start')
+    t.equal(await startJobs(pool, operation.id), idempotent ? 1 : 0, idempotent ? 'queued with a start job' : 'no start job')
+    t.equal((await engine.waitFor(QUEUED, operation.id)).output, 3, 'a fetch ran it')
+  })
+}

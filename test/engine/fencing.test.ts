@@ -14,10 +14,12 @@ const row = (position: number, output: unknown): CheckpointRow => ({
   position, name: `s${position}`, status: 'succeeded', attempts: 1, startedAt: new Date(), finishedAt: new Date(), output, error: null, progress: null
 })
 
+// The starts carry idempotency keys, so each is queued with a start job, whose claim a test makes by hand.
+
 t.test('a zombie that lost its lease cannot write checkpoints', async t => {
   const db = await engineDatabase(t)
   const { engine, pool } = await db.stack({ concurrency: 0 })
-  const { operation } = await engine.start(orchestration('test::fenced'), {}, { key: 'a' })
+  const { operation } = await engine.start(orchestration('test::fenced'), {}, { key: 'a', idempotencyKey: 'fenced-a' })
   const claim = async (lease: string, job: string) => {
     return claimOperation(pool, operation.id, lease, job)
   }
@@ -38,7 +40,7 @@ t.test('a zombie that lost its lease cannot write checkpoints', async t => {
 t.test('a checkpoint racing a claim either lands before it or not at all', async t => {
   const db = await engineDatabase(t)
   const { engine, pool } = await db.stack({ concurrency: 0 })
-  const { operation } = await engine.start(orchestration('test::fenced'), {}, { key: 'b' })
+  const { operation } = await engine.start(orchestration('test::fenced'), {}, { key: 'b', idempotencyKey: 'fenced-b' })
   const old = randomUUID()
   await pool.query('UPDATE toygres.operations SET status = $2, lease = $3, lease_job = $4 WHERE id = $1', [operation.id, 'running', old, 'job'])
   // Hold the claim's row lock open, then let the zombie's write queue behind it.
@@ -58,7 +60,7 @@ t.test('a checkpoint racing a claim either lands before it or not at all', async
 t.test('a zombie cannot end, release or renew the operation: every final write is fenced', async t => {
   const db = await engineDatabase(t)
   const { engine, pool } = await db.stack({ concurrency: 0 })
-  const { operation } = await engine.start(orchestration('test::fenced'), {}, { key: 'c' })
+  const { operation } = await engine.start(orchestration('test::fenced'), {}, { key: 'c', idempotencyKey: 'fenced-c' })
   const zombie = randomUUID()
   const owner = randomUUID()
   t.ok(await claimOperation(pool, operation.id, zombie, 'job-1'))

@@ -16,11 +16,15 @@ import { engineDatabase } from './helpers.ts'
 const BATCH = orchestration('test::batch')
 const OTHER = orchestration('test::other')
 
-/** An engine that runs nothing (concurrency 0): start() leaves each operation pending. */
+/**
+ * An engine that runs nothing (concurrency 0): start() leaves each operation pending, not due (with an
+ * idempotency key a queued start is delivered by a job, which claim() stands in for), as an operation waiting
+ * behind its key's holder is.
+ */
 async function startsOnly (t: Test) {
   const db = await engineDatabase(t)
   const { engine, pool } = await db.stack({ concurrency: 0 })
-  const start = async (key: string, name = BATCH) => (await engine.start(name, {}, { key })).operation.id
+  const start = async (key: string, name = BATCH) => (await engine.start(name, {}, { key, idempotencyKey: randomUUID() })).operation.id
   /** Operation `id` claimed, as a fetch would: its lease. */
   const claim = async (id: string) => {
     const lease = randomUUID()
@@ -158,7 +162,7 @@ t.test('runs a fetch claims after its engine began to stop are handed back, due 
   const X = orchestration<Record<string, never>, number>('test::fetch-while-stopping')
   stopping.engine.register(X.name, async ctx => ctx.step('where', async () => 1))
   // k is held, and its row locked: the stopping engine's fetch will wait inside its claim.
-  const h = (await starter.engine.start(orchestration('test::holder'), {}, { key: 'k' })).operation.id
+  const h = (await starter.engine.start(orchestration('test::holder'), {}, { key: 'k', idempotencyKey: 'h' })).operation.id
   t.ok(await claimOperation(starter.pool, h, randomUUID(), 'job-h'))
   const lock = await starter.pool.connect()
   t.teardown(() => lock.release())

@@ -16,16 +16,19 @@ export { CHANNEL } from './channel.ts'
 /**
  * Returns null when the idempotency key already exists. Unless `wake` is
  * false (the caller claims it at once), wakes the orchestration's fetchers
- * on commit (NOTIFY 'w:').
+ * on commit (NOTIFY 'w:'). With `due`, the operation waits due now on its
+ * row (wake_at), where a fetch claims it (claimDue, then claimOperations'
+ * key rules) with no start job; without, a start job must deliver it
+ * (enqueueStart), or the caller claims it.
  */
-export async function insertOperation (db: Queryable, op: { id: string, name: string, key: string, input: unknown, idempotencyKey: string | undefined, trace: boolean }, wake = true): Promise<Operation | null> {
+export async function insertOperation (db: Queryable, op: { id: string, name: string, key: string, input: unknown, idempotencyKey: string | undefined, trace: boolean }, opts: { wake: boolean, due: boolean }): Promise<Operation | null> {
   const { rows } = await db.query<Operation & { woken?: unknown }>({
     name: 'toygres-insert-operation',
-    text: `INSERT INTO toygres.operations (id, name, key, input, idempotency_key, trace)
-     VALUES ($1, $2, $3, $4, $5, $6)
+    text: `INSERT INTO toygres.operations (id, name, key, input, idempotency_key, trace, wake_at)
+     VALUES ($1, $2, $3, $4, $5, $6, CASE WHEN $8::boolean THEN now() END)
      ON CONFLICT (idempotency_key) DO NOTHING
      RETURNING ${COLUMNS}, CASE WHEN $7::boolean THEN pg_notify('${CHANNEL}', 'w:' || name) END AS woken`,
-    values: [op.id, op.name, op.key, toJsonb(op.input), op.idempotencyKey ?? null, op.trace, wake]
+    values: [op.id, op.name, op.key, toJsonb(op.input), op.idempotencyKey ?? null, op.trace, opts.wake, opts.due]
   })
   if (!rows[0]) return null
   const { woken: _woken, ...inserted } = rows[0]

@@ -139,7 +139,9 @@ export async function requestCreate (deps: InstanceServiceDeps, req: CreateReque
       labels: req.labels ?? {},
       timeouts: deps.timeouts
     }
-    const { operation } = await deps.engine.start(deps.orchestrations.createInstance, input, { key: req.name, idempotencyKey: `create:${instance.id}`, db: client, trace: true })
+    // No idempotency key for the engine: the instance's row, new in this transaction, is what makes this create
+    // happen once (a replay finds it above), and a start without one is a single statement, queued or eager.
+    const { operation } = await deps.engine.start(deps.orchestrations.createInstance, input, { key: req.name, db: client, trace: true })
     await linkOperation(client, instance.id, operation.id, 'create')
     await setInstanceOperation(client, instance.id, operation.id)
     instance.operation_id = operation.id
@@ -185,7 +187,8 @@ export async function requestDelete (deps: InstanceServiceDeps, name: string): P
     }
     const input: DeleteInstanceInput = { instance_id: instance.id, name: instance.name, namespace: instance.namespace, timeouts: deps.timeouts }
     await cancelLive(deps, client, instance, 'instance deleted')
-    const { operation } = await deps.engine.start(deps.orchestrations.deleteInstance, input, { key: instance.name, idempotencyKey: `delete:${instance.id}:${randomUUID()}`, db: client, trace: true })
+    // Once per delete by the instance's row, locked above and marked deleting with this start: no idempotency key.
+    const { operation } = await deps.engine.start(deps.orchestrations.deleteInstance, input, { key: instance.name, db: client, trace: true })
     await linkOperation(client, instance.id, operation.id, 'delete')
     await markDeleting(client, instance.id, operation.id)
     return { instance: { ...instance, state: 'deleting', health: 'unknown', error: null, operation_id: operation.id }, replayed: false }

@@ -146,6 +146,8 @@ class QueueFetcher {
   #stopped = false
   #alarms = new Set<NodeJS.Timeout>()
   #poll: NodeJS.Timeout
+  /** Hand-backs (releaseLease) of runs claimed as fetching stopped, not yet answered. */
+  #handingBack = 0
   #idle: Array<() => void> = []
   /** reserve() calls waiting for a fetch in flight to end: each gets a slot then, or none. */
   #fetchEnded: Array<(reserved: boolean) => void> = []
@@ -188,8 +190,11 @@ class QueueFetcher {
   #startOrHandBack (run: ClaimedRun): void {
     if (!this.#stopped) { this.#start(run); return }
     const { id, lease } = run.operation
-    releaseLease(this.#o.pool, id, lease, new Date(0)).catch((err: unknown) =>
-      this.#o.log.warn({ err, operationId: id }, 'handing back an operation claimed while stopping failed; it is taken over when its lease lapses'))
+    this.#handingBack++
+    releaseLease(this.#o.pool, id, lease, new Date(0))
+      .catch((err: unknown) =>
+        this.#o.log.warn({ err, operationId: id }, 'handing back an operation claimed while stopping failed; it is taken over when its lease lapses'))
+      .finally(() => { this.#handingBack--; this.#resolveIdle() })
   }
 
   unreserve (): void {
@@ -216,9 +221,22 @@ class QueueFetcher {
     this.#alarms.clear()
   }
 
+  /**
+   * Resolves when no run is going, no fetch is in flight and no hand-back is
+   * unanswered: a fetch that ends after stop() hands its runs back, and
+   * stop() must not return (nor the pool close) before those releases land.
+   */
   idle (): Promise<void> {
-    if (this.#running === 0) return Promise.resolve()
+    if (this.#isIdle()) return Promise.resolve()
     return new Promise(resolve => this.#idle.push(resolve))
+  }
+
+  #isIdle (): boolean {
+    return this.#running === 0 && this.#fetches === 0 && this.#handingBack === 0
+  }
+
+  #resolveIdle (): void {
+    if (this.#isIdle()) for (const resolve of this.#idle.splice(0)) resolve()
   }
 
   /**
@@ -256,6 +274,7 @@ class QueueFetcher {
       this.#fetches--
       this.#asked -= free
       for (const resolve of this.#fetchEnded.splice(0)) resolve(this.reserveNow())
+      this.#resolveIdle()
     }
     this.#fetchWhileDirty()
   }
@@ -275,7 +294,7 @@ class QueueFetcher {
         if (this.#leases.get(id) === lease) this.#leases.delete(id)
         // The next operation on the run's key, claimed by its end, takes the slot it left (in the same tick: no fetch can take it first).
         if (next) this.#startOrHandBack(next)
-        if (this.#running === 0) for (const resolve of this.#idle.splice(0)) resolve()
+        this.#resolveIdle()
         this.#fetchWhileDirty()
       })
   }

@@ -178,6 +178,8 @@ t.test('runs a fetch claims after its engine began to stop are handed back, due 
   await lock.query('UPDATE toygres.operations SET status = \'succeeded\', lease = NULL, finished_at = now() WHERE id = $1', [h])
   await lock.query('COMMIT')
   await stopped
+  const { rows: [back] } = await starter.pool.query('SELECT status, lease, wake_at <= now() AS due FROM toygres.operations WHERE id = $1', [p])
+  t.same(back, { status: 'running', lease: null, due: true }, 'handed back before stop() returned')
   const other = await db.stack({ concurrency: 1 })
   other.engine.register(X.name, async ctx => ctx.step('where', async () => 2))
   await other.engine.work()

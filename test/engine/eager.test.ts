@@ -9,7 +9,7 @@ import t from 'tap'
 import { inTransaction } from '../../src/db/queryable.ts'
 import { orchestration, type Engine } from '../../src/engine/index.ts'
 import { until } from './fixtures/setup.ts'
-import { engineDatabase } from './helpers.ts'
+import { engineDatabase, startJobs } from './helpers.ts'
 
 const ONE_STEP = orchestration<Record<string, never>, number>('test::eager')
 
@@ -22,12 +22,6 @@ const ONE_STEP = orchestration<Record<string, never>, number>('test::eager')
 async function settle (engine: Engine): Promise<void> {
   const { operation } = await engine.start(ONE_STEP, {}, { key: `warm-${randomUUID()}` })
   await engine.waitFor(operation.id)
-}
-
-/** The start jobs pg-boss holds for `operationId`, in any state. */
-async function startJobs (pool: { query: (text: string, values: unknown[]) => Promise<{ rows: Array<{ n: number }> }> }, operationId: string): Promise<number> {
-  const { rows } = await pool.query("SELECT count(*)::int AS n FROM pgboss.job WHERE data->>'operationId' = $1", [operationId])
-  return rows[0]!.n
 }
 
 t.test('a start with a slot free runs here at once, with no start job', async t => {

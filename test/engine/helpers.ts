@@ -1,5 +1,6 @@
 // Per-file test database, migrated, with teardown of every stack started on it.
 import { createTestDatabase } from '../helpers/db.ts'
+import type pg from 'pg'
 import { migrate } from '../../src/db/migrate.ts'
 import { createEffects, logger, startStack, type Stack } from './fixtures/setup.ts'
 import type { EngineOptions } from '../../src/engine/index.ts'
@@ -22,4 +23,10 @@ export async function engineDatabase (t: TestLike): Promise<{ url: string, stack
       return s
     }
   }
+}
+
+/** The start jobs pg-boss holds for `operationId`, in any state. */
+export async function startJobs (pool: pg.Pool, operationId: string): Promise<number> {
+  const { rows } = await pool.query<{ n: number }>("SELECT count(*)::int AS n FROM pgboss.job WHERE data->>'operationId' = $1", [operationId])
+  return rows[0]!.n
 }

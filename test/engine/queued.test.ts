@@ -5,19 +5,18 @@
 // claims a due timer. What must hold: one row and nothing else, nothing
 // left by a rollback, and a fetcher woken at once, not at its next poll.
 import { randomUUID } from 'node:crypto'
+import type pg from 'pg'
 import t from 'tap'
 import { inTransaction } from '../../src/db/queryable.ts'
 import { orchestration } from '../../src/engine/index.ts'
-import { engineDatabase } from './helpers.ts'
+import { engineDatabase, startJobs } from './helpers.ts'
 
 const ONE_STEP = orchestration<Record<string, never>, number>('test::queued-start')
 
-/** The start jobs pg-boss holds for `operationId`, in any state, and whether its row is due (wake_at passed). */
-async function queuedAs (pool: { query: (text: string, values: unknown[]) => Promise<{ rows: Array<{ jobs: number, due: boolean }> }> }, operationId: string) {
-  const { rows } = await pool.query(
-    `SELECT (SELECT count(*)::int FROM pgboss.job WHERE data->>'operationId' = $1) AS jobs,
-            (SELECT wake_at <= now() FROM toygres.operations WHERE id = $1::uuid) AS due`, [operationId])
-  return rows[0]!
+/** The start jobs pg-boss holds for `operationId`, and whether its row is due (wake_at passed). */
+async function queuedAs (pool: pg.Pool, operationId: string): Promise<{ jobs: number, due: boolean }> {
+  const { rows } = await pool.query<{ due: boolean }>('SELECT wake_at <= now() AS due FROM toygres.operations WHERE id = $1', [operationId])
+  return { jobs: await startJobs(pool, operationId), due: rows[0]!.due }
 }
 
 t.test('a start no slot here takes is its row, due now, with no start job; another engine\'s fetcher is woken at once to run it', async t => {

@@ -121,6 +121,22 @@ t.test('a job for an operation another fetch holds as due is refused, not waited
   t.same((await pool.query('SELECT key, operation_id FROM toygres.operation_keys')).rows, [{ key: 'k', operation_id: p }])
 })
 
+t.test('a second look wakes one operation per key, the oldest, however many wait unwoken behind it', async t => {
+  const { pool, start } = await startsOnly(t)
+  const [p] = [await start('k'), await start('k'), await start('k')]
+  t.equal(await wakeNextOnKeys(pool, ['k']), 1)
+  const due = (await pool.query('SELECT id FROM toygres.operations WHERE wake_at IS NOT NULL')).rows.map(o => o.id)
+  t.same(due, [p], 'p only')
+})
+
+t.test('a cancel of an unstarted operation wakes one operation behind it, the oldest', async t => {
+  const { pool, start, engine } = await startsOnly(t)
+  const [e, l1] = [await start('k'), await start('k'), await start('k')]
+  t.equal(await engine.cancel(e), true)
+  const due = (await pool.query('SELECT id FROM toygres.operations WHERE wake_at IS NOT NULL')).rows.map(o => o.id)
+  t.same(due, [l1], 'l1 only')
+})
+
 for (const alongside of [false, true]) {
   t.test(`an operation queued while its key's holder ends is woken, though the ending statement's snapshot predates it${alongside ? ' (with the next batch)' : ''}`, async t => {
     const { pool, start } = await startsOnly(t)

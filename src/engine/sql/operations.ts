@@ -291,14 +291,16 @@ export async function cancelUnstarted (db: Queryable, id: string, error: StoredE
        UPDATE toygres.operations SET status = 'cancelled', error = $2, finished_at = now(), wake_at = NULL
        WHERE id = $1 AND status = 'pending' AND attempts = 0
        RETURNING id, key),
+     -- Read once (materialized): a rescanned subquery would skip the row the UPDATE changed and return the next.
+     head AS MATERIALIZED (
+       SELECT p2.id FROM toygres.operations p2 JOIN done ON p2.key = done.key
+       WHERE p2.status = 'pending' AND p2.id <> done.id
+         AND NOT EXISTS (SELECT 1 FROM toygres.operation_keys k WHERE k.key = done.key)
+       -- Never waits for a row here, holding this one's: the caller's second look, after the commit, does.
+       ORDER BY p2.created_at, p2.id LIMIT 1 FOR UPDATE OF p2 SKIP LOCKED),
      nxt AS (
        UPDATE toygres.operations p SET wake_at = now()
-       FROM (SELECT p2.id FROM toygres.operations p2 JOIN done ON p2.key = done.key
-             WHERE p2.status = 'pending' AND p2.id <> done.id
-               AND NOT EXISTS (SELECT 1 FROM toygres.operation_keys k WHERE k.key = done.key)
-             -- Never waits for a row here, holding this one's: the caller's second look, after the commit, does.
-             ORDER BY p2.created_at, p2.id LIMIT 1 FOR UPDATE OF p2 SKIP LOCKED) n
-       WHERE p.id = n.id
+       FROM head WHERE p.id = head.id
        RETURNING p.name)
      SELECT done.key, pg_notify('${CHANNEL}', 'f:' || done.id::text), (SELECT count(pg_notify('${CHANNEL}', 'w:' || name)) FROM nxt)
      FROM done`,

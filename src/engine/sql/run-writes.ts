@@ -231,9 +231,13 @@ export async function wakeNextOnKeys (db: Queryable, keys: string[]): Promise<nu
   for (const key of new Set(keys)) {
     const { rowCount } = await db.query({
       name: 'toygres-wake-next-on-key',
-      text: `UPDATE toygres.operations p SET wake_at = now()
-       FROM (SELECT p2.id FROM toygres.operations p2 WHERE p2.key = $1 AND p2.status = 'pending'
-             ORDER BY p2.created_at, p2.id LIMIT 1 FOR UPDATE) n
+      // The head is a materialized CTE, read once: as a subquery in FROM, a plan that rescans it finds the row this
+      // UPDATE just changed skipped by its lock (self-modified) and returns the next one, waking two.
+      text: `WITH n AS MATERIALIZED (
+         SELECT p2.id FROM toygres.operations p2 WHERE p2.key = $1 AND p2.status = 'pending'
+         ORDER BY p2.created_at, p2.id LIMIT 1 FOR UPDATE)
+       UPDATE toygres.operations p SET wake_at = now()
+       FROM n
        WHERE p.id = n.id AND p.status = 'pending' AND p.wake_at IS NULL
          AND NOT EXISTS (SELECT 1 FROM toygres.operation_keys k WHERE k.key = p.key)
        RETURNING pg_notify('${CHANNEL}', 'w:' || p.name)`,

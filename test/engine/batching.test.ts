@@ -85,9 +85,9 @@ t.test('a batch claim takes the oldest operation of each key, skips held ones, a
   t.same(await claimOperations(pool, [{ operationId: a2, lease: randomUUID(), jobId: 'job-9' }]), [], 'a2 still waits for a1')
 })
 
-t.test('a job for an operation another fetch holds as due is refused, not waited for: two fetches cannot deadlock', async t => {
+t.test('a job for an operation another fetch claims as due is refused, not waited for with its key taken: two fetches cannot deadlock', async t => {
   const { pool, start } = await startsOnly(t)
-  // h holds key k; p waits behind it, and q on key m is a plain start.
+  // h holds key k; p waits behind it.
   const h = await start('k')
   const p = await start('k')
   t.ok(await claimOperation(pool, h, randomUUID(), 'job-h'))
@@ -97,28 +97,46 @@ t.test('a job for an operation another fetch holds as due is refused, not waited
   await pool.query('DELETE FROM toygres.operation_keys WHERE operation_id = $1', [h])
   await pool.query('UPDATE toygres.operations SET wake_at = now() WHERE id = $1', [p])
 
-  // Fetch A locks p as due; fetch B, with p's start job (a late duplicate), claims meanwhile; then A claims p.
-  // Had B taken k and waited for p's row, A's claim would wait for k: a deadlock, which PostgreSQL breaks
-  // after deadlock_timeout by failing one of them.
+  // Fetch A claims p as due (its row, then k's row), uncommitted; fetch B, with p's start job (a late
+  // duplicate), claims meanwhile. Had B taken k first and then waited for p's row, A and B would each wait
+  // for the other: a deadlock, which PostgreSQL breaks after deadlock_timeout by failing one of them.
   const a = await pool.connect()
   const b = await pool.connect()
   t.teardown(() => { a.release(); b.release() })
   const bPid = (await b.query<{ pid: number }>('SELECT pg_backend_pid() AS pid')).rows[0]!.pid
   await a.query('BEGIN')
-  const due = await claimDue(a, 'test::batch', 10, 10, 3)
-  t.same(due.map(o => o.id), [p], 'A has p, due')
+  const byA = await claimDue(a, 'test::batch', 10, 10, 3)
+  t.same(byA.map(o => [o.id, o.status, o.lease !== null]), [[p, 'running', true]], 'A claims p, due, and takes k')
   await b.query('BEGIN')
   let bDone = false
   const byB = claimOperations(b, [{ operationId: p, lease: randomUUID(), jobId: 'job-p-again' }]).finally(() => { bDone = true })
   byB.catch(() => {})
-  // B has answered, or is waiting for a lock (for p's row, behind A): only then does A go on.
+  // B has answered, or is waiting for a lock (for p's row, behind A): only then does A commit.
   await until(async () => bDone || await waitsForLock(pool, bPid), v => v, 'B answers or waits')
-  const byA = await claimOperations(a, [{ operationId: p, lease: randomUUID(), jobId: null }])
   await a.query('COMMIT')
-  t.same(await byB, [], 'B refuses p: its row is A\'s, and B took nothing it would wait with')
+  t.same(await byB, [], 'B refuses p: A holds it, and B took nothing it would wait with')
   await b.query('COMMIT')
-  t.same(byA.map(o => o.id), [p], 'A claims p')
   t.same((await pool.query('SELECT key, operation_id FROM toygres.operation_keys')).rows, [{ key: 'k', operation_id: p }])
+})
+
+t.test('a due claim takes a key for the oldest pending operation on it only; the others wait for its holder, not due', async t => {
+  const { pool, start } = await startsOnly(t)
+  const h = await start('held')
+  t.ok(await claimOperation(pool, h, randomUUID(), 'job-h'))
+  const [p1, p2, w] = [await start('k'), await start('k'), await start('held')]
+  await pool.query('UPDATE toygres.operations SET wake_at = now() WHERE id = ANY($1)', [[p1, p2, w]])
+  const due = await claimDue(pool, 'test::batch', 10, 10, 3)
+  const byId = new Map(due.map(o => [o.id, o]))
+  t.same(due.map(o => o.id).sort(), [p1, p2, w].sort(), 'every due row is taken, to tell a full batch')
+  t.match(byId.get(p1), { status: 'running', attempts: 1 }, 'p1, the oldest on k, is claimed')
+  t.ok(byId.get(p1)!.lease)
+  t.match(byId.get(p2), { status: 'pending', lease: null }, 'p2 is refused: p1 is older')
+  t.match(byId.get(w), { status: 'pending', lease: null }, 'w is refused: h holds its key')
+  const rows = (await pool.query('SELECT id, wake_at FROM toygres.operations WHERE id = ANY($1)', [[p2, w]])).rows
+  t.same(rows.map(r => r.wake_at), [null, null], 'the refused wait for the keys\' holders to wake them, not due')
+  t.same((await pool.query('SELECT key, operation_id, contended FROM toygres.operation_keys ORDER BY key')).rows,
+    [{ key: 'held', operation_id: h, contended: true }, { key: 'k', operation_id: p1, contended: false }], 'h\'s key says a claim was refused on it')
+  t.same(await claimDue(pool, 'test::batch', 10, 10, 3), [], 'nothing is due now')
 })
 
 t.test('a second look wakes one operation per key, the oldest, however many wait unwoken behind it', async t => {
@@ -282,10 +300,10 @@ t.test('a fetch\'s due rows never outnumber its free slots: timers and pending o
   await set(l1, "status = 'running', attempts = 1, lease = gen_random_uuid(), lease_until = now() - interval '1 s'")
   const first = await claimDue(pool, 'test::batch', 3, 10, 3)
   t.same(first.map(o => o.id).sort(), [t1, p1, t2].sort(), 'three slots: the two timers and the pending one, by wake-up time; not the lapsed lease too')
-  t.same(first.filter(o => o.lease === null).map(o => o.id), [p1], 'the pending one is left for claimOperations')
-  // p1 is still due (nothing claimed it); one slot is left after it for the lapsed lease.
+  t.ok(first.every(o => o.lease !== null && o.status === 'running'), 'all three claimed, the pending one with its key')
+  // One slot is left for the lapsed lease at the next fetch.
   const second = await claimDue(pool, 'test::batch', 2, 10, 3)
-  t.same(second.map(o => o.id).sort(), [p1, l1].sort())
+  t.same(second.map(o => o.id), [l1])
 })
 
 t.test('concurrent checkpoints share statements, each fenced by its own lease; a bad row fails only its own write', async t => {

@@ -9,6 +9,8 @@ import type pg from 'pg'
 import t from 'tap'
 import { inTransaction } from '../../src/db/queryable.ts'
 import { orchestration } from '../../src/engine/index.ts'
+import { claimRuns } from '../../src/engine/claim.ts'
+import { ensureQueue, queueName } from '../../src/engine/queues.ts'
 import { engineDatabase, startJobs } from './helpers.ts'
 
 const ONE_STEP = orchestration<Record<string, never>, number>('test::queued-start')
@@ -63,4 +65,33 @@ t.test('a queued start in the caller\'s transaction is nothing until it commits,
   t.equal(await api.engine.getOperation(dropped), null, 'a rollback leaves no operation')
   const keys = await api.pool.query("SELECT count(*)::int AS n FROM toygres.operation_keys WHERE key = 'k3'")
   t.equal(keys.rows[0].n, 0, 'and no key')
+})
+
+t.test('a fetch that due rows fill is one statement on the pool, with no transaction; one that asks for jobs and fails gives its due rows back', async t => {
+  const db = await engineDatabase(t)
+  const api = await db.stack({ concurrency: 0 })
+  await ensureQueue(api.boss, queueName(ONE_STEP.name))
+  const [a, b] = [await api.engine.start(ONE_STEP, {}, { key: 'a' }), await api.engine.start(ONE_STEP, {}, { key: 'b' })].map(s => s.operation.id)
+  // The pool, counting what claimRuns asks of it: a transaction needs a client of its own (connect()).
+  const asked = { query: 0, connect: 0 }
+  const pool = new Proxy(api.pool, {
+    get (target, prop) {
+      if (prop === 'query' || prop === 'connect') asked[prop]++
+      const v = Reflect.get(target, prop, target)
+      return typeof v === 'function' ? v.bind(target) : v
+    }
+  })
+  const settings = { name: ONE_STEP.name, queue: queueName(ONE_STEP.name), leaseSeconds: 10, maxTakeovers: 3 }
+
+  const one = await claimRuns(pool, api.boss, settings, 1)
+  t.same(one.runs.map(r => r.operation.id), [a], 'the older due row, claimed')
+  t.match(one, { fetched: 1, askedJobs: false })
+  t.same(asked, { query: 1, connect: 0 }, 'one statement, in autocommit')
+
+  // Two free slots, one due row: pg-boss is asked for the other, on a queue that does not exist, and fails.
+  await t.rejects(claimRuns(pool, api.boss, { ...settings, queue: 'test.no-such-queue' }, 2))
+  const { rows } = await api.pool.query('SELECT lease, wake_at <= now() AS due, attempts FROM toygres.operations WHERE id = $1', [b])
+  t.same(rows, [{ lease: null, due: true, attempts: 1 }], 'b, claimed before the jobs were asked for, is handed back, due now')
+  const again = await claimRuns(api.pool, api.boss, settings, 2)
+  t.same(again.runs.map(r => [r.operation.id, r.operation.attempts]), [[b, 2]], 'and the next fetch claims it')
 })

@@ -94,7 +94,7 @@ export async function claimOperation (db: Queryable, id: string, lease: string, 
 /** A run asking to hold an operation: a fresh lease, for the pg-boss job (this attempt of it) that woke it. */
 export interface Claim { operationId: string, lease: string, jobId: string | null }
 
-/** claimDue's rows: claimed (lease set), or a pending operation made due, locked but not yet claimed (lease null). */
+/** claimDue's rows: claimed (lease set), or a pending operation made due that its key refused (lease null). */
 export type Due = Omit<Claimed, 'lease'> & { lease: string | null }
 
 /**
@@ -169,22 +169,29 @@ export async function claimOperations (db: Queryable, claims: Claim[], leaseSeco
 }
 
 /**
- * Claims up to `limit` running operations of orchestration `name` that
- * nothing runs now and that are due: their timer (wake_at) passed, or their
- * run's lease lapsed (its process died or was cut off; at most
- * `maxTakeovers` times in a row). A running operation holds its key
- * already. Also returns, unclaimed (lease null), pending operations made due
- * (the next on a freed key, a start refused for a busy key), locked: the
- * caller claims them with claimOperations, which applies the key rules.
- * At most `limit` rows in all: timers and pending operations oldest
- * wake_at first (neither kind can starve the other), then lapsed leases.
- * One statement; SKIP LOCKED lets engines share the work.
+ * Claims, in one statement, up to `limit` operations of orchestration
+ * `name` that nothing runs now and that are due: running ones whose timer
+ * (wake_at) passed or whose run's lease lapsed (its process died or was cut
+ * off; at most `maxTakeovers` times in a row), which hold their keys
+ * already; and pending ones made due (a queued start without an idempotency
+ * key, the next on a freed key, a start refused for a busy key), claimed
+ * under claimOperations' rules for a first claim: the oldest pending
+ * operation on its key takes the key's row, or is refused, with wake_at
+ * cleared (the key's holder wakes it when it ends; a refusal marks the
+ * key's row contended, so that end looks for it). Timers and pending
+ * operations are taken oldest wake_at first (neither kind can starve the
+ * other), then lapsed leases. Rows are locked FOR UPDATE SKIP LOCKED
+ * (engines share the work), operations' rows before keys' rows, the order
+ * of every path that claims. Returns each row taken: claimed (lease set),
+ * or a pending operation refused for its key (lease null), so that the
+ * caller can tell a full batch. Safe in autocommit: it commits nothing a
+ * caller must undo.
  */
 export async function claimDue (db: Queryable, name: string, limit: number, leaseSeconds: number, maxTakeovers: number): Promise<Due[]> {
   const { rows } = await db.query<Due>({
     name: 'toygres-claim-due',
     text: `WITH woken AS (
-       SELECT id, status FROM toygres.operations
+       SELECT id, key, status, created_at FROM toygres.operations
        WHERE name = $1 AND wake_at <= now() AND (status = 'pending' OR (status = 'running' AND lease IS NULL))
        ORDER BY wake_at LIMIT $2 FOR UPDATE SKIP LOCKED),
      lapsed AS (
@@ -197,10 +204,34 @@ export async function claimDue (db: Queryable, name: string, limit: number, leas
        SET lease = gen_random_uuid(), lease_job = NULL, lease_until = now() + make_interval(secs => $3), wake_at = NULL,
            attempts = o.attempts + 1, takeovers = o.takeovers + (o.lease IS NOT NULL)::int
        FROM due WHERE o.id = due.id
+       RETURNING ${RETURNED}),
+     -- Pending ones: only the oldest pending operation on a key may take it, one per key (claimOperations' me).
+     first AS (
+       SELECT DISTINCT ON (w.key) w.id, w.key
+       FROM woken w
+       WHERE w.status = 'pending' AND NOT EXISTS (
+           SELECT 1 FROM toygres.operations b
+           WHERE b.key = w.key AND b.status = 'pending' AND (b.created_at, b.id) < (w.created_at, w.id))
+       ORDER BY w.key, w.created_at, w.id),
+     -- The key's row, inserted; a claim refused for another holder marks it contended (once), as claimOperations does.
+     hold AS (
+       INSERT INTO toygres.operation_keys (key, operation_id) SELECT key, id FROM first ORDER BY key
+       ON CONFLICT (key) DO UPDATE SET contended = operation_keys.contended OR operation_keys.operation_id <> EXCLUDED.operation_id
+       WHERE operation_keys.operation_id = EXCLUDED.operation_id OR NOT operation_keys.contended
+       RETURNING operation_id),
+     -- A pending operation the key refused waits for the key's holder to wake it.
+     unwoken AS (
+       UPDATE toygres.operations o SET wake_at = NULL
+       FROM woken w
+       WHERE o.id = w.id AND w.status = 'pending' AND NOT EXISTS (SELECT 1 FROM hold WHERE hold.operation_id = o.id)
+       RETURNING ${RETURNED.replace('o.lease,', 'NULL::uuid AS lease,')}),
+     started AS (
+       UPDATE toygres.operations o
+       SET status = 'running', lease = gen_random_uuid(), lease_job = NULL, lease_until = now() + make_interval(secs => $3),
+           wake_at = NULL, attempts = o.attempts + 1, started_at = coalesce(o.started_at, now())
+       FROM hold JOIN first ON first.id = hold.operation_id WHERE o.id = hold.operation_id
        RETURNING ${RETURNED})
-     SELECT * FROM claimed
-     UNION ALL
-     SELECT ${RETURNED} FROM toygres.operations o JOIN woken ON woken.id = o.id WHERE woken.status = 'pending'`,
+     SELECT * FROM claimed UNION ALL SELECT * FROM started UNION ALL SELECT * FROM unwoken`,
     values: [name, limit, leaseSeconds, maxTakeovers]
   })
   return rows

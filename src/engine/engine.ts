@@ -134,7 +134,8 @@ export class Engine extends EventEmitter {
       registrations: this.#registrations,
       active: this.#active,
       clock: this.#clock,
-      onTimer: (queue, wakeAt) => this.#dispatcher.wakeIn(queue, wakeAt - this.#clock.now()),
+      // Late by up to the clock's uncertainty, never early: an early alarm finds nothing due by the database's clock.
+      onTimer: (queue, wakeAt) => this.#dispatcher.wakeIn(queue, wakeAt - this.#clock.now() + this.#clock.uncertainty()),
       onRunEnded: (id, finished) => this.#waiters.wake(id, finished),
       takeNext: () => this.#dispatcher.fetching ? this.#heartbeatSeconds : null
     }

@@ -6,9 +6,10 @@
 import t from 'tap'
 import { spawn } from 'node:child_process'
 import { fileURLToPath } from 'node:url'
-import { orchestration, queueName } from '../../src/engine/index.ts'
+import { setTimeout as delay } from 'node:timers/promises'
+import { Engine, orchestration, queueName } from '../../src/engine/index.ts'
 import { engineDatabase } from './helpers.ts'
-import { until } from './fixtures/setup.ts'
+import { logger, until } from './fixtures/setup.ts'
 
 const WORKER = fileURLToPath(new URL('./fixtures/sleeper-worker.ts', import.meta.url))
 const SKEW = fileURLToPath(new URL('../helpers/skewed-clock.ts', import.meta.url))
@@ -40,3 +41,32 @@ for (const skewMs of [-3000, 3000]) {
     t.ok(jobs!.n <= 6, `one job per run, no spinning (${jobs!.n} jobs for 1 start + 3 timers)`)
   })
 }
+
+t.test('a durable timer\'s local alarm waits out the clock\'s uncertainty: it never fires before the timer is due by the database\'s clock', async t => {
+  const db = await engineDatabase(t)
+  const base = await db.stack({ concurrency: 0 })
+  // The eager start's statement leaves 60 ms after its send time was taken (a busy event loop, a pool queue):
+  // the database reads its clock late in that round trip, so the offset taken from it is ahead by about 30 ms.
+  const late = new Proxy(base.pool, {
+    get (target, prop) {
+      const v = Reflect.get(target, prop, target)
+      if (prop !== 'query') return typeof v === 'function' ? v.bind(target) : v
+      return async (q: unknown, ...rest: unknown[]) => {
+        if ((q as { name?: string })?.name === 'toygres-insert-claimed-operation') await delay(60)
+        return (v as (...a: unknown[]) => unknown).call(target, q, ...rest)
+      }
+    }
+  })
+  // Polls once a minute: an alarm that fires early, finds nothing due and is not repeated leaves the timer to that poll.
+  const worker = new Engine({ pool: late, boss: base.boss, logger, concurrency: 1, heartbeatSeconds: 10, pollingIntervalSeconds: 60 })
+  t.teardown(() => worker.stop())
+  const NAP = orchestration<Record<string, never>, string>('test::clock-nap')
+  worker.register(NAP.name, async ctx => {
+    await ctx.sleep(5)
+    return ctx.step('woke', async () => 'on time')
+  })
+  await worker.work()
+  const { operation } = await worker.start(NAP, {}, { key: 'nap' })
+  t.equal(operation.status, 'running', 'started eagerly, its clock taken from the late statement')
+  t.equal((await worker.waitFor(NAP, operation.id, { timeoutMs: 20_000 })).output, 'on time', 'woken by its alarm, not the poll')
+})

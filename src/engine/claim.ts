@@ -3,7 +3,8 @@
 // lease lapsed are claimed straight from their rows in one statement
 // (claimDue), in autocommit: a fetch that due rows fill is one round trip.
 // pg-boss hands over jobs (starts with an idempotency key) for the slots
-// left, in a transaction of their own: the jobs' operations are claimed in
+// left, when the caller says jobs may be waiting, in a transaction of their
+// own: the jobs' operations are claimed in
 // one statement (claimOperations), and every fetched job is completed,
 // claimed or not (a job only delivers a start or a wake-up; the operation's
 // lease, kept alive by the dispatcher, protects the run from here). A
@@ -50,33 +51,38 @@ const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i
 interface JobsTaken { jobs: Array<Job<JobData>>, claimed: Claimed[] }
 
 /**
- * Claims up to `limit` runs: due rows first, then jobs for the slots left,
- * or, with `jobsFirst`, jobs first and due rows for the slots their claims
- * left (a job refused for its key leaves its slot to a due row). `fetched`
- * counts rows and jobs taken (claimed or refused), to tell a full batch;
- * `askedJobs` says whether pg-boss was asked at all. Throws on a database
- * error, with nothing left claimed (best effort: a hand-back that fails too
- * leaves the lease to lapse).
+ * Claims up to `limit` runs. `jobs`: 'after', due rows first, then jobs for
+ * the slots left; 'first', jobs first and due rows for the slots their
+ * claims left (a job refused for its key leaves its slot to a due row);
+ * 'none', due rows only (no start job can be waiting). `fetched` counts
+ * rows and jobs taken (claimed or refused), to tell a full batch;
+ * `askedJobs` says whether pg-boss was asked at all, and `jobsExhausted`
+ * that it had fewer jobs than asked for (none left as of that fetch).
+ * Throws on a database error, with nothing left claimed (best effort: a
+ * hand-back that fails too leaves the lease to lapse).
  */
-export async function claimRuns (pool: pg.Pool, boss: PgBoss, settings: ClaimSettings, limit: number, jobsFirst = false): Promise<{ runs: ClaimedRun[], fetched: number, askedJobs: boolean }> {
+export async function claimRuns (pool: pg.Pool, boss: PgBoss, settings: ClaimSettings, limit: number, jobs: 'first' | 'after' | 'none' = 'after'): Promise<{ runs: ClaimedRun[], fetched: number, askedJobs: boolean, jobsExhausted: boolean }> {
   const sentAt = Date.now()
   const due = async (db: Queryable, n: number): Promise<Due[]> =>
     n > 0 ? claimDue(db, settings.name, n, settings.leaseSeconds, settings.maxTakeovers) : []
   let taken: Due[]
   let fromJobs: JobsTaken = { jobs: [], claimed: [] }
-  if (jobsFirst) {
+  let asked = 0
+  if (jobs === 'first') {
     ({ taken, fromJobs } = await inTransaction(pool, async client => {
       const fromJobs = await takeJobs(client, boss, settings, limit)
       // What the jobs claimed is leased and running now, so claimDue cannot return it again.
       return { taken: await due(client, limit - fromJobs.claimed.length), fromJobs }
     }))
+    asked = limit
   } else {
     taken = await due(pool, limit)
-    if (taken.length < limit) {
+    if (jobs === 'after' && taken.length < limit) {
+      asked = limit - taken.length
       // A job for an operation this fetch already has is a duplicate wake-up.
       const skip = new Set(taken.map(op => op.id))
       fromJobs = await handBackIfThrows(pool, claimedOf(taken),
-        () => inTransaction(pool, client => takeJobs(client, boss, settings, limit - taken.length, skip)))
+        () => inTransaction(pool, client => takeJobs(client, boss, settings, asked, skip)))
     }
   }
   const claimed = [...claimedOf(taken), ...fromJobs.claimed]
@@ -85,7 +91,8 @@ export async function claimRuns (pool: pg.Pool, boss: PgBoss, settings: ClaimSet
   return {
     runs: claimed.map(operation => ({ operation, history: histories.get(operation.id) ?? [], sentAt })),
     fetched: taken.length + fromJobs.jobs.length,
-    askedJobs: jobsFirst || taken.length < limit
+    askedJobs: asked > 0,
+    jobsExhausted: asked > 0 && fromJobs.jobs.length < asked
   }
 }
 

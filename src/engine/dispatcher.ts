@@ -1,8 +1,9 @@
 // Hands an engine's work to its runs: one fetcher per orchestration, with a
 // number of slots. A fetch claims as many runs as there are free slots, due
-// timers and pg-boss jobs alike, in one transaction (claim.ts), so a woken
-// orchestration costs one transaction whatever the batch size, and an idle
-// one woken by one NOTIFY makes one fetch, not one per slot. The dispatcher
+// rows and pg-boss jobs alike (claim.ts: one statement for due rows, a
+// transaction for jobs), so a woken orchestration costs one or two round
+// trips whatever the batch size, and an idle one woken by one NOTIFY makes
+// one fetch, not one per slot. The dispatcher
 // keeps the leases of its runs alive (one statement for all of them every
 // half lease), so another engine takes an operation over only when this
 // process died or lost the database for a whole lease.
@@ -66,6 +67,11 @@ export class Dispatcher {
   /** New work may be waiting on `queue` (a NOTIFY, a start in this process). */
   wake (queue: string): void {
     this.#queues.get(queue)?.wake()
+  }
+
+  /** A start job was sent on `queue` (NOTIFY 'j:'): the next fetch asks pg-boss. */
+  jobsSent (queue: string): void {
+    this.#queues.get(queue)?.jobsSent()
   }
 
   /**
@@ -141,6 +147,14 @@ class QueueFetcher {
   #asked = 0
   /** When pg-boss was last asked for jobs (performance.now()): due rows filling every fetch must not starve starts. */
   #askedJobsAt = performance.now()
+  /**
+   * Start jobs may be waiting while more notices of them (NOTIFY 'j:', and
+   * one per polling interval as a backstop) arrived than the last fetch that
+   * found pg-boss's queue short had seen when it was sent. Asking pg-boss
+   * costs a transaction, so a fetch that due rows do not fill asks only then.
+   */
+  #jobNotices = 1
+  #jobNoticesSeen = 0
   /** Work may be waiting: set by wakes, and by a fetch that filled every free slot. */
   #dirty = false
   #stopped = false
@@ -157,7 +171,7 @@ class QueueFetcher {
     this.#slots = slots
     this.#o = opts
     this.#leases = leases
-    this.#poll = setInterval(() => this.wake(), opts.pollingSeconds * 1000)
+    this.#poll = setInterval(() => this.jobsSent(), opts.pollingSeconds * 1000)
     this.#poll.unref()
   }
 
@@ -205,6 +219,11 @@ class QueueFetcher {
   wake (): void {
     this.#dirty = true
     this.#fetchWhileDirty()
+  }
+
+  jobsSent (): void {
+    this.#jobNotices++
+    this.wake()
   }
 
   wakeIn (ms: number): void {
@@ -257,9 +276,13 @@ class QueueFetcher {
     this.#fetches++
     this.#asked += free
     try {
-      const jobsFirst = performance.now() - this.#askedJobsAt > this.#o.pollingSeconds * 1000
-      const { runs, fetched, askedJobs } = await claimRuns(this.#o.pool, this.#o.boss, this.#settings, free, jobsFirst)
+      const notices = this.#jobNotices
+      const jobsMaybe = notices > this.#jobNoticesSeen
+      const jobsFirst = jobsMaybe && performance.now() - this.#askedJobsAt > this.#o.pollingSeconds * 1000
+      const { runs, fetched, askedJobs, jobsExhausted } = await claimRuns(this.#o.pool, this.#o.boss, this.#settings, free, jobsFirst ? 'first' : jobsMaybe ? 'after' : 'none')
       if (askedJobs) this.#askedJobsAt = performance.now()
+      // pg-boss had no more: jobs sent since this fetch began are announced by notices it has not counted.
+      if (jobsExhausted) this.#jobNoticesSeen = Math.max(this.#jobNoticesSeen, notices)
       // A full batch says more may be waiting.
       if (fetched >= free) this.#dirty = true
       // Stopped while the fetch was in flight: what it claimed goes back, due now, for any engine.

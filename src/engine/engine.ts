@@ -13,7 +13,7 @@ import { Listener, type Notice } from './listener.ts'
 import { ensureQueue, queueName } from './queues.ts'
 import { runOperation, type RunnerDeps } from './runner.ts'
 import {
-  cancelUnstarted, claimOperations, deleteFinishedBefore, insertOperation, insertClaimedOperation, type Due, wakeFetchers, markCancelRequested, selectByIdempotencyKey, selectLive,
+  announceStartJob, cancelUnstarted, claimOperations, deleteFinishedBefore, insertOperation, insertClaimedOperation, type Due, markCancelRequested, selectByIdempotencyKey, selectLive,
   selectAbandoned, selectLiveByKey, wakeNow, countLive, type LiveCount, selectOperation, selectOperations, selectTraceEvents, finishOperation, type TraceEvent
 } from './sql/operations.ts'
 import { selectOperationPage } from './sql/listing.ts'
@@ -209,7 +209,7 @@ export class Engine extends EventEmitter {
         if (claimed) return this.#startedEagerly<O>(claimed, sentAt, slot)
         // Its key is busy: queued like any other start.
         slot.giveBack()
-        await wakeFetchers(client, name)
+        await announceStartJob(client, name)
       }
       await enqueueStart(this.#boss, client, queue, operation.id)
       return { operation: operation as Operation<O>, created: true }
@@ -481,6 +481,7 @@ export class Engine extends EventEmitter {
   #onNotice (n: Notice): void {
     // The payload names an orchestration (its queue is queueName of it).
     if (n.kind === 'wake') this.#dispatcher.wake(queueName(n.queue))
+    else if (n.kind === 'jobs') this.#dispatcher.jobsSent(queueName(n.queue))
     else if (n.kind === 'cancel') this.#active.get(n.operationId)?.requestCancel()
     else if (n.kind === 'trace') this.emit('trace', { operationId: n.operationId })
     else {

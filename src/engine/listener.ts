@@ -6,7 +6,8 @@ import pg from 'pg'
 import type { Logger } from '../logging.ts'
 import { CHANNEL } from './sql/operations.ts'
 
-export type Notice = { kind: 'cancel' | 'finish' | 'trace', operationId: string } | { kind: 'wake', queue: string }
+/** 'wake': something of orchestration `queue` is due on its row; 'jobs': a start job for it was sent. */
+export type Notice = { kind: 'cancel' | 'finish' | 'trace', operationId: string } | { kind: 'wake', queue: string } | { kind: 'jobs', queue: string }
 
 export class Listener {
   #config: pg.ClientConfig
@@ -27,6 +28,7 @@ export class Listener {
     client.on('notification', msg => {
       const payload = msg.payload ?? ''
       if (payload.startsWith('w:')) { this.#onNotice({ kind: 'wake', queue: payload.slice(2) }); return }
+      if (payload.startsWith('j:')) { this.#onNotice({ kind: 'jobs', queue: payload.slice(2) }); return }
       const kind = payload.startsWith('c:') ? 'cancel' : payload.startsWith('f:') ? 'finish' : payload.startsWith('e:') ? 'trace' : null
       if (kind) this.#onNotice({ kind, operationId: payload.slice(2) })
     })

@@ -26,7 +26,7 @@ export async function engineDatabase (t: TestLike): Promise<{ url: string, stack
 }
 
 /** The start jobs pg-boss holds for `operationId`, in any state. */
-export async function startJobs (pool: pg.Pool, operationId: string): Promise<number> {
+export async function startJobs (pool: pg.Pool | pg.PoolClient, operationId: string): Promise<number> {
   const { rows } = await pool.query<{ n: number }>("SELECT count(*)::int AS n FROM pgboss.job WHERE data->>'operationId' = $1", [operationId])
   return rows[0]!.n
 }

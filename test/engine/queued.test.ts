@@ -8,7 +8,8 @@ import { randomUUID } from 'node:crypto'
 import type pg from 'pg'
 import t from 'tap'
 import { inTransaction } from '../../src/db/queryable.ts'
-import { orchestration } from '../../src/engine/index.ts'
+import { Engine, orchestration } from '../../src/engine/index.ts'
+import { logger } from './fixtures/setup.ts'
 import { claimRuns } from '../../src/engine/claim.ts'
 import { ensureQueue, queueName } from '../../src/engine/queues.ts'
 import { engineDatabase, startJobs } from './helpers.ts'
@@ -16,7 +17,7 @@ import { engineDatabase, startJobs } from './helpers.ts'
 const ONE_STEP = orchestration<Record<string, never>, number>('test::queued-start')
 
 /** The start jobs pg-boss holds for `operationId`, and whether its row is due (wake_at passed). */
-async function queuedAs (pool: pg.Pool, operationId: string): Promise<{ jobs: number, due: boolean }> {
+async function queuedAs (pool: pg.Pool | pg.PoolClient, operationId: string): Promise<{ jobs: number, due: boolean }> {
   const { rows } = await pool.query<{ due: boolean }>('SELECT wake_at <= now() AS due FROM toygres.operations WHERE id = $1', [operationId])
   return { jobs: await startJobs(pool, operationId), due: rows[0]!.due }
 }
@@ -32,10 +33,14 @@ t.test('a start no slot here takes is its row, due now, with no start job; anoth
   const warm = (await worker.engine.start(ONE_STEP, {}, { key: `warm-${randomUUID()}` })).operation
   await worker.engine.waitFor(ONE_STEP, warm.id)
 
-  const { operation, created } = await api.engine.start(ONE_STEP, {}, { key: 'k1' })
+  // Read inside the start's transaction: once it commits, the worker may claim it before any read here.
+  const { operation, created } = await inTransaction(api.pool, async client => {
+    const started = await api.engine.start(ONE_STEP, {}, { key: 'k1', db: client })
+    t.same(await queuedAs(client, started.operation.id), { jobs: 0, due: true }, 'due on its row, no start job')
+    return started
+  })
   t.ok(created)
   t.equal(operation.status, 'pending', 'not claimed: no slot in this process')
-  t.same(await queuedAs(api.pool, operation.id), { jobs: 0, due: true }, 'due on its row, no start job')
   const done = await api.engine.waitFor(ONE_STEP, operation.id, { timeoutMs: 30_000 })
   t.equal(done.status, 'succeeded')
   t.equal(done.output, 5, 'the worker ran it')
@@ -94,4 +99,49 @@ t.test('a fetch that due rows fill is one statement on the pool, with no transac
   t.same(rows, [{ lease: null, due: true, attempts: 1 }], 'b, claimed before the jobs were asked for, is handed back, due now')
   const again = await claimRuns(api.pool, api.boss, settings, 2)
   t.same(again.runs.map(r => [r.operation.id, r.operation.attempts]), [[b, 2]], 'and the next fetch claims it')
+})
+
+/** `pool`, counting the transactions asked of it: each needs a client of its own (connect()). */
+function countingConnects (pool: pg.Pool): { pool: pg.Pool, connects: () => number } {
+  let connects = 0
+  const counted = new Proxy(pool, {
+    get (target, prop) {
+      if (prop === 'connect') connects++
+      const v = Reflect.get(target, prop, target)
+      return typeof v === 'function' ? v.bind(target) : v
+    }
+  })
+  return { pool: counted, connects: () => connects }
+}
+
+t.test('fetches of due rows ask pg-boss for start jobs only after a notice that one was sent; a notice brings a keyed start at once', async t => {
+  const db = await engineDatabase(t)
+  const api = await db.stack({ concurrency: 0 })
+  const base = await db.stack({ concurrency: 0 })
+  const { pool, connects } = countingConnects(base.pool)
+  // Polls once a minute: within this test only notices say that a start job may be waiting.
+  const worker = new Engine({ pool, boss: base.boss, logger, concurrency: 2, heartbeatSeconds: 10, pollingIntervalSeconds: 60 })
+  t.teardown(() => worker.stop())
+  const SLEEPER = orchestration<Record<string, never>, number>('test::queued-sleeper')
+  worker.register(SLEEPER.name, async ctx => {
+    for (let i = 0; i < 10; i++) await ctx.sleep(5)
+    return ctx.step('done', async () => 10)
+  })
+  await worker.work()
+  // The first fetch asked pg-boss (nothing was known yet) and found its queue empty; a run to the end after it.
+  const warm = (await worker.start(SLEEPER, {}, { key: 'warm' })).operation
+  t.equal((await worker.waitFor(SLEEPER, warm.id, { timeoutMs: 30_000 })).output, 10)
+
+  const before = connects()
+  const sleeper = (await api.engine.start(SLEEPER, {}, { key: 's1' })).operation
+  t.equal((await worker.waitFor(SLEEPER, sleeper.id, { timeoutMs: 30_000 })).output, 10, 'ten timers and a step, each due on its row')
+  t.equal(connects() - before, 0, 'no fetch opened a transaction for pg-boss: no start job was announced')
+
+  // A start with an idempotency key, queued by another engine: its job is announced (NOTIFY 'j:'), and the
+  // worker asks pg-boss at once, not at its next poll a minute away.
+  const keyed = (await api.engine.start(SLEEPER, {}, { key: 's2', idempotencyKey: 's2' })).operation
+  t.equal(keyed.status, 'pending')
+  t.equal(await startJobs(api.pool, keyed.id), 1, 'delivered by a start job')
+  t.equal((await worker.waitFor(SLEEPER, keyed.id, { timeoutMs: 30_000 })).output, 10, 'run well before the poll')
+  t.ok(connects() - before > 0, 'that fetch asked pg-boss, in a transaction')
 })

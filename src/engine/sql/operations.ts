@@ -16,8 +16,10 @@ export { CHANNEL } from './channel.ts'
 /**
  * Returns null when the idempotency key already exists. Unless `wake` is
  * false (the caller claims it at once), wakes the orchestration's fetchers
- * on commit (NOTIFY 'w:'). With `due`, the operation waits due now on its
- * row (wake_at), where a fetch claims it (claimDue, then claimOperations'
+ * on commit: NOTIFY 'w:' with `due`, else 'j:' (a start job follows in the
+ * same transaction, and a fetcher asks pg-boss only after such a notice or
+ * its polling interval). With `due`, the operation waits due now on its
+ * row (wake_at), where a fetch claims it (claimDue, with claimOperations'
  * key rules) with no start job; without, a start job must deliver it
  * (enqueueStart), or the caller claims it.
  */
@@ -27,7 +29,7 @@ export async function insertOperation (db: Queryable, op: { id: string, name: st
     text: `INSERT INTO toygres.operations (id, name, key, input, idempotency_key, trace, wake_at)
      VALUES ($1, $2, $3, $4, $5, $6, CASE WHEN $8::boolean THEN now() END)
      ON CONFLICT (idempotency_key) DO NOTHING
-     RETURNING ${COLUMNS}, CASE WHEN $7::boolean THEN pg_notify('${CHANNEL}', 'w:' || name) END AS woken`,
+     RETURNING ${COLUMNS}, CASE WHEN $7::boolean THEN pg_notify('${CHANNEL}', CASE WHEN $8::boolean THEN 'w:' ELSE 'j:' END || name) END AS woken`,
     values: [op.id, op.name, op.key, toJsonb(op.input), op.idempotencyKey ?? null, op.trace, opts.wake, opts.due]
   })
   if (!rows[0]) return null
@@ -42,8 +44,8 @@ export async function insertOperation (db: Queryable, op: { id: string, name: st
  * pending (claimOperations' rules for a first claim: the key's row is
  * inserted, and ON CONFLICT sees the latest committed holder, waiting for
  * one in flight). Otherwise it is inserted pending and due now, and wakes
- * the fetchers (NOTIFY 'w:'): a fetch claims it from its row (claimDue, then
- * claimOperations with the same rules), as it does the next operation on a
+ * the fetchers (NOTIFY 'w:'): a fetch claims it from its row (claimDue,
+ * with the same rules), as it does the next operation on a
  * freed key, and no start job is needed. Returns the row; `lease` is null
  * when it was not claimed. The key's row refers to the operation inserted
  * beside it; the foreign key is checked at the statement's end, when both
@@ -237,9 +239,9 @@ export async function claimDue (db: Queryable, name: string, limit: number, leas
   return rows
 }
 
-/** Wakes the fetchers of orchestration `name` on commit (NOTIFY 'w:'). */
-export async function wakeFetchers (db: Queryable, name: string): Promise<void> {
-  await db.query(`SELECT pg_notify('${CHANNEL}', 'w:' || $1::text)`, [name])
+/** Tells the fetchers of orchestration `name`, on commit, that a start job was sent (NOTIFY 'j:'): they ask pg-boss at their next fetch. */
+export async function announceStartJob (db: Queryable, name: string): Promise<void> {
+  await db.query(`SELECT pg_notify('${CHANNEL}', 'j:' || $1::text)`, [name])
 }
 
 /** Keeps the leases of runs in flight: returns the ids whose lease is still theirs. */

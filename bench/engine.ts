@@ -10,6 +10,9 @@
 //               --c worker slots: orchestrations/s. This is the headline.
 //   shared      --n operations over --keys keys (operation i on key i mod
 //               keys): per-key serialisation holds all but one per key back.
+//   backlog     --n operations on distinct keys queued while no worker runs,
+//               then worked off by --c slots: the dispatch alone, starts
+//               not timed (the drain above times them, made meanwhile).
 //   callers     --c callers, each starting an operation and awaiting its
 //               result (waitFor) before the next, --n in all, on distinct
 //               keys and then over --keys keys: the DBOS peer's shape. A
@@ -106,13 +109,13 @@ interface EngineStack {
   close (): Promise<void>
 }
 
-async function engineStack (register: (engine: Engine) => void): Promise<EngineStack> {
+async function engineStack (register: (engine: Engine) => void, concurrency = C): Promise<EngineStack> {
   const boss = newBoss()
   await boss.start()
   const pool = new pg.Pool({ connectionString: db.url, max: C * 2 + 4 })
   // After a failure the database is dropped under a stack nobody closed; its idle clients end then.
   pool.on('error', () => {})
-  const engine = new Engine({ pool, boss, logger, concurrency: C, pollingIntervalSeconds: POLLING.pollingIntervalSeconds, heartbeatSeconds: HEARTBEAT_SECONDS })
+  const engine = new Engine({ pool, boss, logger, concurrency, pollingIntervalSeconds: POLLING.pollingIntervalSeconds, heartbeatSeconds: HEARTBEAT_SECONDS })
   register(engine)
   let done = 0
   engine.on('operation:finished', () => { done++ })
@@ -251,6 +254,22 @@ async function throughput (keyOf: (i: number) => string, overhead?: number[], pr
 }
 
 /**
+ * A backlog: N operations on distinct keys queued by a stack that runs
+ * nothing (each its row, due), then worked off by a fresh stack with C
+ * slots, timed from its start to the last end. The drain above times the
+ * starts too, made meanwhile by 16 concurrent callers on the same 2 cores;
+ * this is the dispatch alone, as after a restart with work waiting.
+ */
+async function backlog (): Promise<Measured> {
+  const starter = await engineStack(() => {}, 0)
+  await Promise.all(Array.from({ length: 16 }, async (_v, s) => {
+    for (let i = s; i < N; i += 16) await starter.engine.start(orchestration(FOUR_NOOPS), {}, { key: `bl-${i}` })
+  }))
+  await starter.close()
+  return measured(() => engineStack(fourNoops()), stack => stack.finished(N))
+}
+
+/**
  * DBOS's shape: C callers, each starting an operation and awaiting its
  * result (waitFor) before starting the next. Counts the starts that ran
  * eagerly (claimed by start() itself: returned `running`).
@@ -314,6 +333,7 @@ try {
   const loadOverhead: number[] = []
   const distinct = await throughput(i => `tp-${i}`, loadOverhead, args.profile)
   const shared = await throughput(i => `shared-${i % KEYS}`)
+  const queued = await backlog()
   const called = await callers(i => `call-${i}`)
   const calledShared = await callers(i => `call-shared-${i % KEYS}`)
   const loadAfter = load()
@@ -329,6 +349,7 @@ try {
     load_average: { before: loadBefore, after: loadAfter },
     orchestrationsPerSecond: round(N / distinct.seconds, 1),
     sharedKeysOrchestrationsPerSecond: round(N / shared.seconds, 1),
+    backlogOrchestrationsPerSecond: round(N / queued.seconds, 1),
     callers: {
       orchestrationsPerSecond: round(N / called.seconds, 1),
       sharedKeysOrchestrationsPerSecond: round(N / calledShared.seconds, 1),
@@ -365,6 +386,7 @@ try {
   process.stdout.write(table(['figure', 'engine', 'same-run baseline'], [
     ['orchestrations/s, 4 no-op steps, distinct keys', result.orchestrationsPerSecond, `pg-boss no-op jobs/s: ${result.baselines.pgBossNoopJobsPerSecond}`],
     [`orchestrations/s, ${N} over ${KEYS} shared keys`, result.sharedKeysOrchestrationsPerSecond, ''],
+    [`orchestrations/s, a backlog of ${N} queued before the workers start (starts not timed)`, result.backlogOrchestrationsPerSecond, ''],
     [`orchestrations/s, ${C} callers each awaiting its own, distinct keys`, result.callers.orchestrationsPerSecond, `started eagerly: ${Math.round(100 * result.callers.eagerShare)} %`],
     [`orchestrations/s, ${C} callers each awaiting its own, ${KEYS} shared keys`, result.callers.sharedKeysOrchestrationsPerSecond, `started eagerly: ${Math.round(100 * result.callers.sharedKeysEagerShare)} %`],
     ['  start → end ms, eager / queued behind a key (p50, p99, max)', `${fmt(result.callers.sharedKeysStartToEndMs.eager)} / ${fmt(result.callers.sharedKeysStartToEndMs.queued)}`, ''],

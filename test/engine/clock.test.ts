@@ -8,6 +8,7 @@ import { spawn } from 'node:child_process'
 import { fileURLToPath } from 'node:url'
 import { setTimeout as delay } from 'node:timers/promises'
 import { Engine, orchestration, queueName } from '../../src/engine/index.ts'
+import { databaseClock } from '../../src/engine/clock.ts'
 import { engineDatabase } from './helpers.ts'
 import { logger, until } from './fixtures/setup.ts'
 
@@ -45,14 +46,16 @@ for (const skewMs of [-3000, 3000]) {
 t.test('a durable timer\'s local alarm waits out the clock\'s uncertainty: it never fires before the timer is due by the database\'s clock', async t => {
   const db = await engineDatabase(t)
   const base = await db.stack({ concurrency: 0 })
-  // The eager start's statement leaves 60 ms after its send time was taken (a busy event loop, a pool queue):
-  // the database reads its clock late in that round trip, so the offset taken from it is ahead by about 30 ms.
+  // Until the start returns, every statement leaves 60 ms after its send time was taken (a busy event loop, a
+  // pool queue): the database reads its clock late in each round trip, so every offset this worker takes before
+  // the timer is set (work()'s, the eager start's) is ahead by about 30 ms, the tightest too.
+  let congested = true
   const late = new Proxy(base.pool, {
     get (target, prop) {
       const v = Reflect.get(target, prop, target)
       if (prop !== 'query') return typeof v === 'function' ? v.bind(target) : v
       return async (q: unknown, ...rest: unknown[]) => {
-        if ((q as { name?: string })?.name === 'toygres-insert-claimed-operation') await delay(60)
+        if (congested) await delay(60)
         return (v as (...a: unknown[]) => unknown).call(target, q, ...rest)
       }
     }
@@ -67,6 +70,25 @@ t.test('a durable timer\'s local alarm waits out the clock\'s uncertainty: it ne
   })
   await worker.work()
   const { operation } = await worker.start(NAP, {}, { key: 'nap' })
+  congested = false
   t.equal(operation.status, 'running', 'started eagerly, its clock taken from the late statement')
   t.equal((await worker.waitFor(NAP, operation.id, { timeoutMs: 20_000 })).output, 'on time', 'woken by its alarm, not the poll')
+})
+
+t.test('the clock keeps the offset taken in the shortest round trip, until its bound, widened as it ages, is wider than a new one\'s', async t => {
+  const clock = databaseClock()
+  t.equal(clock.uncertainty(), 0, 'nothing observed yet')
+  const now = Date.now()
+  // The database's clock 1,000 ms ahead, read in a 4 ms round trip.
+  clock.observe(now + 1002, now, now + 4)
+  t.ok(Math.abs(clock.now() - Date.now() - 1000) < 5, 'offset from the midpoint')
+  t.ok(clock.uncertainty() >= 2 && clock.uncertainty() < 3, 'half the round trip')
+  // A 400 ms round trip (queueing on both sides) that would put the offset at 1,190 ms: not kept.
+  clock.observe(now + 1390, now, now + 400)
+  t.ok(Math.abs(clock.now() - Date.now() - 1000) < 5, 'the tight offset stays')
+  t.ok(clock.uncertainty() < 3, 'and so does its bound')
+  // 10 s later the kept bound is 2 + 10 ms: a 20 ms round trip (bound 10) replaces it.
+  clock.observe(now + 10_000 + 1010, now + 10_000, now + 10_020)
+  t.ok(Math.abs(clock.now() - Date.now() - 1000) < 5)
+  t.ok(clock.uncertainty() >= 10 && clock.uncertainty() < 11, 'the newer, within the aged bound')
 })

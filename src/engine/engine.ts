@@ -25,6 +25,7 @@ import type {
 } from './types.ts'
 import { Waiters } from './waiters.ts'
 import { RunWriter } from './run-writer.ts'
+import { StartWriter } from './start-writer.ts'
 import { Dispatcher } from './dispatcher.ts'
 
 export interface EngineOptions {
@@ -108,6 +109,8 @@ export class Engine extends EventEmitter {
   #active = new Map<string, RunContext>()
   #dispatcher: Dispatcher
   #writer: RunWriter
+  #starts: StartWriter
+  #pollingMs: number
   #waiters: Waiters
   #listener: Promise<Listener> | null = null
   #stopped = false
@@ -124,7 +127,9 @@ export class Engine extends EventEmitter {
     this.#graceMs = opts.graceMs ?? 10_000
     this.#listenConnectionString = opts.listenConnectionString
     this.#writer = new RunWriter(this.#pool, this.#log)
-    this.#waiters = new Waiters((opts.pollingIntervalSeconds ?? 2) * 1000)
+    this.#starts = new StartWriter(this.#pool)
+    this.#pollingMs = (opts.pollingIntervalSeconds ?? 2) * 1000
+    this.#waiters = new Waiters(this.#pollingMs)
     const deps: RunnerDeps = {
       pool: this.#pool,
       writer: this.#writer,
@@ -178,7 +183,9 @@ export class Engine extends EventEmitter {
    * start is one statement (in autocommit when `opts.db` is not given):
    * claimed, or else (no slot free, a busy key, an orchestration this
    * process does not run) inserted due now, where a fetch claims it from its
-   * row, with no start job. With `idempotencyKey` it is one row and, unless
+   * row, with no start job; in autocommit, such queued starts made while
+   * one is being written share the next statement (StartWriter: a commit
+   * per round, not per start). With `idempotencyKey` it is one row and, unless
    * claimed at once, one pg-boss job. Returns the operation
    * (`running` when claimed, else `pending`), or the existing one
    * (`created: false`) when `idempotencyKey` was used before.
@@ -223,7 +230,8 @@ export class Engine extends EventEmitter {
     reserved = eager && await this.#dispatcher.reserve(queue)
     if (oneStatement) {
       // One statement, in autocommit: committed when it returns, so a claimed run takes the slot at once.
-      if (!reserved) return this.#queueInOneStatement<O>(this.#pool, fields)
+      // Queued, it shares its statement with the starts made meanwhile (StartWriter).
+      if (!reserved) return { operation: await this.#starts.insert(fields) as Operation<O>, created: true }
       reserved = false
       return this.#startInOneStatement<O>(this.#pool, fields, { fill: run => this.#dispatcher.runReserved(queue, run), giveBack: () => this.#dispatcher.unreserve(queue) })
     }

@@ -13,6 +13,8 @@ import { logger } from './fixtures/setup.ts'
 import { claimRuns } from '../../src/engine/claim.ts'
 import { ensureQueue, queueName } from '../../src/engine/queues.ts'
 import { engineDatabase, startJobs } from './helpers.ts'
+import { StartWriter, type QueuedStart } from '../../src/engine/start-writer.ts'
+import { insertDueOperations } from '../../src/engine/sql/operations.ts'
 
 const ONE_STEP = orchestration<Record<string, never>, number>('test::queued-start')
 
@@ -144,4 +146,43 @@ t.test('fetches of due rows ask pg-boss for start jobs only after a notice that 
   t.equal(await startJobs(api.pool, keyed.id), 1, 'delivered by a start job')
   t.equal((await worker.waitFor(SLEEPER, keyed.id, { timeoutMs: 30_000 })).output, 10, 'run well before the poll')
   t.ok(connects() - before > 0, 'that fetch asked pg-boss, in a transaction')
+})
+
+t.test('queued starts made together share statements, keep their order on a key, and a row PostgreSQL refuses fails only its own start', async t => {
+  const db = await engineDatabase(t)
+  const { pool } = await db.stack({ concurrency: 0 })
+  const writer = new StartWriter(pool)
+  const existing = { id: randomUUID(), name: 'test::queued-start', key: 'taken', input: {}, trace: false }
+  // A row whose shared statement committed but whose reply was lost: tried alone, its id is taken by itself.
+  await insertDueOperations(pool, [existing])
+  const starts: QueuedStart[] = Array.from({ length: 40 }, (_, i) => ({ id: randomUUID() as string, name: 'test::queued-start', key: 'one-key', input: { i }, trace: false }))
+  // PostgreSQL's jsonb refuses \u0000: the shared statement it is in fails.
+  const poisoned = { ...starts[9]!, input: { bad: 'nul \u0000 here' } }
+  starts[9] = poisoned
+  starts[17] = existing
+  const results = await Promise.allSettled(starts.map(s => writer.insert(s)))
+  t.ok(writer.stats.statements < writer.stats.starts, `${writer.stats.starts} starts in ${writer.stats.statements} statements`)
+
+  t.equal(results[9]!.status, 'rejected', 'the refused row fails its own start')
+  const fulfilled = results.flatMap((r, i) => r.status === 'fulfilled' ? [{ i, op: r.value }] : [])
+  t.equal(fulfilled.length, 39, 'every other start has its row')
+  t.ok(fulfilled.every(({ i, op }) => op.id === starts[i]!.id && op.status === 'pending'), 'each caller gets its own operation, pending')
+  const { rows } = await pool.query<{ id: string, due: boolean }>(
+    `SELECT id, wake_at <= now() AS due FROM toygres.operations WHERE key = 'one-key' ORDER BY created_at, id`)
+  t.same(rows.map(r => r.id), starts.filter(s => s !== poisoned && s !== existing).map(s => s.id), 'on one key in the order given, nothing of the refused one')
+  t.ok(rows.every(r => r.due), 'each due now, for a fetch to claim')
+})
+
+t.test('an engine\'s queued starts on one key run in the order they were made, however many are made at once', async t => {
+  const db = await engineDatabase(t)
+  const api = await db.stack({ concurrency: 0 })
+  const worker = await db.stack({ concurrency: 4 })
+  const order: number[] = []
+  const NUMBERED = orchestration<{ i: number }, number>('test::queued-numbered')
+  worker.engine.register(NUMBERED.name, async (ctx, input: { i: number }) => ctx.step('record', async () => { order.push(input.i); return input.i }))
+  const started = await Promise.all(Array.from({ length: 30 }, (_, i) => api.engine.start(NUMBERED, { i }, { key: 'in-order' })))
+  t.ok(started.every(s => s.created && s.operation.status === 'pending'), 'queued: no slot in the starting process')
+  await worker.engine.work()
+  for (const { operation } of started) t.equal((await worker.engine.waitFor(NUMBERED, operation.id, { timeoutMs: 30_000 })).status, 'succeeded')
+  t.same(order, Array.from({ length: 30 }, (_, i) => i), 'one at a time, in start order')
 })

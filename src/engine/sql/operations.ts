@@ -38,6 +38,32 @@ export async function insertOperation (db: Queryable, op: { id: string, name: st
 }
 
 /**
+ * Queued starts without idempotency keys, many in one statement (what
+ * insertOperation does with `due` and `wake`, for each of `ops`): each
+ * row pending and due now, and the orchestrations' fetchers woken on
+ * commit (NOTIFY 'w:' + name; PostgreSQL folds a transaction's identical
+ * notices into one). created_at keeps the order of `ops`, a microsecond
+ * apart, so operations on one key run in the order they were given. The
+ * ids are the caller's, so nothing else can conflict; one row PostgreSQL
+ * refuses (say, input jsonb cannot hold) fails the whole statement.
+ * Returns the rows in the order of `ops`.
+ */
+export async function insertDueOperations (db: Queryable, ops: Array<{ id: string, name: string, key: string, input: unknown, trace: boolean }>): Promise<Operation[]> {
+  const { rows } = await db.query<Operation & { woken?: unknown }>({
+    name: 'toygres-insert-due-operations',
+    text: `INSERT INTO toygres.operations (id, name, key, input, trace, created_at, wake_at)
+     SELECT s.id, s.name, s.key, s.input::jsonb, s.trace, t.at, t.at
+     FROM unnest($1::uuid[], $2::text[], $3::text[], $4::text[], $5::boolean[]) WITH ORDINALITY AS s(id, name, key, input, trace, ord),
+       LATERAL (SELECT now() + (s.ord - 1) * interval '1 microsecond' AS at) t
+     ORDER BY s.ord
+     RETURNING ${COLUMNS}, pg_notify('${CHANNEL}', 'w:' || name) AS woken`,
+    values: [ops.map(o => o.id), ops.map(o => o.name), ops.map(o => o.key), ops.map(o => toJsonb(o.input)), ops.map(o => o.trace)]
+  })
+  const byId = new Map(rows.map(({ woken: _woken, ...row }) => [row.id, row]))
+  return ops.map(o => byId.get(o.id)!)
+}
+
+/**
  * An eager start without an idempotency key, in one statement: inserts the
  * operation and claims it for a run in this process, with lease `lease` for
  * `leaseSeconds`, when its key is free and no operation on the key is

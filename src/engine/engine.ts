@@ -26,6 +26,7 @@ import type {
 import { Waiters } from './waiters.ts'
 import { RunWriter } from './run-writer.ts'
 import { StartWriter } from './start-writer.ts'
+import { PlannerStatistics } from './statistics.ts'
 import { Dispatcher } from './dispatcher.ts'
 
 export interface EngineOptions {
@@ -110,6 +111,7 @@ export class Engine extends EventEmitter {
   #dispatcher: Dispatcher
   #writer: RunWriter
   #starts: StartWriter
+  #statistics: PlannerStatistics
   #pollingMs: number
   #waiters: Waiters
   #listener: Promise<Listener> | null = null
@@ -128,6 +130,7 @@ export class Engine extends EventEmitter {
     this.#listenConnectionString = opts.listenConnectionString
     this.#writer = new RunWriter(this.#pool, this.#log)
     this.#starts = new StartWriter(this.#pool)
+    this.#statistics = new PlannerStatistics(this.#pool, this.#log)
     this.#pollingMs = (opts.pollingIntervalSeconds ?? 2) * 1000
     this.#waiters = new Waiters(this.#pollingMs)
     const deps: RunnerDeps = {
@@ -441,6 +444,8 @@ export class Engine extends EventEmitter {
       await this.#ensureQueue(reg.queue)
       this.#dispatcher.start(reg.name, reg.queue, reg.concurrency ?? this.#concurrency)
     }
+    // Workers keep the planner's view of the engine's tables current.
+    this.#statistics.start()
   }
 
   /**
@@ -452,6 +457,7 @@ export class Engine extends EventEmitter {
   async stop (): Promise<void> {
     if (this.#stopped) return
     this.#stopped = true
+    await this.#statistics.stop()
     await this.#dispatcher.stopFetching(this.#graceMs)
     if (this.#dispatcher.busy) {
       for (const ctx of this.#active.values()) ctx.requestRelease()

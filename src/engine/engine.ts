@@ -112,7 +112,6 @@ export class Engine extends EventEmitter {
   #writer: RunWriter
   #starts: StartWriter
   #statistics: PlannerStatistics
-  #pollingMs: number
   #waiters: Waiters
   #listener: Promise<Listener> | null = null
   #stopped = false
@@ -131,8 +130,7 @@ export class Engine extends EventEmitter {
     this.#writer = new RunWriter(this.#pool, this.#log)
     this.#starts = new StartWriter(this.#pool)
     this.#statistics = new PlannerStatistics(this.#pool, this.#log)
-    this.#pollingMs = (opts.pollingIntervalSeconds ?? 2) * 1000
-    this.#waiters = new Waiters(this.#pollingMs)
+    this.#waiters = new Waiters((opts.pollingIntervalSeconds ?? 2) * 1000)
     const deps: RunnerDeps = {
       pool: this.#pool,
       writer: this.#writer,

@@ -1,4 +1,4 @@
-// Keeps the planner's row counts of the engine's tables near the truth.
+// Keeps the planner's view of the engine's tables' sizes near the truth.
 //
 // The engine's statements are prepared once per connection (named), and
 // after five executions PostgreSQL may keep a generic plan for good, costed
@@ -21,7 +21,7 @@ const FACTOR = 2
 /** ...and larger by at least this many pages (128 kB: small tables plan alike at any size). */
 const MIN_PAGES = 16
 /** How often a worker looks: a cheap catalog read, frequent enough to catch a burst within a second. */
-export const CHECK_INTERVAL_MS = 1000
+const CHECK_INTERVAL_MS = 1000
 
 export class PlannerStatistics {
   #db: Queryable
@@ -51,7 +51,7 @@ export class PlannerStatistics {
   }
 
   /**
-   * Analyzes the engine's tables whose row counts drifted (selectStaleTables);
+   * Analyzes the engine's tables that outgrew the planner's view (selectStaleTables);
    * one check at a time. A failure is logged, and the next check tries again.
    */
   check (): Promise<void> {
@@ -61,7 +61,7 @@ export class PlannerStatistics {
         if (stale.length === 0) return
         await analyzeTables(this.#db, stale)
         this.stats.analyzed++
-        this.#log.debug({ tables: stale }, 'analyzed the engine tables whose row counts drifted')
+        this.#log.debug({ tables: stale }, 'analyzed the engine tables that outgrew the planner\'s view')
       } catch (err) {
         this.#log.warn({ err }, 'checking the engine tables\' planner statistics failed; trying again at the next check')
       } finally {

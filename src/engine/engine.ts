@@ -13,7 +13,7 @@ import { Listener, type Notice } from './listener.ts'
 import { ensureQueue, queueName } from './queues.ts'
 import { runOperation, type RunnerDeps } from './runner.ts'
 import {
-  announceStartJob, cancelUnstarted, claimOperations, deleteFinishedBefore, insertOperation, insertClaimedOperation, type Due, markCancelRequested, selectByIdempotencyKey, selectLive,
+  announceStartJob, cancelUnstarted, claimOperations, deleteFinishedBefore, insertDueOperations, insertOperation, insertClaimedOperation, type Due, markCancelRequested, selectByIdempotencyKey, selectLive,
   selectAbandoned, selectLiveByKey, wakeNow, countLive, type LiveCount, selectOperation, selectOperations, selectTraceEvents, finishOperation, type TraceEvent
 } from './sql/operations.ts'
 import { selectOperationPage } from './sql/listing.ts'
@@ -25,7 +25,7 @@ import type {
 } from './types.ts'
 import { Waiters } from './waiters.ts'
 import { RunWriter } from './run-writer.ts'
-import { StartWriter } from './start-writer.ts'
+import { StartWriter, type QueuedStart } from './start-writer.ts'
 import { PlannerStatistics } from './statistics.ts'
 import { Dispatcher } from './dispatcher.ts'
 
@@ -204,7 +204,7 @@ export class Engine extends EventEmitter {
       const slot = this.#eagerSlot(queue, client, reserved)
       reserved = false
       if (oneStatement) return slot ? this.#startInOneStatement<O>(client, fields, slot) : this.#queueInOneStatement<O>(client, fields)
-      const operation = await insertOperation(client, { ...fields, idempotencyKey: opts.idempotencyKey }, { wake: !slot, due: false })
+      const operation = await insertOperation(client, { ...fields, idempotencyKey: opts.idempotencyKey as string }, { wake: !slot })
       if (!operation) {
         slot?.giveBack()
         const existing = await selectByIdempotencyKey(client, opts.idempotencyKey as string)
@@ -257,14 +257,15 @@ export class Engine extends EventEmitter {
   }
 
   /**
-   * A start without an idempotency key and no slot for it here: inserted
-   * pending and due now, waking the fetchers (NOTIFY 'w:'), which claim it
-   * from its row as they claim timers, oldest due first. A start job would
-   * cost a pg-boss row, its send and its completion, and give the same
-   * delivery: the row is the operation's only record either way.
+   * A start without an idempotency key and no slot for it here, in the
+   * caller's transaction (in autocommit, StartWriter shares the statement):
+   * inserted pending and due now, waking the fetchers (NOTIFY 'w:'), which
+   * claim it from its row as they claim timers, oldest due first. A start
+   * job would cost a pg-boss row, its send and its completion, and give the
+   * same delivery: the row is the operation's only record either way.
    */
-  async #queueInOneStatement<O> (db: Queryable, fields: { id: string, name: string, key: string, input: unknown, trace: boolean }): Promise<{ operation: Operation<O>, created: true }> {
-    const operation = await insertOperation(db, { ...fields, idempotencyKey: undefined }, { wake: true, due: true })
+  async #queueInOneStatement<O> (db: Queryable, fields: QueuedStart): Promise<{ operation: Operation<O>, created: true }> {
+    const [operation] = await insertDueOperations(db, [fields])
     return { operation: operation as Operation<O>, created: true }
   }
 

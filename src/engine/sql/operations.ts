@@ -14,23 +14,21 @@ export { CHANNEL } from './channel.ts'
 // connection, so PostgreSQL parses and plans them once, not on every call.
 
 /**
- * Returns null when the idempotency key already exists. Unless `wake` is
- * false (the caller claims it at once), wakes the orchestration's fetchers
- * on commit: NOTIFY 'w:' with `due`, else 'j:' (a start job follows in the
- * same transaction, and a fetcher asks pg-boss only after such a notice or
- * its polling interval). With `due`, the operation waits due now on its
- * row (wake_at), where a fetch claims it (claimDue, with claimOperations'
- * key rules) with no start job; without, a start job must deliver it
- * (enqueueStart), or the caller claims it.
+ * A start with an idempotency key: returns null when the key already
+ * exists. Unless `wake` is false (the caller claims it at once), wakes the
+ * orchestration's fetchers on commit with NOTIFY 'j:' (a start job follows
+ * in the same transaction, enqueueStart, and a fetcher asks pg-boss only
+ * after such a notice or its polling interval). A start without one that
+ * is queued is due on its row instead, with no job (insertDueOperations).
  */
-export async function insertOperation (db: Queryable, op: { id: string, name: string, key: string, input: unknown, idempotencyKey: string | undefined, trace: boolean }, opts: { wake: boolean, due: boolean }): Promise<Operation | null> {
+export async function insertOperation (db: Queryable, op: { id: string, name: string, key: string, input: unknown, idempotencyKey: string, trace: boolean }, opts: { wake: boolean }): Promise<Operation | null> {
   const { rows } = await db.query<Operation & { woken?: unknown }>({
     name: 'toygres-insert-operation',
-    text: `INSERT INTO toygres.operations (id, name, key, input, idempotency_key, trace, wake_at)
-     VALUES ($1, $2, $3, $4, $5, $6, CASE WHEN $8::boolean THEN now() END)
+    text: `INSERT INTO toygres.operations (id, name, key, input, idempotency_key, trace)
+     VALUES ($1, $2, $3, $4, $5, $6)
      ON CONFLICT (idempotency_key) DO NOTHING
-     RETURNING ${COLUMNS}, CASE WHEN $7::boolean THEN pg_notify('${CHANNEL}', CASE WHEN $8::boolean THEN 'w:' ELSE 'j:' END || name) END AS woken`,
-    values: [op.id, op.name, op.key, toJsonb(op.input), op.idempotencyKey ?? null, op.trace, opts.wake, opts.due]
+     RETURNING ${COLUMNS}, CASE WHEN $7::boolean THEN pg_notify('${CHANNEL}', 'j:' || name) END AS woken`,
+    values: [op.id, op.name, op.key, toJsonb(op.input), op.idempotencyKey, op.trace, opts.wake]
   })
   if (!rows[0]) return null
   const { woken: _woken, ...inserted } = rows[0]
@@ -38,9 +36,10 @@ export async function insertOperation (db: Queryable, op: { id: string, name: st
 }
 
 /**
- * Queued starts without idempotency keys, many in one statement (what
- * insertOperation does with `due` and `wake`, for each of `ops`): each
- * row pending and due now, and the orchestrations' fetchers woken on
+ * Queued starts without idempotency keys, one or many in one statement:
+ * each row pending and due now (wake_at), where a fetch claims it
+ * (claimDue, with claimOperations' key rules) with no start job, and the
+ * orchestrations' fetchers woken on
  * commit (NOTIFY 'w:' + name; PostgreSQL folds a transaction's identical
  * notices into one). created_at keeps the order of `ops`, a microsecond
  * apart, so operations on one key run in the order they were given. The
